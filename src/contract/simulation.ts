@@ -1,0 +1,66 @@
+// What every backend (WebGPU engine, CPU reference) takes and offers. Data flows one way:
+// config → Problem + Dynamics → Simulation → observables.
+import type { Activation, Loss } from './model';
+
+/** Inputs row-major, `count × p` (the bias feature already appended), labels `count`. */
+export interface DataSplit {
+  readonly z: Float32Array;
+  readonly y: Float32Array;
+  readonly count: number;
+}
+
+/** The data a run trains on. `train.count = 0` means F ≡ 0 (data set `none`). */
+export interface Problem {
+  /** Input dimension p, bias included; a particle has d = p + 1 coordinates. */
+  readonly p: number;
+  readonly train: DataSplit;
+  readonly test: DataSplit | null;
+}
+
+/** The parameters of SPEC §2–3 that fix a trajectory. */
+export interface Dynamics {
+  readonly n: number;
+  readonly sigma: number;
+  readonly tau: number;
+  /** `full`, or the minibatch size B drawn with replacement. */
+  readonly batch: 'full' | number;
+  readonly activation: Activation;
+  readonly loss: Loss;
+  /** Huber's δ; ignored by the other losses. */
+  readonly huberDelta: number;
+  readonly priorStd: number;
+  readonly initStd: number;
+  /** Integer, 0 ≤ seed < 2^53. */
+  readonly seed: number;
+}
+
+export interface Moments {
+  /** Per coordinate over the n particles, length d, rows as in SPEC §1: α_1 … α_p, c. */
+  readonly mean: Float64Array;
+  readonly var: Float64Array;
+}
+
+export interface Simulation {
+  readonly backend: 'webgpu' | 'cpu';
+  /** A one-line description of where it runs (GPU adapter, or CPU threads). */
+  readonly device: string;
+  readonly n: number;
+  readonly d: number;
+  /** Global step counter k: the number of steps taken since x⁰ (SPEC §3). */
+  readonly step: number;
+  /** Advances `steps` time steps. */
+  run(steps: number): Promise<void>;
+  /** F on the training set (or the held-out set), using all its points. */
+  loss(split: 'train' | 'test'): Promise<number>;
+  moments(): Promise<Moments>;
+  /** Particles as rows `[α_1 … α_p, c]`, `n × d`. */
+  particles(): Promise<Float32Array>;
+  /** Replaces the particles and sets the global step (checkpoints, tests). */
+  setParticles(x: Float32Array, step: number): Promise<void>;
+  destroy(): void;
+}
+
+/** Batch size B of a step: N in full mode, else the minibatch size. */
+export function batchSize(dynamics: Dynamics, problem: Problem): number {
+  return dynamics.batch === 'full' ? problem.train.count : dynamics.batch;
+}
