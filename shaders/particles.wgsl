@@ -1,0 +1,168 @@
+// Passes over the particles (SPEC §2). A workgroup owns sim.sub_chunks chunks of WG
+// particles; each invocation holds one particle in registers. The data points of a batch
+// are staged through workgroup memory in tiles of Z_TILE_ROWS rows.
+//
+// `step` reads and writes each particle once: drift from the weights of step k, the
+// Euler–Maruyama update, then (same pass) the particle's contributions to the network
+// outputs f^{k+1}(z_b) of the next step's batch, summed over the workgroup into `partials`.
+
+var<workgroup> tile_points: array<u32, Z_TILE_ROWS>;
+var<workgroup> tile_z: array<f32, Z_TILE_ROWS * P>;
+var<workgroup> tile_w: array<f32, Z_TILE_ROWS>;
+// Contributions of the WG particles to SUM_ROWS batch slots, padded against bank conflicts.
+const CONTRIBUTION_STRIDE: u32 = SUM_ROWS + 1u;
+var<workgroup> contributions: array<f32, WG * CONTRIBUTION_STRIDE>;
+
+// Stages batch slots [first, first + rows) of step k; the whole workgroup calls it.
+fn load_tile(first: u32, rows: u32, k: u32, lid: u32, with_weights: bool) {
+  workgroupBarrier();
+  for (var r = lid; r < rows; r += WG) {
+    tile_points[r] = batch_point(first + r, k);
+    if (with_weights) {
+      tile_w[r] = weights[first + r];
+    }
+  }
+  workgroupBarrier();
+  for (var e = lid; e < rows * P; e += WG) {
+    tile_z[e] = data_z[tile_points[e / P] * P + e % P];
+  }
+  workgroupBarrier();
+}
+
+fn dot_tile_row(x: ptr<function, array<f32, D>>, row: u32) -> f32 {
+  var u = 0.0;
+  for (var j = 0u; j < P; j++) {
+    u += (*x)[j] * tile_z[row * P + j];
+  }
+  return u;
+}
+
+// Adds the particle's c·φ(α·z_b) for the batch of step k to the workgroup's partial sums.
+fn accumulate_outputs(x: ptr<function, array<f32, D>>, live: bool, k: u32, group: u32,
+                      first_chunk: bool, lid: u32) {
+  let count = call.point_count;
+  for (var first = 0u; first < count; first += Z_TILE_ROWS) {
+    let rows = min(Z_TILE_ROWS, count - first);
+    load_tile(first, rows, k, lid, false);
+    for (var r0 = 0u; r0 < rows; r0 += SUM_ROWS) {
+      let sum_rows = min(SUM_ROWS, rows - r0);
+      for (var r = 0u; r < sum_rows; r++) {
+        let value = (*x)[P] * phi(dot_tile_row(x, r0 + r));
+        contributions[lid * CONTRIBUTION_STRIDE + r] = select(0.0, value, live);
+      }
+      workgroupBarrier();
+      if (lid < sum_rows) {
+        var s = 0.0;
+        for (var q = 0u; q < WG; q++) {
+          s += contributions[q * CONTRIBUTION_STRIDE + lid];
+        }
+        let slot = group * sim.partial_stride + first + r0 + lid;
+        partials[slot] = select(partials[slot] + s, s, first_chunk);
+      }
+      workgroupBarrier();
+    }
+  }
+}
+
+fn load_particle(x: ptr<function, array<f32, D>>, i: u32, live: bool) {
+  for (var j = 0u; j < D; j++) {
+    (*x)[j] = select(0.0, particles[min(i, sim.n - 1u) * D + j], live);
+  }
+}
+
+// x⁰ = s0 · g from stream 1 (SPEC §3).
+@compute @workgroup_size(WG)
+fn init_particles(@builtin(workgroup_id) wid: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let group = group_index(wid);
+  if (group >= sim.num_groups) {
+    return;
+  }
+  let key = vec2<u32>(sim.key0, sim.key1);
+  for (var sub = 0u; sub < sim.sub_chunks; sub++) {
+    let i = particle_index(group, sub, lid);
+    if (i < sim.n) {
+      for (var block = 0u; block < (D + 3u) / 4u; block++) {
+        let g = gaussians_from_words(philox4x32(vec4<u32>(i, 0u, STREAM_INIT, block), key));
+        for (var t = 0u; t < 4u; t++) {
+          let j = block * 4u + t;
+          if (j < D) {
+            particles[i * D + j] = sim.init_std * g[t];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Partial network outputs for the batch of step call.k, without moving the particles.
+@compute @workgroup_size(WG)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let group = group_index(wid);
+  if (group >= sim.num_groups) {
+    return;
+  }
+  for (var sub = 0u; sub < sim.sub_chunks; sub++) {
+    let i = particle_index(group, sub, lid);
+    let live = i < sim.n;
+    var x: array<f32, D>;
+    load_particle(&x, i, live);
+    accumulate_outputs(&x, live, call.k, group, sub == 0u, lid);
+  }
+}
+
+// One time step k = call.k (SPEC §2), then the partial outputs of step k + 1.
+@compute @workgroup_size(WG)
+fn step(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let group = group_index(wid);
+  if (group >= sim.num_groups) {
+    return;
+  }
+  let k = call.k;
+  let count = call.point_count;
+  let inv_batch = select(0.0, 1.0 / f32(count), count > 0u);
+  let confinement = 0.5 * sim.sigma * sim.sigma * sim.inv_prior_var;
+  let noise_scale = sim.sigma * sqrt(sim.tau);
+  let key = vec2<u32>(sim.key0, sim.key1);
+  for (var sub = 0u; sub < sim.sub_chunks; sub++) {
+    let i = particle_index(group, sub, lid);
+    let live = i < sim.n;
+    var x: array<f32, D>;
+    load_particle(&x, i, live);
+
+    // Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z, ∇_c = φ(α·z).
+    var drift: array<f32, D>;
+    for (var first = 0u; first < count; first += Z_TILE_ROWS) {
+      let rows = min(Z_TILE_ROWS, count - first);
+      load_tile(first, rows, k, lid, true);
+      for (var r = 0u; r < rows; r++) {
+        let u = dot_tile_row(&x, r);
+        let w = tile_w[r];
+        let coef = w * x[P] * dphi(u);
+        for (var j = 0u; j < P; j++) {
+          drift[j] += coef * tile_z[r * P + j];
+        }
+        drift[P] += w * phi(u);
+      }
+    }
+
+    // x ← x + τ ((1/B) Σ_b … − (σ²/2) x/s²) + σ√τ ξ, ξ from stream 0, counter (i, k, 0, j).
+    for (var block = 0u; block < (D + 3u) / 4u; block++) {
+      let g = gaussians_from_words(philox4x32(vec4<u32>(i, k, STREAM_NOISE, block), key));
+      for (var t = 0u; t < 4u; t++) {
+        let j = block * 4u + t;
+        if (j < D) {
+          x[j] += sim.tau * (drift[j] * inv_batch - confinement * x[j]) + noise_scale * g[t];
+        }
+      }
+    }
+    if (live) {
+      for (var j = 0u; j < D; j++) {
+        particles[i * D + j] = x[j];
+      }
+    }
+    accumulate_outputs(&x, live, k + 1u, group, sub == 0u, lid);
+  }
+}
