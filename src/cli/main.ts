@@ -1,0 +1,221 @@
+// The `mfld` command. User errors (bad flags, unreadable files, no adapter, a diverged run)
+// print `mfld: <message>` and exit 2 (usage) or 1 (runtime), without a stack trace; anything
+// else is a bug and prints its stack.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
+import {
+  ConfigError,
+  configToJson,
+  describeFlags,
+  ignoredFields,
+  parseRunArgs,
+  type CliOptions,
+} from '../contract/config-parse';
+import type { Simulation } from '../contract/simulation';
+import { buildProblem } from '../data/datasets';
+import { FileError } from '../io/file-error';
+import { encodeNpy } from '../io/npy';
+import { BackendUnavailableError, openSimulation } from '../node/backends';
+import { RESOLVED_MARK, resolveWebGpuEnv } from '../node/webgpu-env';
+import {
+  DivergenceError,
+  dynamicsFromConfig,
+  readFinalState,
+  runStudy,
+  type StudySummary,
+} from '../study/run-study';
+import {
+  ProgressReporter,
+  describeConfig,
+  describeData,
+  summaryLines,
+  writeFileAtomic,
+  type RunRecord,
+  type RunStatus,
+} from './output';
+
+const EXIT_RUNTIME_ERROR = 1;
+const EXIT_USAGE_ERROR = 2;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest);
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(usageText());
+        return 0;
+      case undefined:
+        process.stderr.write(usageText());
+        return EXIT_USAGE_ERROR;
+      default:
+        throw new ConfigError(
+          `unknown command ${JSON.stringify(command)}; the commands are run and help`,
+        );
+    }
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`mfld: ${error.message}\n(mfld help lists the commands and flags)\n`);
+    return EXIT_USAGE_ERROR;
+  }
+  if (
+    error instanceof FileError ||
+    error instanceof BackendUnavailableError ||
+    error instanceof DivergenceError
+  ) {
+    process.stderr.write(`mfld: ${error.message}\n`);
+    return EXIT_RUNTIME_ERROR;
+  }
+  process.stderr.write(
+    `mfld: unexpected error\n${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  return EXIT_RUNTIME_ERROR;
+}
+
+export function usageText(): string {
+  const lines = [
+    'mfld: mean-field Langevin dynamics of a two-layer network, on WebGPU or the CPU',
+    '',
+    'Usage:',
+    '  mfld run [flags]   run a study: print its loss as it goes and a summary at the end',
+    '  mfld help          show this help',
+    '',
+    'Flags of mfld run (--flag value or --flag=value):',
+  ];
+  for (const flag of describeFlags(DEFAULT_CONFIG)) {
+    lines.push(`  ${flag.usage}`);
+    const details = [
+      flag.help,
+      flag.range,
+      flag.defaultValue === null ? '' : `default ${flag.defaultValue}`,
+    ];
+    lines.push(`      ${details.filter((part) => part !== '').join('; ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function runCommand(args: readonly string[]): Promise<number> {
+  const { config, cli, given } = parseRunArgs(args);
+  if (cli.help) {
+    process.stdout.write(usageText());
+    return 0;
+  }
+  if (config.backend !== 'cpu') {
+    const extra = resolveWebGpuEnv();
+    if (Object.keys(extra).some((name) => name !== RESOLVED_MARK)) return rerunWithEnv(extra);
+    Object.assign(process.env, extra);
+  }
+  for (const [key, reason] of ignoredFields(config)) {
+    const flag = given.get(key);
+    if (flag) notice(`${flag} is ignored: ${reason}`);
+  }
+  return runStudyCommand(config, cli);
+}
+
+function notice(message: string): void {
+  process.stderr.write(`mfld: ${message}\n`);
+}
+
+/**
+ * Runs this same command again in a child process with `env` added: the dynamic linker reads
+ * LD_LIBRARY_PATH (SwiftShader's Vulkan) only when a process starts. Returns its exit code.
+ */
+function rerunWithEnv(env: Record<string, string>): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    env: { ...process.env, ...env },
+    stdio: 'inherit',
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const signalNumber = signal === null ? 0 : (osConstants.signals[signal] ?? 0);
+      resolve(code ?? 128 + signalNumber);
+    });
+  });
+}
+
+function readTextFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new FileError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
+}
+
+async function runStudyCommand(config: RunConfig, cli: CliOptions): Promise<number> {
+  const problem = buildProblem(config, readTextFile);
+  process.stdout.write(`config  ${describeConfig(config)}\n`);
+  process.stdout.write(`data    ${describeData(problem)}\n`);
+
+  const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
+    ...(cli.threads === null ? {} : { threads: cli.threads }),
+    notice,
+  });
+  const progress = new ProgressReporter(config.n);
+  let status: RunStatus = 'completed';
+  let failure: DivergenceError | null = null;
+  try {
+    let summary: StudySummary;
+    try {
+      summary = await runStudy(sim, config, {
+        onLog: (entry, done) => progress.report(entry, done),
+      });
+    } catch (error) {
+      if (!(error instanceof DivergenceError)) throw error;
+      status = 'diverged';
+      failure = error;
+      const final = await readFinalState(sim, config);
+      summary = { lossHistory: error.lossHistory, final, throughput: error.throughput };
+    } finally {
+      progress.finish();
+    }
+
+    const record: RunRecord = {
+      version: packageVersion(),
+      status,
+      config: configToJson(config),
+      backend: sim.backend,
+      adapter: sim.device,
+      data: {
+        p: problem.p,
+        d: sim.d,
+        train: problem.train.count,
+        test: problem.test?.count ?? 0,
+      },
+      final: summary.final,
+      lossHistory: summary.lossHistory,
+      throughput: summary.throughput,
+    };
+    if (cli.saveParticles !== null) {
+      writeFileAtomic(cli.saveParticles, encodeNpy(await sim.particles(), sim.n, sim.d));
+    }
+    if (cli.json !== null) {
+      // JSON has no NaN: non-finite values of a diverged run are written as null.
+      writeFileAtomic(cli.json, JSON.stringify(record, null, 2) + '\n');
+    }
+    for (const line of summaryLines(record, config, cli.saveParticles)) {
+      process.stdout.write(line + '\n');
+    }
+    if (cli.json !== null) process.stdout.write(`json         ${cli.json}\n`);
+  } finally {
+    sim.destroy();
+  }
+  return failure ? reportError(failure) : 0;
+}

@@ -1,0 +1,160 @@
+// What `mfld run` shows and writes: the progress line, the summary, the JSON record and the
+// particle file. Progress and notices go to stderr, results to stdout.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RunConfig } from '../contract/config';
+import { configToJson, ignoredFields, type RunFieldKey } from '../contract/config-parse';
+import type { Problem } from '../contract/simulation';
+import { FileError } from '../io/file-error';
+import type { FinalState, LossEntry, StudyProgress, Throughput } from '../study/run-study';
+
+/** Four significant digits, exponent form for very small or large values. */
+export function formatValue(x: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const magnitude = Math.abs(x);
+  return magnitude >= 1e-3 && magnitude < 1e6
+    ? String(Number(x.toPrecision(4)))
+    : x.toExponential(3);
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds < 10 ? formatValue(seconds) : seconds.toFixed(0)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 60
+    ? `${minutes} min ${Math.round(seconds % 60)} s`
+    : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The config in one line, leaving out the fields it does not use. */
+export function describeConfig(config: RunConfig): string {
+  const ignored = ignoredFields(config);
+  const fields = Object.entries(configToJson(config)).filter(
+    ([key]) => !ignored.has(key as RunFieldKey),
+  );
+  return fields.map(([key, value]) => `${key}=${value}`).join(' ');
+}
+
+export function describeData(problem: Problem): string {
+  const { p, train, test } = problem;
+  if (train.count === 0) return `no data (F = 0), particles of d = ${p + 1} coordinates`;
+  const held = test ? `, ${test.count} test points` : '';
+  return `${train.count} training points${held}, p = ${p} inputs, particles of d = ${p + 1} coordinates`;
+}
+
+const BAR_WIDTH = 24;
+
+/** Progress on stderr: one updating line with a bar on a terminal, else a line per entry. */
+export class ProgressReporter {
+  private lineOpen = false;
+
+  constructor(
+    private readonly n: number,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  report(entry: LossEntry, progress: StudyProgress): void {
+    const { stepsDone, stepsTotal, seconds } = progress;
+    const loss =
+      `loss ${formatValue(entry.train)}` +
+      (entry.test === null ? '' : ` (test ${formatValue(entry.test)})`);
+    const rate =
+      seconds > 0 ? `${formatValue((this.n * stepsDone) / seconds)} particle-steps/s` : '';
+    if (!this.stream.isTTY) {
+      const parts = [
+        `step ${entry.step} (${stepsDone}/${stepsTotal})`,
+        `time ${formatValue(entry.time)}`,
+        loss,
+        rate,
+      ];
+      this.stream.write(parts.filter((part) => part !== '').join('  ') + '\n');
+      return;
+    }
+    const fraction = stepsTotal > 0 ? stepsDone / stepsTotal : 1;
+    const filled = Math.round(fraction * BAR_WIDTH);
+    const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
+    const eta =
+      stepsDone > 0 && stepsDone < stepsTotal
+        ? `ETA ${formatSeconds((seconds / stepsDone) * (stepsTotal - stepsDone))}`
+        : '';
+    const line = [bar, `${stepsDone}/${stepsTotal}`, loss, rate, eta]
+      .filter((part) => part !== '')
+      .join('  ');
+    this.stream.write(`\r\x1b[2K${line}`);
+    this.lineOpen = true;
+  }
+
+  /** Ends the updating line, so what follows starts on a line of its own. */
+  finish(): void {
+    if (this.lineOpen) this.stream.write('\n');
+    this.lineOpen = false;
+  }
+}
+
+export type RunStatus = 'completed' | 'diverged';
+
+export interface RunRecord {
+  readonly version: string;
+  readonly status: RunStatus;
+  readonly config: ReturnType<typeof configToJson>;
+  readonly backend: 'webgpu' | 'cpu';
+  readonly adapter: string;
+  readonly data: {
+    readonly p: number;
+    readonly d: number;
+    readonly train: number;
+    readonly test: number;
+  };
+  readonly final: FinalState;
+  readonly lossHistory: readonly LossEntry[];
+  readonly throughput: Throughput;
+}
+
+/** The summary lines for stdout. */
+export function summaryLines(
+  record: RunRecord,
+  config: RunConfig,
+  particlesPath: string | null,
+): string[] {
+  const { final, lossHistory, throughput } = record;
+  const lines: string[] = [];
+  if (record.status === 'diverged') lines.push(`status       diverged at step ${final.step}`);
+  const test = final.loss.test === null ? '' : `  test ${formatValue(final.loss.test)}`;
+  lines.push(`final loss   train ${formatValue(final.loss.train)}${test}  (step ${final.step})`);
+  const first = lossHistory[0];
+  const last = lossHistory.at(-1);
+  if (config.dataset.name === 'none') {
+    lines.push('loss drop    none to measure: no data, F = 0');
+  } else if (first && last && last.train > 0 && last.step > first.step) {
+    lines.push(
+      `loss drop    ×${formatValue(first.train / last.train)} (train ${formatValue(first.train)} ` +
+        `at step ${first.step} → ${formatValue(last.train)} at step ${last.step})`,
+    );
+  }
+  lines.push(
+    `throughput   ${formatValue(throughput.particleStepsPerSecond)} particle-steps/s ` +
+      `(${config.n} particles, ${throughput.seconds > 0 ? formatSeconds(throughput.seconds) : 'no time'} ` +
+      `stepping${record.status === 'completed' ? ` for ${config.steps} steps` : ''})`,
+  );
+  lines.push(`backend      ${record.backend}: ${record.adapter}`);
+  if (particlesPath !== null) {
+    const note =
+      record.status === 'diverged'
+        ? ` (the state where the run stopped, step ${final.step}: it may hold NaN or Inf)`
+        : '';
+    lines.push(`particles    ${particlesPath}${note}`);
+  }
+  return lines;
+}
+
+/** Writes `bytes` to `path` through a temporary file and a rename, creating its folder. */
+export function writeFileAtomic(path: string, bytes: string | Uint8Array): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw new FileError(`cannot write ${path}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,77 @@
+// Choosing the backend of a run in Node: the WebGPU engine when there is an adapter, else the
+// CPU reference. The process must already have the environment resolveWebGpuEnv() chose.
+import type { BackendChoice } from '../contract/config';
+import type { Dynamics, Problem, Simulation } from '../contract/simulation';
+import { RESOLVED_MARK } from './webgpu-env';
+
+/** The chosen backend cannot run here; the message says why and what to do. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
+
+export interface BackendOptions {
+  /** CPU backend worker threads (default: one per core). */
+  readonly threads?: number;
+  /** Tells the user something they should know (here: a fallback to the CPU). */
+  notice(message: string): void;
+}
+
+export const NO_ADAPTER_NOTICE =
+  'No WebGPU adapter found (no GPU, and no Chrome/Chromium with SwiftShader); running on the CPU backend.';
+
+/**
+ * A simulation on the chosen backend. `auto` takes WebGPU when there is an adapter and the
+ * problem fits it, else the CPU (with a notice); `webgpu` fails with a BackendUnavailableError
+ * when there is no adapter or the problem does not fit it.
+ */
+export async function openSimulation(
+  problem: Problem,
+  dynamics: Dynamics,
+  choice: BackendChoice,
+  options: BackendOptions,
+): Promise<Simulation> {
+  if (choice !== 'cpu') {
+    const simulation = await openGpuSimulation(problem, dynamics, choice, options);
+    if (simulation) return simulation;
+  }
+  const { createCpuSimulation } = await import('../cpu/reference');
+  return createCpuSimulation(
+    problem,
+    dynamics,
+    options.threads === undefined ? {} : { threads: options.threads },
+  );
+}
+
+/** The WebGPU simulation, or null when `auto` should fall back to the CPU. */
+async function openGpuSimulation(
+  problem: Problem,
+  dynamics: Dynamics,
+  choice: 'auto' | 'webgpu',
+  options: BackendOptions,
+): Promise<Simulation | null> {
+  // A probe of this environment already found no adapter: do not start Dawn again.
+  const knownAbsent = process.env[RESOLVED_MARK] === 'none';
+  const { openNodeGpu, readShaderSources } = await import('./gpu');
+  const gpu = knownAbsent ? null : await openNodeGpu();
+  if (!gpu) {
+    if (choice === 'webgpu') {
+      throw new BackendUnavailableError(
+        'no WebGPU adapter found: there is no usable GPU, and no Chrome or Chromium whose ' +
+          'SwiftShader could stand in. Install Chrome or Chromium (or set MFLD_SWIFTSHADER_DIR ' +
+          'to a folder holding vk_swiftshader_icd.json), or use --backend cpu.',
+      );
+    }
+    options.notice(NO_ADAPTER_NOTICE);
+    return null;
+  }
+  const { createGpuSimulation, DeviceLimitError } = await import('../gpu/simulation');
+  try {
+    return await createGpuSimulation(gpu, problem, dynamics, readShaderSources());
+  } catch (error) {
+    gpu.device.destroy();
+    if (!(error instanceof DeviceLimitError)) throw error;
+    if (choice === 'webgpu') throw new BackendUnavailableError(error.message);
+    options.notice(`${error.message}; running on the CPU backend.`);
+    return null;
+  }
+}

@@ -1,0 +1,399 @@
+// The `mfld` command end to end, as a child process (bin/mfld.mjs), on the CPU backend with
+// tiny sizes; the many usage errors run in-process through main().
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { exactNoDataVariance } from '../src/contract/model';
+import { main } from '../src/cli/main';
+import { ProgressReporter } from '../src/cli/output';
+import { decodeNpy } from '../src/io/npy';
+import { BAD_VALUES } from './fixtures/bad-flags';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'mfld-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function mfld(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  return mfldWithEnv({}, args);
+}
+
+function mfldWithEnv(
+  env: Record<string, string>,
+  args: string[],
+): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ['bin/mfld.mjs', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** main() in this process, with what it writes to stdout and stderr. */
+async function mainCaptured(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const STACK_LINE = /^\s+at /m;
+
+interface RunJson {
+  version: string;
+  status: string;
+  config: Record<string, unknown>;
+  backend: string;
+  adapter: string;
+  data: { p: number; d: number; train: number; test: number };
+  final: {
+    step: number;
+    loss: { train: number; test: number | null };
+    mean: number[];
+    var: number[];
+  };
+  lossHistory: { step: number; time: number; train: number; test: number | null }[];
+  throughput: { particleStepsPerSecond: number; seconds: number };
+}
+
+const TINY = ['--backend', 'cpu', '--threads', '2', '--samples', '64', '--test-samples', '32'];
+
+describe('mfld run', () => {
+  it('writes the JSON record and the particles, and prints a summary', () => {
+    const json = join(scratch, 'new', 'folder', 'run.json');
+    const npy = join(scratch, 'particles.npy');
+    const args = ['--n', '48', '--steps', '25', '--log-every', '10', '--dim', '3'];
+    const { code, stdout, stderr } = mfld(
+      'run',
+      ...TINY,
+      ...args,
+      '--json',
+      json,
+      '--save-particles',
+      npy,
+    );
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(code).toBe(0);
+
+    const record = JSON.parse(readFileSync(json, 'utf8')) as RunJson;
+    expect(Object.keys(record).sort()).toEqual(
+      [
+        'version',
+        'status',
+        'config',
+        'backend',
+        'adapter',
+        'data',
+        'final',
+        'lossHistory',
+        'throughput',
+      ].sort(),
+    );
+    expect(record.status).toBe('completed');
+    expect(record.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(record.backend).toBe('cpu');
+    expect(record.adapter).not.toBe('');
+    expect(record.config).toMatchObject({
+      dataset: 'teacher',
+      n: 48,
+      steps: 25,
+      dim: 3,
+      backend: 'cpu',
+    });
+    expect(record.data).toEqual({ p: 4, d: 5, train: 64, test: 32 });
+    const d = 5;
+    expect(record.final.step).toBe(25);
+    expect(record.final.mean).toHaveLength(d);
+    expect(record.final.var).toHaveLength(d);
+    expect([...record.final.mean, ...record.final.var].every(Number.isFinite)).toBe(true);
+    expect(Number.isFinite(record.final.loss.train)).toBe(true);
+    expect(Number.isFinite(record.final.loss.test)).toBe(true);
+    expect(record.lossHistory.map((entry) => entry.step)).toEqual([0, 10, 20, 25]);
+    for (const entry of record.lossHistory) {
+      expect(entry.time).toBeCloseTo(entry.step * 0.05, 12);
+      expect(Number.isFinite(entry.train) && Number.isFinite(entry.test)).toBe(true);
+    }
+    expect(record.lossHistory.at(-1)).toMatchObject(record.final.loss);
+    expect(record.throughput.particleStepsPerSecond).toBeGreaterThan(0);
+    expect(record.throughput.seconds).toBeGreaterThan(0);
+    expect(readdirSync(join(scratch, 'new', 'folder'))).toEqual(['run.json']);
+
+    const particles = decodeNpy(new Uint8Array(readFileSync(npy)), npy);
+    expect([particles.rows, particles.cols]).toEqual([48, d]);
+    for (let t = 0; t < d; t++) {
+      let sum = 0;
+      for (let i = 0; i < 48; i++) sum += particles.data[i * d + t]!;
+      expect(sum / 48).toBeCloseTo(record.final.mean[t]!, 4);
+    }
+
+    expect(stdout).toMatch(/^config +dataset=teacher /m);
+    expect(stdout).toMatch(/^final loss +train \S+ +test \S+/m);
+    expect(stdout).toMatch(/^loss drop +×\S+/m);
+    expect(stdout).toMatch(/^throughput +\S+ particle-steps\/s/m);
+    expect(stdout).toMatch(/^backend +cpu: \S/m);
+    // Not a terminal: one progress line per loss entry, on stderr.
+    expect(stderr.split('\n').filter((line) => line.startsWith('step '))).toHaveLength(4);
+  });
+
+  it('--dataset none follows the exact variance of the F = 0 chain', () => {
+    // a = τσ²/(2s²) = 0.05; after k steps each coordinate has variance v + (1 − a)^{2k}(s0² − v).
+    const [n, steps, sigma, tau, priorStd, initStd] = [20000, 30, 1, 0.1, 1, 0.5];
+    const json = join(scratch, 'none.json');
+    const { code, stderr } = mfld(
+      'run',
+      '--backend=cpu',
+      '--dataset=none',
+      '--dim=3',
+      `--n=${n}`,
+      `--steps=${steps}`,
+      `--sigma=${sigma}`,
+      `--tau=${tau}`,
+      `--prior-std=${priorStd}`,
+      `--init-std=${initStd}`,
+      '--seed=11',
+      `--json=${json}`,
+    );
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(code).toBe(0);
+    const record = JSON.parse(readFileSync(json, 'utf8')) as RunJson;
+    const exact = exactNoDataVariance(sigma, tau, priorStd, initStd, steps);
+    expect(exact).toBeGreaterThan(0.8); // far from s0² = 0.25: the chain has moved
+    expect(record.final.var).toHaveLength(5);
+    // Five standard errors of a Gaussian sample variance (√(2/n)·v) and mean (√(v/n)).
+    for (const variance of record.final.var) {
+      expect(Math.abs(variance - exact)).toBeLessThan(5 * exact * Math.sqrt(2 / n));
+    }
+    for (const mean of record.final.mean) {
+      expect(Math.abs(mean)).toBeLessThan(5 * Math.sqrt(exact / n));
+    }
+    expect(record.final.loss).toEqual({ train: 0, test: null });
+  });
+
+  it('reports a diverged run, still writing the JSON and the particles', () => {
+    const csv = join(scratch, 'huge.csv');
+    const rows = Array.from(
+      { length: 20 },
+      (_, m) => `${(m - 10) * 300},${m * 500},${(m % 3) * 1000}`,
+    );
+    writeFileSync(csv, `z1,z2,y\n${rows.join('\n')}\n`);
+    const json = join(scratch, 'diverged.json');
+    const npy = join(scratch, 'diverged.npy');
+    const args = [
+      '--activation',
+      'relu',
+      '--tau',
+      '1',
+      '--sigma',
+      '0',
+      '--n',
+      '8',
+      '--steps',
+      '40',
+    ];
+    const { code, stdout, stderr } = mfld(
+      'run',
+      '--backend=cpu',
+      `--dataset=csv:${csv}`,
+      ...args,
+      '--log-every=5',
+      `--json=${json}`,
+      `--save-particles=${npy}`,
+    );
+    expect(code).toBe(1);
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(stderr).toMatch(
+      /^mfld: the loss is no longer finite at step \d+ .*try a smaller --tau/m,
+    );
+    const record = JSON.parse(readFileSync(json, 'utf8')) as RunJson;
+    expect(record.status).toBe('diverged');
+    expect(record.lossHistory.length).toBeGreaterThan(0);
+    expect(record.lossHistory.every((entry) => Number.isFinite(entry.train))).toBe(true);
+    expect(record.final.step).toBeGreaterThan(record.lossHistory.at(-1)!.step);
+    expect(existsSync(npy)).toBe(true);
+    expect(stdout).toMatch(/^status +diverged at step/m);
+    expect(stdout).toMatch(/may hold NaN or Inf/);
+  });
+
+  it('notes flags that the data set ignores', () => {
+    const { code, stderr } = mfld(
+      'run',
+      '--backend',
+      'cpu',
+      '--dataset',
+      'none',
+      '--samples',
+      '10',
+      '--n',
+      '4',
+      '--steps',
+      '1',
+    );
+    expect(code).toBe(0);
+    expect(stderr).toContain('mfld: --samples is ignored: there is no data (dataset none)');
+  });
+});
+
+describe('backend choice without an adapter', () => {
+  // The mark says a probe of this environment found no adapter, on any machine.
+  const noAdapter = { MFLD_WEBGPU_ENV_RESOLVED: 'none' };
+
+  it('--backend webgpu: exit 1, saying how to fix it', () => {
+    const { code, stdout, stderr } = mfldWithEnv(noAdapter, ['run', '--backend=webgpu', '--n=4']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /^mfld: no WebGPU adapter found: .*Install Chrome or Chromium.* or use --backend cpu\.\n$/,
+    );
+    expect(stdout).not.toMatch(/^final loss/m);
+  });
+
+  it('--backend auto: a notice, then the CPU', () => {
+    const { code, stdout, stderr } = mfldWithEnv(noAdapter, [
+      'run',
+      '--n=4',
+      '--steps=2',
+      '--samples=8',
+    ]);
+    expect(code).toBe(0);
+    expect(stderr).toContain(
+      'No WebGPU adapter found (no GPU, and no Chrome/Chromium with SwiftShader); running on the CPU backend.',
+    );
+    expect(stdout).toMatch(/^backend +cpu: /m);
+  });
+});
+
+describe('ProgressReporter', () => {
+  const entry = { step: 50, time: 2.5, train: 0.125, test: 0.25 };
+  const progress = { stepsDone: 50, stepsTotal: 200, seconds: 2 };
+  const fakeStream = (isTTY: boolean): NodeJS.WriteStream & { text: string } => {
+    const stream = {
+      isTTY,
+      text: '',
+      write(chunk: string) {
+        stream.text += chunk;
+        return true;
+      },
+    };
+    return stream as unknown as NodeJS.WriteStream & { text: string };
+  };
+
+  it('on a terminal: one updating line with a bar, loss, rate and ETA', () => {
+    const stream = fakeStream(true);
+    const reporter = new ProgressReporter(1000, stream);
+    reporter.report(entry, progress);
+    reporter.report({ ...entry, step: 100 }, { ...progress, stepsDone: 100 });
+    reporter.finish();
+    expect(stream.text).toBe(
+      '\r\x1b[2K[######------------------]  50/200  loss 0.125 (test 0.25)  25000 particle-steps/s  ETA 6 s' +
+        '\r\x1b[2K[############------------]  100/200  loss 0.125 (test 0.25)  50000 particle-steps/s  ETA 2 s\n',
+    );
+  });
+
+  it('elsewhere: a line per entry', () => {
+    const stream = fakeStream(false);
+    const reporter = new ProgressReporter(1000, stream);
+    reporter.report(entry, progress);
+    reporter.finish();
+    expect(stream.text).toBe(
+      'step 50 (50/200)  time 2.5  loss 0.125 (test 0.25)  25000 particle-steps/s\n',
+    );
+  });
+});
+
+describe('mfld errors', () => {
+  it.each(BAD_VALUES)(
+    '%s %s: exit 2, the flag and its range, no stack trace',
+    async (flag, value, range) => {
+      const { code, stdout, stderr } = await mainCaptured(['run', flag, value]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.split('\n')[0]).toBe(`mfld: ${flag} must be ${range}, got "${value}"`);
+      expect(stderr).not.toMatch(STACK_LINE);
+    },
+  );
+
+  it.each([
+    [['run', '--n-particles', '5'], 'mfld: unknown flag "--n-particles"'],
+    [['run', '--steps'], 'mfld: --steps needs a value: an integer from 0 to 10^9'],
+    [['run', '--seed', '1', '--seed=2'], 'mfld: --seed is given twice'],
+    [['run', '--sigma', '10'], 'mfld: --tau must be < 0.04 for --sigma 10 and --prior-std 1'],
+    [['train'], 'mfld: unknown command "train"; the commands are run and help'],
+  ])('%j: exit 2', async (args, message) => {
+    const { code, stderr } = await mainCaptured(args);
+    expect(code).toBe(2);
+    expect(stderr.startsWith(message)).toBe(true);
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('as a child process: exit 2 and one message for a bad flag', () => {
+    const { code, stdout, stderr } = mfld('run', '--prior-std', '-1');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'mfld: --prior-std must be a number > 0, got "-1"\n(mfld help lists the commands and flags)\n',
+    );
+  });
+
+  it('a missing CSV file: exit 1, naming the file', () => {
+    const missing = join(scratch, 'missing.csv');
+    const { code, stderr } = mfld('run', '--backend', 'cpu', `--dataset=csv:${missing}`);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^mfld: cannot read ${missing}: ENOENT`));
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('a malformed CSV file: exit 1, naming file, line and column', async () => {
+    const csv = join(scratch, 'bad.csv');
+    writeFileSync(csv, 'x,y\n1,2\n3,oops\n');
+    const { code, stderr } = await mainCaptured([
+      'run',
+      '--backend',
+      'cpu',
+      `--dataset=csv:${csv}`,
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`mfld: ${csv}:3: column 2: "oops" is not a number\n`);
+  });
+});
+
+describe('mfld help', () => {
+  it('lists every flag with its default and range', () => {
+    const { code, stdout } = mfld('help');
+    expect(code).toBe(0);
+    for (const [flag] of BAD_VALUES) expect(stdout).toContain(`  ${flag} `);
+    expect(stdout).toContain('--bias / --no-bias');
+    expect(stdout).toMatch(/--prior-std X\n.*a number > 0; default 1\n/);
+  });
+
+  it('answers --help too, before any validation', async () => {
+    const help = await mainCaptured(['--help']);
+    const runHelp = await mainCaptured(['run', '--n', '0', '--help']);
+    expect(help.code).toBe(0);
+    expect(runHelp.code).toBe(0);
+    expect(runHelp.stdout).toBe(help.stdout);
+  });
+
+  it('without a command: usage on stderr, exit 2', async () => {
+    const { code, stdout, stderr } = await mainCaptured([]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('mfld run [flags]');
+  });
+});
