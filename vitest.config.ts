@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { resolveWebGpuEnv } from './src/node/webgpu-env';
+import { resolveWebGpuEnv } from './src/node/webgpu-env.ts';
 
 // Test workers are forked after this runs, so they inherit the environment in which Dawn
 // finds an adapter (a real GPU, else SwiftShader from the installed Chromium).
@@ -11,5 +11,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    reporters: ['default', ['json', { outputFile: 'test-results/unit.json' }]],
   },
 });

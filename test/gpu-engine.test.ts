@@ -1,0 +1,201 @@
+// The WebGPU engine against exact answers and against the CPU reference on the same seed.
+import { describe, expect, it } from 'vitest';
+import { ACTIVATIONS, LOSSES, exactNoDataVariance } from '../src/contract/model';
+import type { Dynamics, Problem, Simulation } from '../src/contract/simulation';
+import { createCpuSimulation } from '../src/cpu/reference';
+import { createGpuSimulation } from '../src/gpu/simulation';
+import { shaders, useGpu } from './gpu-harness';
+
+const gpu = useGpu();
+
+const base: Dynamics = {
+  n: 256,
+  sigma: 0.5,
+  tau: 0.05,
+  batch: 8,
+  activation: 'tanh',
+  loss: 'square',
+  huberDelta: 0.5,
+  priorStd: 1.5,
+  initStd: 1,
+  seed: 20261128,
+};
+
+const noData = (p: number): Problem => ({
+  p,
+  train: { z: new Float32Array(0), y: new Float32Array(0), count: 0 },
+  test: null,
+});
+
+/** A small regression problem with a bias column, made without any RNG of the engine. */
+function smallProblem(count: number, p: number): Problem {
+  const split = (offset: number) => {
+    const z = new Float32Array(count * p);
+    const y = new Float32Array(count);
+    for (let m = 0; m < count; m++) {
+      for (let j = 0; j < p - 1; j++) z[m * p + j] = Math.sin(1.7 * (m + offset) + 2.3 * j) * 1.5;
+      z[m * p + p - 1] = 1;
+      y[m] = Math.tanh(z[m * p]! - 0.5 * z[m * p + 1]!) + 0.3 * Math.cos(m + offset);
+    }
+    return { z, y, count };
+  };
+  return { p, train: split(0), test: split(1000) };
+}
+
+async function withBoth<T>(
+  problem: Problem,
+  dynamics: Dynamics,
+  body: (g: Simulation, c: Simulation) => Promise<T>,
+): Promise<T> {
+  const g = await createGpuSimulation(gpu(), problem, dynamics, shaders);
+  const c = await createCpuSimulation(problem, dynamics, { threads: 2 });
+  try {
+    return await body(g, c);
+  } finally {
+    g.destroy();
+    c.destroy();
+  }
+}
+
+/** Largest |a − b| / (1 + |b|) over two particle sets. */
+function worstDifference(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+  return worst;
+}
+
+// float32 arithmetic on the GPU against double arithmetic stored as float32 on the CPU:
+// a few ulps a step, amplified little over a few steps.
+const PARTICLE_TOLERANCE = 2e-5;
+
+describe('GPU against the CPU reference, same seed', () => {
+  const problem = smallProblem(40, 4);
+  for (const activation of ACTIVATIONS) {
+    for (const loss of LOSSES) {
+      for (const batch of ['full', 8] as const) {
+        it(`${activation} × ${loss} × batch ${batch}: particles after 5 steps agree within ${PARTICLE_TOLERANCE}`, async () => {
+          await withBoth(problem, { ...base, activation, loss, batch }, async (g, c) => {
+            expect(worstDifference(await g.particles(), await c.particles())).toBeLessThan(1e-6);
+            await g.run(5);
+            await c.run(5);
+            const moved = worstDifference(
+              await c.particles(),
+              await withInitial(problem, { ...base, activation, loss, batch }),
+            );
+            expect(moved).toBeGreaterThan(1e-2);
+            expect(worstDifference(await g.particles(), await c.particles())).toBeLessThan(
+              PARTICLE_TOLERANCE,
+            );
+          });
+        });
+      }
+    }
+  }
+
+  it('losses and moments agree', async () => {
+    await withBoth(problem, base, async (g, c) => {
+      await g.run(20);
+      await c.run(20);
+      for (const split of ['train', 'test'] as const) {
+        const [lg, lc] = [await g.loss(split), await c.loss(split)];
+        expect(Math.abs(lg - lc) / lc).toBeLessThan(1e-4);
+      }
+      const [mg, mc] = [await g.moments(), await c.moments()];
+      for (let j = 0; j < g.d; j++) {
+        expect(mg.mean[j]).toBeCloseTo(mc.mean[j]!, 4);
+        expect(mg.var[j]).toBeCloseTo(mc.var[j]!, 4);
+      }
+    });
+  });
+});
+
+/** Particles x⁰ of a fresh CPU simulation, to check that the compared runs really moved. */
+async function withInitial(problem: Problem, dynamics: Dynamics): Promise<Float32Array> {
+  const c = await createCpuSimulation(problem, dynamics, { threads: 1 });
+  try {
+    return await c.particles();
+  } finally {
+    c.destroy();
+  }
+}
+
+describe('GPU step counter', () => {
+  it('runs split in blocks, or resumed from read-back particles, reproduce one run bit for bit', async () => {
+    const problem = smallProblem(40, 4);
+    const whole = await createGpuSimulation(gpu(), problem, base, shaders);
+    const split = await createGpuSimulation(gpu(), problem, base, shaders);
+    const resumed = await createGpuSimulation(
+      gpu(),
+      problem,
+      { ...base, seed: base.seed },
+      shaders,
+    );
+    try {
+      await whole.run(300);
+      await split.run(7);
+      await split.loss('train');
+      await split.run(293);
+      expect(await split.particles()).toEqual(await whole.particles());
+      const other = await createGpuSimulation(gpu(), problem, base, shaders);
+      await other.run(150);
+      await resumed.setParticles(await other.particles(), other.step);
+      other.destroy();
+      await resumed.run(150);
+      expect(resumed.step).toBe(300);
+      expect(await resumed.particles()).toEqual(await whole.particles());
+    } finally {
+      whole.destroy();
+      split.destroy();
+      resumed.destroy();
+    }
+  });
+});
+
+describe('GPU exact law with F ≡ 0 (SPEC §2)', () => {
+  const n = 8192;
+  const p = 3;
+  const d = p + 1;
+  const dynamics: Dynamics = {
+    ...base,
+    n,
+    sigma: 1,
+    tau: 0.2,
+    priorStd: 1,
+    initStd: 2,
+    batch: 'full',
+  };
+  // a = τσ²/(2s²) = 0.1: after 60 steps (1 − a)^{2k} < 1e-5, the stationary law.
+  for (const k of [10, 60]) {
+    it(`mean 0 and variance v + (1 − a)^{2k}(s0² − v) after k = ${k} steps, within 5 standard errors`, async () => {
+      const sim = await createGpuSimulation(gpu(), noData(p), dynamics, shaders);
+      try {
+        await sim.run(k);
+        const { mean, var: variance } = await sim.moments();
+        const expected = exactNoDataVariance(
+          dynamics.sigma,
+          dynamics.tau,
+          dynamics.priorStd,
+          dynamics.initStd,
+          k,
+        );
+        // Coordinates of all particles are independent Gaussians: pool them.
+        const samples = n * d;
+        const pooledMean = mean.reduce((s, m) => s + m, 0) / d;
+        const pooledVariance =
+          variance.reduce((s, v, j) => s + v + mean[j]! ** 2, 0) / d - pooledMean ** 2;
+        expect(Math.abs(pooledMean)).toBeLessThan(5 * Math.sqrt(expected / samples));
+        expect(Math.abs(pooledVariance - expected)).toBeLessThan(
+          5 * expected * Math.sqrt(2 / samples),
+        );
+        // and the formula is not met by a chain that did not move:
+        expect(Math.abs(dynamics.initStd ** 2 - expected)).toBeGreaterThan(
+          20 * expected * Math.sqrt(2 / samples),
+        );
+      } finally {
+        sim.destroy();
+      }
+    });
+  }
+});
