@@ -1,0 +1,87 @@
+// Headless browser tests of the WebGPU engine (e2e/): an installed Chrome or Chromium, never a
+// downloaded one, with WebGPU on (SwiftShader where there is no GPU), against Vite's dev
+// server, which serves e2e/engine-check.html with the COOP/COEP headers of vite.config.ts.
+import { defineConfig } from '@playwright/test';
+import { existsSync } from 'node:fs';
+
+const PORT = 5183;
+const BASE_URL = `http://localhost:${PORT}`;
+
+const BROWSER_PATHS = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/opt/google/chrome/chrome',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
+  'C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe',
+];
+
+/** CHROME_PATH or PLAYWRIGHT_CHROMIUM_PATH, else the first installed Chrome or Chromium. */
+function browserPath(): string {
+  for (const name of ['CHROME_PATH', 'PLAYWRIGHT_CHROMIUM_PATH']) {
+    const path = process.env[name];
+    if (path) {
+      if (!existsSync(path)) throw new Error(`${name}=${path}: no such file`);
+      return path;
+    }
+  }
+  const found = BROWSER_PATHS.find((path) => existsSync(path));
+  if (!found) {
+    throw new Error(
+      'e2e tests need an installed Chrome or Chromium (Debian/Ubuntu: apt-get install chromium), ' +
+        'or its path in CHROME_PATH; Playwright browser downloads are not used. Looked in:\n  ' +
+        BROWSER_PATHS.join('\n  '),
+    );
+  }
+  return found;
+}
+
+// WebGPU is off by default on Linux; with this flag Chromium offers SwiftShader's Vulkan as a
+// fallback adapter where there is no GPU (--enable-features=Vulkan is not needed for that).
+const args = ['--enable-unsafe-webgpu'];
+if (process.getuid?.() === 0) {
+  // Chromium refuses to run as root inside its sandbox; and nothing should phone home from CI.
+  args.push(
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  );
+}
+
+export default defineConfig({
+  testDir: 'e2e',
+  // SwiftShader runs the shaders on the CPU: slow, so the limits are generous.
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env['CI'],
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  use: {
+    baseURL: BASE_URL,
+    headless: true,
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        browserName: 'chromium',
+        launchOptions: { executablePath: browserPath(), args },
+      },
+    },
+  ],
+  webServer: {
+    command: `npx vite --port ${PORT} --strictPort`,
+    url: `${BASE_URL}/e2e/engine-check.html`,
+    reuseExistingServer: !process.env['CI'],
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});
