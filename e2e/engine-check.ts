@@ -11,9 +11,9 @@ import { createCpuSimulation } from '../src/cpu/reference';
 import { buildProblem } from '../src/data/datasets';
 import { openBrowserGpu, type EngineGpu } from '../src/gpu/device';
 import { browserShaderSources } from '../src/gpu/shader-sources.browser';
-import { composeShader } from '../src/gpu/shaders';
 import { createGpuSimulation } from '../src/gpu/simulation';
 import { dynamicsFromConfig } from '../src/study/run-study';
+import { philoxOnGpu } from '../test/support/philox-kernel';
 
 export interface AdapterReport {
   readonly description: string;
@@ -158,75 +158,6 @@ async function withGpuSimulation<T>(
   }
 }
 
-const PHILOX_KERNEL = `
-@group(0) @binding(0) var<storage, read> cases: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  let c = id.x;
-  if (c >= arrayLength(&cases) / 6u) { return; }
-  let counter = vec4<u32>(cases[6u * c], cases[6u * c + 1u], cases[6u * c + 2u], cases[6u * c + 3u]);
-  let w = philox4x32(counter, vec2<u32>(cases[6u * c + 4u], cases[6u * c + 5u]));
-  let g = gaussians_from_words(w);
-  for (var t = 0u; t < 4u; t++) {
-    out[8u * c + t] = w[t];
-    out[8u * c + 4u + t] = bitcast<u32>(g[t]);
-  }
-}`;
-
-/** shaders/philox.wgsl on `cases` (6 words each): 4 words and 4 float32 Gaussians per case. */
-async function philoxOnGpu(gpu: EngineGpu, cases: number[][]): Promise<Uint32Array> {
-  const { device } = gpu;
-  const input = new Uint32Array(cases.flat());
-  const outBytes = 8 * 4 * cases.length;
-  device.pushErrorScope('validation');
-  const module = device.createShaderModule({
-    code: composeShader(browserShaderSources, ['philox'], {}) + '\n' + PHILOX_KERNEL,
-  });
-  const pipeline = device.createComputePipeline({
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const usage = GPUBufferUsage;
-  const inputBuffer = device.createBuffer({
-    size: input.byteLength,
-    usage: usage.STORAGE | usage.COPY_DST,
-  });
-  const outputBuffer = device.createBuffer({
-    size: outBytes,
-    usage: usage.STORAGE | usage.COPY_SRC,
-  });
-  const staging = device.createBuffer({ size: outBytes, usage: usage.MAP_READ | usage.COPY_DST });
-  try {
-    device.queue.writeBuffer(inputBuffer, 0, input);
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(
-      0,
-      device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: inputBuffer } },
-          { binding: 1, resource: { buffer: outputBuffer } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(Math.ceil(cases.length / 64));
-    pass.end();
-    encoder.copyBufferToBuffer(outputBuffer, 0, staging, 0, outBytes);
-    device.queue.submit([encoder.finish()]);
-    const error = await device.popErrorScope();
-    if (error) throw new Error(`Philox kernel: ${error.message}`);
-    await staging.mapAsync(GPUMapMode.READ);
-    return new Uint32Array(staging.getMappedRange().slice(0));
-  } finally {
-    inputBuffer.destroy();
-    outputBuffer.destroy();
-    staging.destroy();
-  }
-}
-
 const hex = (words: ArrayLike<number>): string =>
   Array.from(words, (w) => w.toString(16).padStart(8, '0')).join(' ');
 
@@ -267,8 +198,7 @@ const engineCheck: EngineCheck = {
     const next = (): number => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0);
     const random = Array.from({ length: 1024 }, () => Array.from({ length: 6 }, next));
     const cases = [...counters, ...random];
-    const out = await philoxOnGpu(gpu, cases);
-    const floats = new Float32Array(out.buffer);
+    const out = await philoxOnGpu(gpu.device, browserShaderSources, cases);
     const cpuWords = new Uint32Array(4);
     const cpuGauss = new Float64Array(4);
     let wordMismatches = 0;
@@ -276,13 +206,13 @@ const engineCheck: EngineCheck = {
     cases.forEach(([c0, c1, c2, c3, k0, k1], c) => {
       philox4x32(c0!, c1!, c2!, c3!, k0!, k1!, cpuWords);
       gaussiansFromWords(cpuWords, cpuGauss);
-      if (hex(cpuWords) !== hex(out.subarray(8 * c, 8 * c + 4))) wordMismatches++;
+      if (hex(cpuWords) !== hex(out.words[c]!)) wordMismatches++;
       for (let t = 0; t < 4; t++) {
-        worstGaussian = Math.max(worstGaussian, Math.abs(floats[8 * c + 4 + t]! - cpuGauss[t]!));
+        worstGaussian = Math.max(worstGaussian, Math.abs(out.gaussians[c]![t]! - cpuGauss[t]!));
       }
     });
     const report: PhiloxReport = {
-      knownAnswers: counters.map((_, c) => hex(out.subarray(8 * c, 8 * c + 4))),
+      knownAnswers: counters.map((_, c) => hex(out.words[c]!)),
       cases: cases.length,
       wordMismatches,
       worstGaussian,

@@ -1,49 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { gaussiansFromWords, philox4x32 } from '../src/contract/philox';
-import { runTestKernel, useGpu } from './gpu-harness';
+import { shaders, useGpu } from './gpu-harness';
+import { philoxOnGpu } from './support/philox-kernel';
 
 const gpu = useGpu();
 
-// Counters and keys as 6 words each; outputs 4 words of Philox and 4 float32 Gaussians.
-const KERNEL = `
-@group(0) @binding(0) var<storage, read> cases: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  let c = id.x;
-  if (c >= arrayLength(&cases) / 6u) { return; }
-  let counter = vec4<u32>(cases[6u * c], cases[6u * c + 1u], cases[6u * c + 2u], cases[6u * c + 3u]);
-  let w = philox4x32(counter, vec2<u32>(cases[6u * c + 4u], cases[6u * c + 5u]));
-  let g = gaussians_from_words(w);
-  for (var t = 0u; t < 4u; t++) {
-    out[8u * c + t] = w[t];
-    out[8u * c + 4u + t] = bitcast<u32>(g[t]);
-  }
-}`;
-
-async function philoxOnGpu(
-  cases: number[][],
-): Promise<{ words: number[][]; gaussians: number[][] }> {
-  const out = await runTestKernel(
-    gpu(),
-    ['philox'],
-    KERNEL,
-    new Uint32Array(cases.flat()),
-    8 * cases.length,
-    cases.length,
-  );
-  const floats = new Float32Array(out.buffer);
-  return {
-    words: cases.map((_, c) => Array.from(out.subarray(8 * c, 8 * c + 4))),
-    gaussians: cases.map((_, c) => Array.from(floats.subarray(8 * c + 4, 8 * c + 8))),
-  };
-}
+const philox = (cases: number[][]) => philoxOnGpu(gpu().device, shaders, cases);
 
 const hex = (words: number[]) => words.map((w) => w.toString(16).padStart(8, '0')).join(' ');
 
 describe('Philox4x32-10 in WGSL', () => {
   it('gives SPEC §3 known answers', async () => {
-    const { words } = await philoxOnGpu([
+    const { words } = await philox([
       [0, 0, 0, 0, 0, 0],
       [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
       [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0],
@@ -63,7 +31,7 @@ describe('Philox4x32-10 in WGSL', () => {
         ? [c, c >> 3, c % 3, c >> 9, 7, 0]
         : [next(), next(), next(), next(), next(), next()],
     );
-    const { words, gaussians } = await philoxOnGpu(cases);
+    const { words, gaussians } = await philox(cases);
     const cpuWords = new Uint32Array(4);
     const cpuGauss = new Float64Array(4);
     let worst = 0;

@@ -11,7 +11,10 @@ export type Loss = (typeof LOSSES)[number];
 export const activationCode = (a: Activation): number => ACTIVATIONS.indexOf(a);
 export const lossCode = (l: Loss): number => LOSSES.indexOf(l);
 
-export function activation(name: Activation): { phi: (u: number) => number; dphi: (u: number) => number } {
+export function activation(name: Activation): {
+  phi: (u: number) => number;
+  dphi: (u: number) => number;
+} {
   switch (name) {
     case 'tanh':
       return {
@@ -35,7 +38,10 @@ export function activation(name: Activation): { phi: (u: number) => number; dphi
 }
 
 /** Φ and Φ' of the residual r = y − f (SPEC §1). `delta` is Huber's δ. */
-export function loss(name: Loss, delta: number): { value: (r: number) => number; slope: (r: number) => number } {
+export function loss(
+  name: Loss,
+  delta: number,
+): { value: (r: number) => number; slope: (r: number) => number } {
   switch (name) {
     case 'square':
       return { value: (r) => r * r, slope: (r) => 2 * r };
@@ -57,7 +63,13 @@ export function loss(name: Loss, delta: number): { value: (r: number) => number;
  * Stationary per-coordinate variance of the F ≡ 0 chain, v = 2s²/(2 − a) with
  * a = τσ²/(2s²), and the variance after k steps from N(0, s0²) (SPEC §2).
  */
-export function exactNoDataVariance(sigma: number, tau: number, priorStd: number, initStd: number, k: number): number {
+export function exactNoDataVariance(
+  sigma: number,
+  tau: number,
+  priorStd: number,
+  initStd: number,
+  k: number,
+): number {
   const s2 = priorStd * priorStd;
   const a = (tau * sigma * sigma) / (2 * s2);
   const v = (2 * s2) / (2 - a);

@@ -63,7 +63,7 @@ export function philox4x32(
 
 /** Key words from a run's seed, 0 ≤ seed < 2^53 (SPEC §3). */
 export function keyFromSeed(seed: number): [number, number] {
-  return [seed % 2 ** 32 >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
+  return [(seed % 2 ** 32) >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }
 
 /** Uniform in (0, 1) from one word; exact in float32 (SPEC §3). */

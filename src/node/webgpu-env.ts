@@ -68,7 +68,8 @@ export function resolveWebGpuEnv(): Record<string, string> {
   const dir = findSwiftShaderDir();
   if (dir) {
     const extra = swiftShaderEnv(dir);
-    if (probeAdapter({ ...process.env, ...extra })) return { ...extra, [RESOLVED_MARK]: 'swiftshader' };
+    if (probeAdapter({ ...process.env, ...extra }))
+      return { ...extra, [RESOLVED_MARK]: 'swiftshader' };
   }
   return { [RESOLVED_MARK]: 'none' };
 }
