@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, exactNoDataVariance } from '../src/contract/model';
 import type { Dynamics, Problem, Simulation } from '../src/contract/simulation';
 import { createCpuSimulation } from '../src/cpu/reference';
-import { createGpuSimulation } from '../src/gpu/simulation';
+import { createGpuSimulation, DeviceLimitError, MAX_GPU_COORDINATES } from '../src/gpu/simulation';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();
@@ -198,4 +198,23 @@ describe('GPU exact law with F ≡ 0 (SPEC §2)', () => {
       }
     });
   }
+});
+
+describe('GPU limits', () => {
+  it('refuses a particle buffer past the adapter limit, naming the largest n that fits', async () => {
+    const limit = Math.min(
+      gpu().device.limits.maxStorageBufferBindingSize,
+      gpu().device.limits.maxBufferSize,
+    );
+    const d = 17;
+    const largest = Math.floor(limit / (4 * d));
+    const attempt = createGpuSimulation(gpu(), noData(d - 1), { ...base, n: largest + 1 }, shaders);
+    await expect(attempt).rejects.toThrow(DeviceLimitError);
+    await expect(attempt).rejects.toThrow(`the largest n that fits is ${largest}`);
+  });
+
+  it(`refuses particles of more than ${MAX_GPU_COORDINATES} coordinates`, async () => {
+    const attempt = createGpuSimulation(gpu(), noData(MAX_GPU_COORDINATES), base, shaders);
+    await expect(attempt).rejects.toThrow(/at most 256 coordinates, got d = 257/);
+  });
 });

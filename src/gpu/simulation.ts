@@ -47,13 +47,7 @@ interface Layout {
   readonly zTileRows: number;
 }
 
-function planLayout(
-  n: number,
-  d: number,
-  p: number,
-  batch: number,
-  limits: GPUSupportedLimits,
-): Layout {
+function planLayout(n: number, p: number, batch: number, limits: GPUSupportedLimits): Layout {
   const partialStride = Math.max(batch, WG);
   const subChunks = Math.max(1, Math.ceil((n * partialStride) / (WG * PARTIAL_BUDGET_FLOATS)));
   const numGroups = Math.ceil(n / (WG * subChunks));
@@ -74,7 +68,6 @@ function planLayout(
       `n = ${n} particles need more workgroups than this adapter can dispatch`,
     );
   }
-  void d;
   return { numGroups, subChunks, gridX, gridY, partialStride, zTileRows };
 }
 
@@ -169,7 +162,7 @@ class GpuSimulation implements Simulation {
     this.batch = batchSize(dynamics, problem);
     this.batchMode =
       dynamics.batch === 'full' || problem.train.count === 0 ? BATCH_POINTS : BATCH_MINIBATCH;
-    this.layout = planLayout(n, d, p, this.batch, limits);
+    this.layout = planLayout(n, p, this.batch, limits);
 
     const particleBytes = n * d * FLOAT_BYTES;
     const largestN = Math.floor(
