@@ -146,6 +146,17 @@ describe('parseRunArgs', () => {
     );
   });
 
+  it('reads numbers in linear time, and never as −0', () => {
+    // The number pattern once split runs of digits every possible way: seconds for 30,000.
+    const digits = '1'.repeat(1_000_000);
+    const start = performance.now();
+    expect(parseError(['--n', `${digits}x`])).toMatch(/^--n must be an integer/);
+    expect(parseError(['--tau', `${digits}.${digits}e${digits}x`])).toMatch(/^--tau must be/);
+    expect(performance.now() - start).toBeLessThan(1000);
+    expect(Object.is(parseRunArgs(['--steps', '-0']).config.steps, 0)).toBe(true);
+    expect(Object.is(parseConfigObject({ sigma: -0 }).sigma, 0)).toBe(true);
+  });
+
   it('stops at --help anywhere', () => {
     expect(parseRunArgs(['--n', '0', '--help']).cli.help).toBe(true);
     expect(parseRunArgs(['-h']).cli.help).toBe(true);

@@ -18,8 +18,12 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** A decimal number as people write it: no hex, no empty string (which `Number` reads as 0). */
-export const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/**
+ * A decimal number as people write it: no hex, no empty string (which `Number` reads as 0).
+ * Unambiguous on purpose: `\d+\.?\d*` would split a run of digits in every possible way when the
+ * match fails, quadratic time (seconds for a 30,000-digit CSV field or flag value).
+ */
+export const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 // ---------------------------------------------------------------------------------------
 // Kinds of values
@@ -37,9 +41,10 @@ interface Kind<V> {
   toJson(value: V): string | number | boolean;
 }
 
+/** `+ 0` turns −0 (from "-0") into 0, so a resolved config never holds −0. */
 function toNumber(raw: unknown): number | undefined {
-  if (typeof raw === 'number') return raw;
-  if (typeof raw === 'string' && DECIMAL_NUMBER.test(raw.trim())) return Number(raw);
+  if (typeof raw === 'number') return raw + 0;
+  if (typeof raw === 'string' && DECIMAL_NUMBER.test(raw.trim())) return Number(raw) + 0;
   return undefined;
 }
 
