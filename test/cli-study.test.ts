@@ -1,17 +1,31 @@
-// The study driver against a scripted Simulation: chunking, the loss history, timing and
-// divergence, without any backend.
+// The study driver against a scripted Simulation: chunking, the loss history, timing,
+// checkpoints, resumption and divergence, without any backend.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type RunConfig } from '../src/contract/config';
 import type { Moments, Simulation } from '../src/contract/simulation';
 import {
   DivergenceError,
   dynamicsFromConfig,
+  momentsDivergence,
   runStudy,
+  secondMomentBound,
+  type GoodState,
   type LossEntry,
 } from '../src/study/run-study';
 
-/** A simulation whose train loss is `lossAt(step)` and test loss twice that. */
-function scriptedSimulation(lossAt: (step: number) => number): Simulation & { runs: number[] } {
+const saneMoments = (): Moments => ({
+  mean: new Float64Array([0, 1, 2]),
+  var: new Float64Array([1, 1, 1]),
+});
+
+/**
+ * A simulation whose train loss is `lossAt(step)` and test loss twice that, whose moments are
+ * `momentsAt(step)` and whose particles all equal the step.
+ */
+function scriptedSimulation(
+  lossAt: (step: number) => number,
+  momentsAt: (step: number) => Moments = saneMoments,
+): Simulation & { runs: number[] } {
   let step = 0;
   const runs: number[] = [];
   return {
@@ -31,14 +45,26 @@ function scriptedSimulation(lossAt: (step: number) => number): Simulation & { ru
       return lossAt(step) * (split === 'test' ? 2 : 1);
     },
     async moments(): Promise<Moments> {
-      return { mean: new Float64Array([0, 1, 2]), var: new Float64Array([1, 1, 1]) };
+      return momentsAt(step);
     },
     async particles() {
-      return new Float32Array(30);
+      return new Float32Array(30).fill(step);
     },
-    async setParticles() {},
+    async setParticles(_x, at) {
+      step = at;
+    },
     destroy() {},
   };
+}
+
+/** The DivergenceError `study` fails with. */
+async function divergenceOf(study: Promise<unknown>): Promise<DivergenceError> {
+  const error = await study.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DivergenceError);
+  return error as DivergenceError;
 }
 
 const config = (overrides: Partial<RunConfig>): RunConfig => ({ ...DEFAULT_CONFIG, ...overrides });
@@ -108,6 +134,126 @@ describe('runStudy', () => {
       'the loss is no longer finite at step 20 (time 10): the dynamics diverged; try a smaller --tau (it is 0.5)',
     );
     expect(sim.runs).toEqual([10, 10]);
+  });
+});
+
+describe('runStudy: checkpoints and resumption', () => {
+  it('stops at global multiples of logEvery and checkpointEvery, handing over good states', async () => {
+    const sim = scriptedSimulation((step) => 1 / (1 + step));
+    const checkpoints: GoodState[] = [];
+    const summary = await runStudy(
+      sim,
+      config({ steps: 25, logEvery: 10 }),
+      { onLog: () => {}, onCheckpoint: (state) => void checkpoints.push(state) },
+      { checkpointEvery: 4 },
+    );
+    expect(sim.runs).toEqual([4, 4, 2, 2, 4, 4, 4, 1]);
+    expect(summary.lossHistory.map((entry) => entry.step)).toEqual([0, 10, 20, 25]);
+    expect(checkpoints.map((state) => state.step)).toEqual([4, 8, 12, 16, 20, 24]);
+    for (const state of checkpoints) {
+      expect(state.particles.every((x) => x === state.step)).toBe(true);
+      expect(state.lossHistory.at(-1)!.step).toBeLessThanOrEqual(state.step);
+    }
+    expect(checkpoints[2]!.lossHistory.map((entry) => entry.step)).toEqual([0, 10]);
+  });
+
+  it('resumed at step 13 with its history: logs what the whole run logs after 13', async () => {
+    const lossAt = (step: number) => 1 / (1 + step);
+    const whole = await runStudy(scriptedSimulation(lossAt), config({ steps: 25, logEvery: 10 }), {
+      onLog: () => {},
+    });
+    const sim = scriptedSimulation(lossAt);
+    await sim.setParticles(new Float32Array(30), 13);
+    const progress: number[][] = [];
+    const resumed = await runStudy(
+      sim,
+      config({ steps: 25, logEvery: 10 }),
+      { onLog: (_, done) => progress.push([done.stepsDone, done.stepsTotal]) },
+      { history: whole.lossHistory.slice(0, 2) },
+    );
+    expect(sim.runs).toEqual([7, 5]);
+    expect(progress).toEqual([
+      [7, 12],
+      [12, 12],
+    ]);
+    expect(resumed.lossHistory).toEqual(whole.lossHistory);
+    expect(resumed.final).toEqual(whole.final);
+  });
+
+  it('resumed at its last step: runs nothing, and keeps the history', async () => {
+    const sim = scriptedSimulation(() => 1);
+    await sim.setParticles(new Float32Array(30), 25);
+    const history = [{ step: 25, time: 2.5, train: 0.5, test: 1 }];
+    const summary = await runStudy(sim, config({ steps: 25 }), { onLog: () => {} }, { history });
+    expect(sim.runs).toEqual([]);
+    expect(summary.lossHistory).toEqual(history);
+    expect(summary.final.loss).toEqual({ train: 0.5, test: 1 });
+  });
+});
+
+describe('runStudy: divergence of the moments', () => {
+  const nanAfter = (limit: number) => (step: number) =>
+    step >= limit
+      ? { mean: new Float64Array([0, NaN, 0]), var: new Float64Array(3) }
+      : saneMoments();
+
+  it('stops at moments that are not finite, keeping the last good state when asked', async () => {
+    const run = (keepLastGood: boolean) =>
+      divergenceOf(
+        runStudy(
+          scriptedSimulation(() => 1, nanAfter(30)),
+          config({ steps: 100, logEvery: 10, tau: 0.5 }),
+          { onLog: () => {} },
+          { keepLastGood },
+        ),
+      );
+    const kept = await run(true);
+    expect(kept.message).toBe(
+      'the particle moments are no longer finite at step 30 (time 15): the dynamics ' +
+        'diverged; try a smaller --tau (it is 0.5)',
+    );
+    expect(kept.sign).toEqual({ kind: 'moments' });
+    expect(kept.lossHistory.map((entry) => entry.step)).toEqual([0, 10, 20]);
+    expect(kept.lastGood?.step).toBe(20);
+    expect(kept.lastGood?.particles.every((x) => x === 20)).toBe(true);
+    expect(kept.lastGood?.lossHistory).toEqual(kept.lossHistory);
+    expect((await run(false)).lastGood).toBeNull();
+  });
+
+  it('stops at an exploding second moment', async () => {
+    const exploding = (step: number): Moments => ({
+      mean: new Float64Array([0, 0, 1000 * step]),
+      var: new Float64Array([1, 1, 1]),
+    });
+    // M₂ = (3 + (1000k)²)/3 passes 10⁶ at k = 2.
+    const error = await divergenceOf(
+      runStudy(
+        scriptedSimulation(() => 1, exploding),
+        config({ steps: 10, logEvery: 1, tau: 0.5 }),
+        { onLog: () => {} },
+      ),
+    );
+    expect(error.message).toBe(
+      'the mean second moment of the particles is 1.333e+6, above the bound 1e+6, at step 2 ' +
+        '(time 1): the dynamics diverged; try a smaller --tau (it is 0.5)',
+    );
+  });
+
+  it('bounds the second moment by 10⁶ × max(1, initStd², priorStd²)', () => {
+    expect(secondMomentBound(DEFAULT_CONFIG)).toBe(1e6);
+    expect(secondMomentBound(config({ initStd: 3, priorStd: 2 }))).toBe(9e6);
+    expect(secondMomentBound(config({ initStd: 0.1, priorStd: 0.5 }))).toBe(1e6);
+    const moments = (mean: number, variance: number): Moments => ({
+      mean: new Float64Array([mean, 0]),
+      var: new Float64Array([variance, 0]),
+    });
+    expect(momentsDivergence(moments(1000, 1000), 1e6)).toBeNull();
+    expect(momentsDivergence(moments(2000, 0), 1e6)).toEqual({
+      kind: 'secondMoment',
+      value: 2e6,
+      bound: 1e6,
+    });
+    expect(momentsDivergence(moments(0, Infinity), 1e6)).toEqual({ kind: 'moments' });
   });
 });
 

@@ -1,7 +1,16 @@
-// A study: run a simulation for the configured number of steps, reading the loss every
-// `logEvery` steps, and sum up what happened. Backend-agnostic: it sees only a Simulation.
+// A study: run a simulation up to the configured step, reading the loss every `logEvery`
+// steps, and sum up what happened. Backend-agnostic: it sees only a Simulation.
+//
+// Divergence. At every log point (and checkpoint) the loss and the particle moments are
+// checked: a loss that is not finite, moments that are not finite, or a mean second moment
+// M₂ = (1/d) Σ_t (var_t + mean_t²) above SECOND_MOMENT_FACTOR · max(1, initStd², priorStd²)
+// stop the run with a DivergenceError. The reference is what M₂ is at the start (initStd²)
+// or under the prior (priorStd²), taken from the config rather than measured, so that a run
+// resumed from a checkpoint stops exactly where the uninterrupted run would. A run that
+// fits labels of size |y| ≈ 1000 with a bounded activation legitimately reaches M₂ ≈ 10⁶/d:
+// scale such labels down.
 import type { RunConfig } from '../contract/config';
-import type { Dynamics, Simulation } from '../contract/simulation';
+import type { Dynamics, Moments, Simulation } from '../contract/simulation';
 import { testSplitSize } from '../data/datasets';
 
 export interface LossEntry {
@@ -42,12 +51,53 @@ export interface StudyProgress {
   readonly seconds: number;
 }
 
-export interface StudyHooks {
-  /** After the initial loss and after each chunk of `logEvery` steps. */
-  onLog(entry: LossEntry, progress: StudyProgress): void;
+/** A state of the run that passed the divergence checks, with the loss entries up to it. */
+export interface GoodState {
+  readonly step: number;
+  readonly particles: Float32Array;
+  readonly lossHistory: readonly LossEntry[];
 }
 
-/** The loss became NaN or infinite; `lossHistory` holds the entries before that. */
+export interface StudyHooks {
+  /** After the initial loss and at every log point (multiples of `logEvery`, and the end). */
+  onLog(entry: LossEntry, progress: StudyProgress): void;
+  /** At every global step that is a multiple of `checkpointEvery`, after the checks. */
+  onCheckpoint?(state: GoodState): void | Promise<void>;
+}
+
+export interface StudyOptions {
+  /**
+   * The loss entries before the simulation's current step, for a run resumed from a
+   * checkpoint: the history continues them and the start is not logged again.
+   */
+  readonly history?: readonly LossEntry[];
+  /** Steps between onCheckpoint calls; null: none. */
+  readonly checkpointEvery?: number | null;
+  /**
+   * Keep a copy of the particles at every checked point, so that a DivergenceError holds the
+   * last good state (costs one particle readback per log point).
+   */
+  readonly keepLastGood?: boolean;
+}
+
+/** M₂ above this many times its reference counts as divergence (see the top of the file). */
+export const SECOND_MOMENT_FACTOR = 1e6;
+
+/** The bound on the mean second moment M₂ of the particles for `config`. */
+export function secondMomentBound(config: RunConfig): number {
+  return SECOND_MOMENT_FACTOR * Math.max(1, config.initStd ** 2, config.priorStd ** 2);
+}
+
+/** What showed that the dynamics diverged. */
+export type DivergenceSign =
+  | { readonly kind: 'loss' }
+  | { readonly kind: 'moments' }
+  | { readonly kind: 'secondMoment'; readonly value: number; readonly bound: number };
+
+/**
+ * The dynamics diverged at `step`; `lossHistory` holds the entries before that, and
+ * `lastGood` the last state that passed the checks (null unless kept, or if none did).
+ */
 export class DivergenceError extends Error {
   override readonly name = 'DivergenceError';
   constructor(
@@ -55,16 +105,51 @@ export class DivergenceError extends Error {
     readonly lossHistory: LossEntry[],
     readonly throughput: Throughput,
     tau: number,
+    readonly sign: DivergenceSign = { kind: 'loss' },
+    readonly lastGood: GoodState | null = null,
   ) {
     super(
-      `the loss is no longer finite at step ${step} (time ${formatTime(step * tau)}): the ` +
+      `${describeSign(sign)} at step ${step} (time ${formatNumber(step * tau)}): the ` +
         `dynamics diverged; try a smaller --tau (it is ${tau})`,
     );
   }
 }
 
-function formatTime(t: number): string {
+function describeSign(sign: DivergenceSign): string {
+  switch (sign.kind) {
+    case 'loss':
+      return 'the loss is no longer finite';
+    case 'moments':
+      return 'the particle moments are no longer finite';
+    case 'secondMoment':
+      return (
+        `the mean second moment of the particles is ${formatLarge(sign.value)}, above ` +
+        `the bound ${formatLarge(sign.bound)},`
+      );
+  }
+}
+
+function formatNumber(t: number): string {
   return Number(t.toPrecision(6)).toString();
+}
+
+/** 4 significant digits in exponent form: 1.426e+13, 1e+6. */
+function formatLarge(x: number): string {
+  return x.toExponential(3).replace(/\.?0+e/, 'e');
+}
+
+/** The sign of divergence in `moments`, or null when they look sane. */
+export function momentsDivergence(moments: Moments, bound: number): DivergenceSign | null {
+  const { mean, var: variance } = moments;
+  let sum = 0;
+  for (let t = 0; t < mean.length; t++) {
+    const m = mean[t]!;
+    const v = variance[t]!;
+    if (!Number.isFinite(m) || !Number.isFinite(v)) return { kind: 'moments' };
+    sum += v + m * m;
+  }
+  const value = mean.length > 0 ? sum / mean.length : 0;
+  return value > bound ? { kind: 'secondMoment', value, bound } : null;
 }
 
 /** The Dynamics of a config. A run without data uses full batches: B = N = 0 draws nothing. */
@@ -100,49 +185,80 @@ function throughputOf(n: number, steps: number, seconds: number): Throughput {
   return { particleStepsPerSecond: seconds > 0 ? (n * steps) / seconds : 0, seconds };
 }
 
+/** The first multiple of `every` after `step`. */
+const nextMultiple = (step: number, every: number): number =>
+  (Math.floor(step / every) + 1) * every;
+
 /**
- * Runs `config.steps` steps from the simulation's current state in chunks of
- * `config.logEvery`, logging the loss before the first and after every chunk. Throws a
- * DivergenceError when a loss is not finite. Timing assumes `sim.run` resolves once its
- * steps are done.
+ * Runs the simulation from its current step up to the global step `config.steps`, stopping at
+ * every log point (a multiple of `config.logEvery`, and the last step) and checkpoint (a
+ * multiple of `options.checkpointEvery`). Log points and checkpoints are global steps, so a
+ * run resumed from a checkpoint logs and checkpoints where the uninterrupted run does. A
+ * fresh run (no `options.history`) logs its start too. Throws a DivergenceError when a check
+ * fails (see the top of the file). Timing assumes `sim.run` resolves once its steps are done.
  */
 export async function runStudy(
   sim: Simulation,
   config: RunConfig,
   hooks: StudyHooks,
+  options: StudyOptions = {},
 ): Promise<StudySummary> {
-  const lossHistory: LossEntry[] = [];
+  const lossHistory: LossEntry[] = [...(options.history ?? [])];
+  const startStep = sim.step;
+  const stepsTotal = Math.max(0, config.steps - startStep);
+  const bound = secondMomentBound(config);
+  const checkpointEvery = options.checkpointEvery ?? null;
+  const keepLastGood = options.keepLastGood ?? false;
   let seconds = 0;
-  let stepsDone = 0;
+  let lastGood: GoodState | null = null;
+  const throughput = (): Throughput => throughputOf(config.n, sim.step - startStep, seconds);
 
-  const log = async (): Promise<void> => {
-    const { train, test } = await readLoss(sim, config);
-    const entry: LossEntry = { step: sim.step, time: sim.step * config.tau, train, test };
-    if (!Number.isFinite(train) || (test !== null && !Number.isFinite(test))) {
-      throw new DivergenceError(
-        sim.step,
-        lossHistory,
-        throughputOf(config.n, stepsDone, seconds),
-        config.tau,
-      );
+  const diverged = (sign: DivergenceSign): DivergenceError =>
+    new DivergenceError(sim.step, lossHistory, throughput(), config.tau, sign, lastGood);
+
+  /** Checks the state now; logs it at a log point; keeps (and returns) it when asked. */
+  const check = async (log: boolean, keep: boolean): Promise<GoodState | null> => {
+    let entry: LossEntry | null = null;
+    if (log) {
+      const { train, test } = await readLoss(sim, config);
+      if (!Number.isFinite(train) || (test !== null && !Number.isFinite(test))) {
+        throw diverged({ kind: 'loss' });
+      }
+      entry = { step: sim.step, time: sim.step * config.tau, train, test };
     }
-    lossHistory.push(entry);
-    hooks.onLog(entry, { stepsDone, stepsTotal: config.steps, seconds });
+    const sign = momentsDivergence(await sim.moments(), bound);
+    if (sign) throw diverged(sign);
+    if (entry) {
+      lossHistory.push(entry);
+      hooks.onLog(entry, { stepsDone: sim.step - startStep, stepsTotal, seconds });
+    }
+    if (!keep) return null;
+    lastGood = { step: sim.step, particles: await sim.particles(), lossHistory: [...lossHistory] };
+    return lastGood;
   };
 
-  await log();
-  while (stepsDone < config.steps) {
-    const chunk = Math.min(config.logEvery, config.steps - stepsDone);
+  if (options.history === undefined) {
+    await check(true, keepLastGood);
+  } else if (keepLastGood) {
+    lastGood = { step: sim.step, particles: await sim.particles(), lossHistory: [...lossHistory] };
+  }
+  while (sim.step < config.steps) {
+    const step = sim.step;
+    let next = Math.min(config.steps, nextMultiple(step, config.logEvery));
+    if (checkpointEvery !== null) next = Math.min(next, nextMultiple(step, checkpointEvery));
     const start = performance.now();
-    await sim.run(chunk);
+    await sim.run(next - step);
     seconds += (performance.now() - start) / 1000;
-    stepsDone += chunk;
-    await log();
+    const isLog = next % config.logEvery === 0 || next === config.steps;
+    const isCheckpoint = checkpointEvery !== null && next % checkpointEvery === 0;
+    const good = await check(isLog, keepLastGood || isCheckpoint);
+    if (isCheckpoint && good) await hooks.onCheckpoint?.(good);
   }
   const last = lossHistory.at(-1);
+  const loss = last?.step === sim.step ? { train: last.train, test: last.test } : undefined;
   return {
     lossHistory,
-    final: await readFinalState(sim, config, last && { train: last.train, test: last.test }),
-    throughput: throughputOf(config.n, stepsDone, seconds),
+    final: await readFinalState(sim, config, loss),
+    throughput: throughput(),
   };
 }
