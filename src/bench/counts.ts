@@ -1,0 +1,117 @@
+// What one time step must compute and move, counted from SPEC §2, and the scaling exponent
+// of measured step times. Pure: no I/O, no clocks.
+
+/**
+ * Useful floating-point operations of one particle in one step, B batch samples, p inputs
+ * (bias included), d = p + 1 coordinates:
+ * - per sample b, 6p + 8:
+ *   - the forward dot product α·z, for the network output f(z_b): 2p (p multiply-adds);
+ *   - the same dot product again in the step, where the drift needs φ'(α·z_b): 2p;
+ *   - c · φ(α·z): 1, and its share of the 1/n sum over particles: 1;
+ *   - the drift's accumulation w_b c φ'(α·z) z into the α gradient: 2p (multiply-adds) + 2
+ *     for the scalar factor w_b c φ'; w_b φ(α·z) into the c gradient: 2;
+ *   - the residual weight w_b = Φ'(y − f) shared by n particles: counted as 2 per particle
+ *     (the reduction's add and the 1/B scale), an upper bound amortised over n;
+ * - per coordinate, 6: the 1/B scale, the confinement −(σ²/2) x/s² (2), τ·D (1), the noise
+ *   term σ√τ ξ (1) and the sum (1).
+ * φ, φ', Φ' and the Gaussians' log, sqrt, cos, sin are not counted: they are transcendental
+ * functions whose cost differs by device and by a large factor, so a FLOP count with them
+ * would not compare devices fairly. Philox's integer work is not counted either.
+ */
+export function flopPerParticleStep(p: number, batch: number): number {
+  checkPositiveInteger('p', p);
+  checkPositiveInteger('batch', batch);
+  const d = p + 1;
+  return batch * (6 * p + 8) + 6 * d;
+}
+
+/** float32, as both engines store particles. */
+export const PARTICLE_WORD_BYTES = 4;
+
+/**
+ * Bytes a particle must move through memory in one step: its d coordinates read once and
+ * written once, float32. The data set (B rows of p + 1 floats) is shared by all particles and
+ * stays in caches, so it is not counted; neither are the per-sample partial outputs, which a
+ * different kernel split would avoid. A lower bound on the traffic: GB/s derived from it is
+ * the least an engine moved.
+ */
+export function bytesPerParticleStep(p: number): number {
+  checkPositiveInteger('p', p);
+  return 2 * (p + 1) * PARTICLE_WORD_BYTES;
+}
+
+function checkPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be an integer ≥ 1, got ${value}`);
+}
+
+export interface PowerFit {
+  /** Slope of log(time per step) against log(n): 1 is linear in n. */
+  readonly exponent: number;
+  /** Coefficient of determination of the fit on the log–log points, in [0, 1]. */
+  readonly r2: number;
+  /** The sizes the fit used: the smallest and largest n, and how many points. */
+  readonly range: { readonly from: number; readonly to: number; readonly points: number };
+}
+
+export class FitError extends Error {
+  override readonly name = 'FitError';
+}
+
+/**
+ * Least-squares slope of log(seconds) against log(n) over the upper sizes: the top half of the
+ * points (sorted by n), at least `minPoints` of them (all when fewer), since at small n fixed
+ * costs per dispatch hide the scaling. Throws FitError with fewer than 2 points or fewer than
+ * 2 distinct sizes, or a value that is not finite and positive.
+ */
+export function fitExponent(
+  points: readonly { readonly n: number; readonly seconds: number }[],
+  minPoints = 3,
+): PowerFit {
+  if (points.length < 2)
+    throw new FitError(`an exponent needs at least 2 sizes, got ${points.length}`);
+  for (const { n, seconds } of points) {
+    if (!(n > 0 && Number.isFinite(n) && seconds > 0 && Number.isFinite(seconds)))
+      throw new FitError(`sizes and times must be finite and positive, got n = ${n}, ${seconds} s`);
+  }
+  const sorted = [...points].sort((a, b) => a.n - b.n);
+  const count = Math.min(sorted.length, Math.max(minPoints, Math.ceil(sorted.length / 2)));
+  const used = sorted.slice(sorted.length - count);
+  const xs = used.map((point) => Math.log(point.n));
+  const ys = used.map((point) => Math.log(point.seconds));
+  const mean = (values: number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const dx = xs[i]! - mx;
+    const dy = ys[i]! - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  if (sxx === 0) throw new FitError('an exponent needs at least 2 distinct sizes');
+  const exponent = sxy / sxx;
+  // All times equal: the line fits exactly (slope 0).
+  const r2 = syy === 0 ? 1 : (sxy * sxy) / (sxx * syy);
+  return {
+    exponent,
+    r2,
+    range: { from: used[0]!.n, to: used[used.length - 1]!.n, points: used.length },
+  };
+}
+
+/** Median, min and max of a non-empty list. */
+export function summarize(values: readonly number[]): {
+  median: number;
+  min: number;
+  max: number;
+} {
+  if (values.length === 0) throw new RangeError('summarize needs at least one value');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
