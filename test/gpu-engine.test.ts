@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, exactNoDataVariance } from '../src/contract/model';
 import type { Dynamics, Problem, Simulation } from '../src/contract/simulation';
 import { createCpuSimulation } from '../src/cpu/reference';
-import { createGpuSimulation, DeviceLimitError, MAX_GPU_COORDINATES } from '../src/gpu/simulation';
+import {
+  createGpuSimulation,
+  DeviceLimitError,
+  GpuDeviceLostError,
+  MAX_GPU_COORDINATES,
+} from '../src/gpu/simulation';
+import { openNodeGpu } from '../src/node/gpu';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();
@@ -216,5 +222,17 @@ describe('GPU limits', () => {
   it(`refuses particles of more than ${MAX_GPU_COORDINATES} coordinates`, async () => {
     const attempt = createGpuSimulation(gpu(), noData(MAX_GPU_COORDINATES), base, shaders);
     await expect(attempt).rejects.toThrow(/at most 256 coordinates, got d = 257/);
+  });
+});
+
+describe('GPU device loss', () => {
+  it('turns a lost device into a clear error instead of a hang', async () => {
+    const own = await openNodeGpu();
+    if (!own) throw new Error('no adapter');
+    const sim = await createGpuSimulation(own, smallProblem(40, 4), base, shaders);
+    own.device.destroy();
+    await expect(sim.run(10).then(() => sim.loss('train'))).rejects.toThrow(GpuDeviceLostError);
+    await expect(sim.moments()).rejects.toThrow(/the GPU device was lost \(destroyed\)/);
+    sim.destroy();
   });
 });

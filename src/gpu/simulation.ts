@@ -32,6 +32,11 @@ const BATCH_MINIBATCH = 0;
 const BATCH_POINTS = 1;
 const FLOAT_BYTES = 4;
 
+/** The device stopped working (driver reset, GPU removed); the simulation's state is gone. */
+export class GpuDeviceLostError extends Error {
+  override name = 'GpuDeviceLostError';
+}
+
 /** A size that does not fit the adapter: the message names the size and the largest that fits. */
 export class DeviceLimitError extends Error {
   override name = 'DeviceLimitError';
@@ -139,6 +144,9 @@ class GpuSimulation implements Simulation {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly compiled: Promise<void>;
   private destroyed = false;
+  /** Rejects when the device is lost (driver reset, GPU removed, out of memory). */
+  private readonly lost: Promise<never>;
+  private lostMessage: string | null = null;
 
   constructor(
     engine: EngineGpu,
@@ -148,6 +156,12 @@ class GpuSimulation implements Simulation {
   ) {
     this.gpu = engine.device;
     this.device = engine.description;
+    this.lost = engine.device.lost.then((info) => {
+      this.lostMessage = `the GPU device was lost (${info.reason}): ${info.message || 'no detail given'}`;
+      throw new GpuDeviceLostError(this.lostMessage);
+    });
+    // Nobody may be waiting on the device when it is lost; the next operation reports it.
+    this.lost.catch(() => undefined);
     const limits = engine.device.limits;
     const { n } = dynamics;
     const p = problem.p;
@@ -182,6 +196,16 @@ class GpuSimulation implements Simulation {
       'use fewer particles or a smaller batch',
     );
 
+    for (const [name, split] of [
+      ['training', problem.train],
+      ['test', problem.test],
+    ] as const) {
+      if (split)
+        checkBufferSize(`the ${name} inputs`, split.z.byteLength, limits, 'use fewer data points');
+    }
+
+    // Every size is checked: from here on nothing throws until the error scopes are popped.
+    this.gpu.pushErrorScope('out-of-memory');
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.particleBuffer = this.createBuffer('particles', particleBytes, storage);
     this.partialBuffer = this.createBuffer('partials', partialFloats * FLOAT_BYTES, storage);
@@ -228,7 +252,6 @@ class GpuSimulation implements Simulation {
       name: string,
       split: { z: Float32Array; y: Float32Array; count: number },
     ): SplitBuffers => {
-      checkBufferSize(`the ${name} inputs`, split.z.byteLength, limits, 'use fewer data points');
       const z = this.createData(`${name} z`, split.z);
       const y = this.createData(`${name} y`, split.y);
       const bindGroup = this.gpu.createBindGroup({
@@ -279,8 +302,15 @@ class GpuSimulation implements Simulation {
       reduce: pipeline(reduceModule, 'reduce_outputs'),
       moments: pipeline(momentModule, 'moments'),
     };
-    this.compiled = this.gpu.popErrorScope().then((error) => {
-      if (error) throw new Error(`WebGPU rejected the engine's kernels: ${error.message}`);
+    const kernelError = this.gpu.popErrorScope();
+    const memoryError = this.gpu.popErrorScope();
+    this.compiled = Promise.all([kernelError, memoryError]).then(([kernels, memory]) => {
+      if (memory) {
+        throw new DeviceLimitError(
+          `not enough GPU memory for n = ${n} particles of d = ${d} (${memory.message}); use fewer particles`,
+        );
+      }
+      if (kernels) throw new Error(`WebGPU rejected the engine's kernels: ${kernels.message}`);
     });
   }
 
@@ -291,7 +321,7 @@ class GpuSimulation implements Simulation {
       this.writeSlot(slot, 0, BATCH_POINTS, 0, 0, 0);
       this.dispatchParticles(pass, this.pipelines.init, this.train, slot);
     });
-    await this.gpu.queue.onSubmittedWorkDone();
+    await this.orLost(this.gpu.queue.onSubmittedWorkDone());
   }
 
   get step(): number {
@@ -323,7 +353,7 @@ class GpuSimulation implements Simulation {
       this.k += calls;
       this.outputsReady = true;
       done += calls;
-      await this.gpu.queue.onSubmittedWorkDone();
+      await this.orLost(this.gpu.queue.onSubmittedWorkDone());
     }
   }
 
@@ -421,7 +451,7 @@ class GpuSimulation implements Simulation {
       this.gpu.queue.writeBuffer(this.particleBuffer, 0, unshared(x));
       this.k = step;
       this.outputsReady = false;
-      await this.gpu.queue.onSubmittedWorkDone();
+      await this.orLost(this.gpu.queue.onSubmittedWorkDone());
     });
   }
 
@@ -537,8 +567,7 @@ class GpuSimulation implements Simulation {
   }
 
   private async mapFloats(staging: GPUBuffer, count: number): Promise<Float32Array> {
-    await this.gpu.queue.onSubmittedWorkDone();
-    await staging.mapAsync(GPUMapMode.READ, 0, count * FLOAT_BYTES);
+    await this.orLost(staging.mapAsync(GPUMapMode.READ, 0, count * FLOAT_BYTES));
     try {
       return new Float32Array(staging.getMappedRange(0, count * FLOAT_BYTES).slice(0));
     } finally {
@@ -548,13 +577,21 @@ class GpuSimulation implements Simulation {
 
   /** Operations share the step counter, `partials` and the staging buffer, so they run one at a time. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    this.assertLive();
-    const result = this.queue.then(work);
+    const result = this.queue.then(() => {
+      this.assertLive();
+      return work();
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }
 
   private assertLive(): void {
     if (this.destroyed) throw new Error('this simulation was destroyed');
+    if (this.lostMessage !== null) throw new GpuDeviceLostError(this.lostMessage);
+  }
+
+  /** `work`, unless the device is lost first: then a GpuDeviceLostError instead of a hang. */
+  private orLost<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.lost]);
   }
 }
