@@ -1,78 +1,18 @@
 // The `mfld` command end to end, as a child process (bin/mfld.mjs), on the CPU backend with
 // tiny sizes; the many usage errors run in-process through main().
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../src/contract/config';
 import { exactNoDataVariance } from '../src/contract/model';
-import { main } from '../src/cli/main';
 import { ProgressReporter } from '../src/cli/output';
 import { decodeNpy } from '../src/io/npy';
 import { BAD_VALUES } from './fixtures/bad-flags';
+import { STACK_LINE, mainCaptured, mfld, mfldWithEnv, type RunJson } from './fixtures/mfld';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'mfld-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function mfld(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  return mfldWithEnv({}, args);
-}
-
-function mfldWithEnv(
-  env: Record<string, string>,
-  args: string[],
-): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['bin/mfld.mjs', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** main() in this process, with what it writes to stdout and stderr. */
-async function mainCaptured(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
-const STACK_LINE = /^\s+at /m;
-
-interface RunJson {
-  version: string;
-  status: string;
-  config: Record<string, unknown>;
-  backend: string;
-  adapter: string;
-  data: { p: number; d: number; train: number; test: number };
-  final: {
-    step: number;
-    loss: { train: number; test: number | null };
-    mean: number[];
-    var: number[];
-  };
-  lossHistory: { step: number; time: number; train: number; test: number | null }[];
-  throughput: { particleStepsPerSecond: number; seconds: number };
-}
 
 const TINY = ['--backend', 'cpu', '--threads', '2', '--samples', '64', '--test-samples', '32'];
 
@@ -105,6 +45,8 @@ describe('mfld run', () => {
         'final',
         'lossHistory',
         'throughput',
+        'resumedFrom',
+        'saved',
       ].sort(),
     );
     expect(record.status).toBe('completed');
@@ -128,12 +70,14 @@ describe('mfld run', () => {
     expect(Number.isFinite(record.final.loss.test)).toBe(true);
     expect(record.lossHistory.map((entry) => entry.step)).toEqual([0, 10, 20, 25]);
     for (const entry of record.lossHistory) {
-      expect(entry.time).toBeCloseTo(entry.step * 0.05, 12);
+      expect(entry.time).toBeCloseTo(entry.step * DEFAULT_CONFIG.tau, 12);
       expect(Number.isFinite(entry.train) && Number.isFinite(entry.test)).toBe(true);
     }
     expect(record.lossHistory.at(-1)).toMatchObject(record.final.loss);
     expect(record.throughput.particleStepsPerSecond).toBeGreaterThan(0);
     expect(record.throughput.seconds).toBeGreaterThan(0);
+    expect(record.resumedFrom).toBeNull();
+    expect(record.saved).toEqual({ step: 25, particles: npy, checkpoint: null });
     expect(readdirSync(join(scratch, 'new', 'folder'))).toEqual(['run.json']);
 
     const particles = decodeNpy(new Uint8Array(readFileSync(npy)), npy);
@@ -187,7 +131,7 @@ describe('mfld run', () => {
     expect(record.final.loss).toEqual({ train: 0, test: null });
   });
 
-  it('reports a diverged run, still writing the JSON and the particles', () => {
+  it('reports a diverged run, still writing the JSON and the last good particles', () => {
     const csv = join(scratch, 'huge.csv');
     const rows = Array.from(
       { length: 20 },
@@ -227,9 +171,15 @@ describe('mfld run', () => {
     expect(record.lossHistory.length).toBeGreaterThan(0);
     expect(record.lossHistory.every((entry) => Number.isFinite(entry.train))).toBe(true);
     expect(record.final.step).toBeGreaterThan(record.lossHistory.at(-1)!.step);
-    expect(existsSync(npy)).toBe(true);
+    expect(record.saved).toEqual({
+      step: record.lossHistory.at(-1)!.step,
+      particles: npy,
+      checkpoint: null,
+    });
+    const particles = decodeNpy(new Uint8Array(readFileSync(npy)), npy);
+    expect(particles.data.every(Number.isFinite)).toBe(true);
     expect(stdout).toMatch(/^status +diverged at step/m);
-    expect(stdout).toMatch(/may hold NaN or Inf/);
+    expect(stdout).toMatch(/^particles +\S+ \(the last good state, step 0\)$/m);
   });
 
   it('notes flags that the data set ignores', () => {

@@ -17,7 +17,15 @@ describe('parseRunArgs', () => {
   it('returns the defaults without flags', () => {
     const { config, cli, given } = parseRunArgs([]);
     expect(config).toEqual(DEFAULT_CONFIG);
-    expect(cli).toEqual({ json: null, saveParticles: null, threads: null, help: false });
+    expect(cli).toEqual({
+      json: null,
+      saveParticles: null,
+      checkpoint: null,
+      checkpointEvery: null,
+      resume: null,
+      threads: null,
+      help: false,
+    });
     expect(given.size).toBe(0);
   });
 
@@ -76,7 +84,15 @@ describe('parseRunArgs', () => {
       backend: 'cpu',
       logEvery: 10,
     });
-    expect(cli).toEqual({ json: 'out/run.json', saveParticles: 'x.npy', threads: 3, help: false });
+    expect(cli).toEqual({
+      json: 'out/run.json',
+      saveParticles: 'x.npy',
+      checkpoint: null,
+      checkpointEvery: null,
+      resume: null,
+      threads: 3,
+      help: false,
+    });
     expect(given.get('bias')).toBe('--no-bias');
     expect(given.get('dataset')).toBe('--dataset');
     expect(given.has('noise')).toBe(false);
@@ -157,6 +173,37 @@ describe('parseRunArgs', () => {
     expect(Object.is(parseConfigObject({ sigma: -0 }).sigma, 0)).toBe(true);
   });
 
+  it('reads the checkpoint flags; --checkpoint-every needs --checkpoint', () => {
+    const { cli } = parseRunArgs(['--checkpoint', 'runs/a.ckpt', '--checkpoint-every=500']);
+    expect(cli).toMatchObject({ checkpoint: 'runs/a.ckpt', checkpointEvery: 500, resume: null });
+    expect(parseError(['--checkpoint-every', '500'])).toBe(
+      '--checkpoint-every needs --checkpoint PATH (where to write)',
+    );
+  });
+
+  it('with --resume: takes --steps, --log-every, --backend and output flags only', () => {
+    const args = ['--resume', 'a.ckpt', '--steps', '900', '--log-every=5', '--backend', 'cpu'];
+    const more = ['--json', 'r.json', '--save-particles', 'r.npy', '--threads', '2'];
+    const { config, cli, given } = parseRunArgs([...args, ...more, '--checkpoint', 'a.ckpt']);
+    expect(cli).toMatchObject({ resume: 'a.ckpt', checkpoint: 'a.ckpt', json: 'r.json' });
+    expect(config).toMatchObject({ steps: 900, logEvery: 5, backend: 'cpu' });
+    expect([...given.keys()]).toEqual(['steps', 'backend', 'logEvery']);
+    const base = { ...DEFAULT_CONFIG, n: 77, tau: 0.01 };
+    expect(parseRunArgs(args, base).config).toEqual({
+      ...base,
+      steps: 900,
+      logEvery: 5,
+      backend: 'cpu',
+    });
+    for (const flag of ['--tau=0.2', '--n=5', '--no-bias', '--dataset=none', '--seed=3']) {
+      expect(parseError(['--resume', 'a.ckpt', flag])).toBe(
+        `${flag.split('=')[0]} cannot be given with --resume a.ckpt: a resumed run keeps the ` +
+          'config of its checkpoint; only --steps, --log-every, --backend and the output flags ' +
+          'may be given',
+      );
+    }
+  });
+
   it('stops at --help anywhere', () => {
     expect(parseRunArgs(['--n', '0', '--help']).cli.help).toBe(true);
     expect(parseRunArgs(['-h']).cli.help).toBe(true);
@@ -231,6 +278,9 @@ describe('describeFlags', () => {
       ...new Set(BAD_VALUES.map(([flag]) => flag)),
       '--bias',
       '--json',
+      '--checkpoint',
+      '--checkpoint-every',
+      '--resume',
       '--help',
     ]) {
       expect(usages).toContain(flag);

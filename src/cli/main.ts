@@ -15,6 +15,7 @@ import {
 } from '../contract/config-parse';
 import type { Simulation } from '../contract/simulation';
 import { buildProblem } from '../data/datasets';
+import { CheckpointError, problemCrc32, type Checkpoint } from '../io/checkpoint';
 import { FileError } from '../io/file-error';
 import { encodeNpy } from '../io/npy';
 import { BackendUnavailableError, openSimulation } from '../node/backends';
@@ -24,8 +25,10 @@ import {
   dynamicsFromConfig,
   readFinalState,
   runStudy,
+  type GoodState,
   type StudySummary,
 } from '../study/run-study';
+import { checkResumable, readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import {
   ProgressReporter,
   describeConfig,
@@ -70,6 +73,7 @@ function reportError(error: unknown): number {
   }
   if (
     error instanceof FileError ||
+    error instanceof CheckpointError ||
     error instanceof BackendUnavailableError ||
     error instanceof DivergenceError
   ) {
@@ -105,10 +109,26 @@ export function usageText(): string {
 }
 
 async function runCommand(args: readonly string[]): Promise<number> {
-  const { config, cli, given } = parseRunArgs(args);
+  const parsed = parseRunArgs(args);
+  const { cli, given } = parsed;
   if (cli.help) {
     process.stdout.write(usageText());
     return 0;
+  }
+  let { config } = parsed;
+  let resume: Resume | null = null;
+  if (cli.resume !== null) {
+    const checkpoint = readCheckpointFile(cli.resume);
+    // The checkpoint's config, with the few fields a resumed run may change (parseRunArgs
+    // refused the others).
+    config = parseRunArgs(args, checkpoint.config).config;
+    if (config.steps < checkpoint.step) {
+      throw new ConfigError(
+        `${given.get('steps') ?? '--steps'} ${config.steps} is below step ${checkpoint.step} ` +
+          `of the checkpoint ${cli.resume}: --steps is the total, counted from step 0`,
+      );
+    }
+    resume = { path: cli.resume, checkpoint };
   }
   if (config.backend !== 'cpu') {
     const extra = resolveWebGpuEnv();
@@ -119,7 +139,12 @@ async function runCommand(args: readonly string[]): Promise<number> {
     const flag = given.get(key);
     if (flag) notice(`${flag} is ignored: ${reason}`);
   }
-  return runStudyCommand(config, cli);
+  return runStudyCommand(config, cli, resume);
+}
+
+interface Resume {
+  readonly path: string;
+  readonly checkpoint: Checkpoint;
 }
 
 function notice(message: string): void {
@@ -159,28 +184,87 @@ function packageVersion(): string {
   return pkg.version ?? 'unknown';
 }
 
-async function runStudyCommand(config: RunConfig, cli: CliOptions): Promise<number> {
+async function runStudyCommand(
+  config: RunConfig,
+  cli: CliOptions,
+  resume: Resume | null,
+): Promise<number> {
   const problem = buildProblem(config, readTextFile);
+  if (resume) checkResumable(resume.checkpoint, problem, resume.path);
   process.stdout.write(`config  ${describeConfig(config)}\n`);
   process.stdout.write(`data    ${describeData(problem)}\n`);
+  if (resume) process.stdout.write(`resume  ${resume.path} at step ${resume.checkpoint.step}\n`);
 
   const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
     ...(cli.threads === null ? {} : { threads: cli.threads }),
     notice,
   });
+  let dataCrc32: number | null = null;
+  const checkpointOf = (state: GoodState): Checkpoint => ({
+    config,
+    step: state.step,
+    n: sim.n,
+    d: sim.d,
+    particles: state.particles,
+    lossHistory: state.lossHistory,
+    backend: sim.backend,
+    device: sim.device,
+    dataCrc32: (dataCrc32 ??= problemCrc32(problem)),
+  });
   const progress = new ProgressReporter(config.n);
   let status: RunStatus = 'completed';
   let failure: DivergenceError | null = null;
   try {
+    if (resume) {
+      const { checkpoint } = resume;
+      if (checkpoint.backend !== sim.backend) {
+        notice(
+          `the checkpoint was written on the ${checkpoint.backend} backend, this run is on ` +
+            `${sim.backend}: it continues the same dynamics, but not bit for bit`,
+        );
+      }
+      await sim.setParticles(checkpoint.particles, checkpoint.step);
+    }
+    const { checkpoint: checkpointPath } = cli;
     let summary: StudySummary;
+    /** What --save-particles and --checkpoint write at the end. */
+    let saved: GoodState | null;
     try {
-      summary = await runStudy(sim, config, {
-        onLog: (entry, done) => progress.report(entry, done),
-      });
+      summary = await runStudy(
+        sim,
+        config,
+        {
+          onLog: (entry, done) => progress.report(entry, done),
+          ...(checkpointPath === null
+            ? {}
+            : {
+                onCheckpoint: (state) => {
+                  // A full disk should not end a long run: the next write may succeed, and the
+                  // final one reports its failure.
+                  try {
+                    writeCheckpointFile(checkpointPath, checkpointOf(state));
+                  } catch (error) {
+                    if (!(error instanceof FileError)) throw error;
+                    notice(`${error.message}; the run goes on`);
+                  }
+                },
+              }),
+        },
+        {
+          ...(resume ? { history: resume.checkpoint.lossHistory } : {}),
+          checkpointEvery: cli.checkpointEvery,
+          keepLastGood: checkpointPath !== null || cli.saveParticles !== null,
+        },
+      );
+      saved =
+        checkpointPath === null && cli.saveParticles === null
+          ? null
+          : { step: sim.step, particles: await sim.particles(), lossHistory: summary.lossHistory };
     } catch (error) {
       if (!(error instanceof DivergenceError)) throw error;
       status = 'diverged';
       failure = error;
+      saved = error.lastGood;
       const final = await readFinalState(sim, config);
       summary = { lossHistory: error.lossHistory, final, throughput: error.throughput };
     } finally {
@@ -202,15 +286,27 @@ async function runStudyCommand(config: RunConfig, cli: CliOptions): Promise<numb
       final: summary.final,
       lossHistory: summary.lossHistory,
       throughput: summary.throughput,
+      resumedFrom: resume && { checkpoint: resume.path, step: resume.checkpoint.step },
+      saved: saved && {
+        step: saved.step,
+        particles: cli.saveParticles,
+        checkpoint: checkpointPath,
+      },
     };
-    if (cli.saveParticles !== null) {
-      writeFileAtomic(cli.saveParticles, encodeNpy(await sim.particles(), sim.n, sim.d));
+    if (saved && cli.saveParticles !== null) {
+      writeFileAtomic(cli.saveParticles, encodeNpy(saved.particles, sim.n, sim.d));
+    }
+    if (saved && checkpointPath !== null) {
+      writeCheckpointFile(checkpointPath, checkpointOf(saved));
+    }
+    if (!saved && (checkpointPath !== null || cli.saveParticles !== null)) {
+      notice('no state of the run passed the checks: no particles or checkpoint were written');
     }
     if (cli.json !== null) {
       // JSON has no NaN: non-finite values of a diverged run are written as null.
       writeFileAtomic(cli.json, JSON.stringify(record, null, 2) + '\n');
     }
-    for (const line of summaryLines(record, config, cli.saveParticles)) {
+    for (const line of summaryLines(record, config)) {
       process.stdout.write(line + '\n');
     }
     if (cli.json !== null) process.stdout.write(`json         ${cli.json}\n`);

@@ -1,6 +1,14 @@
 // What `mfld run` shows and writes: the progress line, the summary, the JSON record and the
 // particle file. Progress and notices go to stderr, results to stdout.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { RunConfig } from '../contract/config';
 import { configToJson, ignoredFields, type RunFieldKey } from '../contract/config-parse';
@@ -107,14 +115,21 @@ export interface RunRecord {
   readonly final: FinalState;
   readonly lossHistory: readonly LossEntry[];
   readonly throughput: Throughput;
+  /** The checkpoint this run continued (its throughput counts the steps after it only). */
+  readonly resumedFrom: { readonly checkpoint: string; readonly step: number } | null;
+  /**
+   * What --save-particles and --checkpoint wrote at the end: the final state, or for a diverged
+   * run the last state that passed the checks; null when nothing was (asked or good to be) written.
+   */
+  readonly saved: {
+    readonly step: number;
+    readonly particles: string | null;
+    readonly checkpoint: string | null;
+  } | null;
 }
 
 /** The summary lines for stdout. */
-export function summaryLines(
-  record: RunRecord,
-  config: RunConfig,
-  particlesPath: string | null,
-): string[] {
+export function summaryLines(record: RunRecord, config: RunConfig): string[] {
   const { final, lossHistory, throughput } = record;
   const lines: string[] = [];
   if (record.status === 'diverged') lines.push(`status       diverged at step ${final.step}`);
@@ -133,28 +148,64 @@ export function summaryLines(
   lines.push(
     `throughput   ${formatValue(throughput.particleStepsPerSecond)} particle-steps/s ` +
       `(${config.n} particles, ${throughput.seconds > 0 ? formatSeconds(throughput.seconds) : 'no time'} ` +
-      `stepping${record.status === 'completed' ? ` for ${config.steps} steps` : ''})`,
+      `stepping${record.status === 'completed' ? ` for ${config.steps - (record.resumedFrom?.step ?? 0)} steps` : ''})`,
   );
   lines.push(`backend      ${record.backend}: ${record.adapter}`);
-  if (particlesPath !== null) {
+  if (record.resumedFrom) {
+    lines.push(
+      `resumed      from ${record.resumedFrom.checkpoint} at step ${record.resumedFrom.step}`,
+    );
+  }
+  const { saved } = record;
+  if (saved) {
     const note =
       record.status === 'diverged'
-        ? ` (the state where the run stopped, step ${final.step}: it may hold NaN or Inf)`
-        : '';
-    lines.push(`particles    ${particlesPath}${note}`);
+        ? ` (the last good state, step ${saved.step})`
+        : ` (step ${saved.step})`;
+    if (saved.particles !== null) lines.push(`particles    ${saved.particles}${note}`);
+    if (saved.checkpoint !== null) lines.push(`checkpoint   ${saved.checkpoint}${note}`);
   }
   return lines;
 }
 
-/** Writes `bytes` to `path` through a temporary file and a rename, creating its folder. */
+/**
+ * Writes `bytes` to `path`, creating its folder: into a temporary file in the same folder,
+ * flushed to the disk (fsync), then renamed over `path`. A crash at any point leaves either
+ * the old file or the new one, never a part of one.
+ */
 export function writeFileAtomic(path: string, bytes: string | Uint8Array): void {
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(temporary, bytes);
+    const fd = openSync(temporary, 'w');
+    try {
+      writeFileSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temporary, path);
   } catch (error) {
-    rmSync(temporary, { force: true });
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // There was no temporary file (the folder could not be made, or is a file).
+    }
     throw new FileError(`cannot write ${path}: ${(error as Error).message}`);
+  }
+  syncFolder(dirname(path));
+}
+
+/** Flushes a folder's entries (the rename) to the disk, where the system allows it. */
+function syncFolder(folder: string): void {
+  try {
+    const fd = openSync(folder, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Windows cannot open a folder; the rename is done all the same.
   }
 }

@@ -158,7 +158,7 @@ const RUN_FIELDS = {
   testSamples: field(integer(0, 1e7, '10^7'), 'held-out points (synthetic data sets; 0: none)'),
   noise: field(real('>=', 0), 'standard deviation of the label noise (teacher, sine)'),
   n: field(integer(1, 2 ** 26, '67108864 (2^26)'), 'number of particles (neurons)'),
-  steps: field(integer(0, 1e9, '10^9'), 'time steps to run'),
+  steps: field(integer(0, 1e9, '10^9'), 'time steps to run, counted from step 0'),
   sigma: field(real('>=', 0), 'noise level σ of the Langevin dynamics'),
   tau: field(real('>', 0), 'time step τ (needs τσ²/(2·prior-std²) < 2)'),
   batch: field(batchKind, 'data points per step: all, or B drawn with replacement'),
@@ -180,6 +180,20 @@ const RUN_FIELDS = {
 const CLI_FIELDS = {
   json: field(path(), 'write the run summary as JSON to this file'),
   saveParticles: field(path('.npy'), 'write the final particles as a .npy file'),
+  checkpoint: field(
+    path(),
+    'write a checkpoint to this file at the end, on divergence (the last good state) ' +
+      'and every --checkpoint-every steps',
+  ),
+  checkpointEvery: field(
+    integer(1, 1e9, '10^9'),
+    'also write the checkpoint at every step that is a multiple of this (needs --checkpoint)',
+  ),
+  resume: field(
+    path(),
+    'continue the run of this checkpoint; only --steps (the total), --log-every, --backend ' +
+      'and the output flags may be given',
+  ),
   threads: field(integer(1, 1024), 'CPU backend threads (default: one per core)'),
   help: field(switchKind, 'show this help'),
 } as const;
@@ -403,9 +417,18 @@ export function parseConfigObject(
 export interface CliOptions {
   readonly json: string | null;
   readonly saveParticles: string | null;
+  readonly checkpoint: string | null;
+  readonly checkpointEvery: number | null;
+  readonly resume: string | null;
   readonly threads: number | null;
   readonly help: boolean;
 }
+
+/**
+ * The run fields a resumed run may change: how far it goes, how often it logs, where it runs.
+ * The others fix the trajectory, which the checkpoint's config already does.
+ */
+export const RESUMABLE_FIELDS: readonly RunFieldKey[] = ['steps', 'logEvery', 'backend'];
 
 export interface ParsedRunArgs {
   readonly config: RunConfig;
@@ -436,7 +459,15 @@ export function parseRunArgs(
   args: readonly string[],
   base: RunConfig = DEFAULT_CONFIG,
 ): ParsedRunArgs {
-  const noCli: CliOptions = { json: null, saveParticles: null, threads: null, help: false };
+  const noCli: CliOptions = {
+    json: null,
+    saveParticles: null,
+    checkpoint: null,
+    checkpointEvery: null,
+    resume: null,
+    threads: null,
+    help: false,
+  };
   if (args.includes('--help') || args.includes('-h')) {
     return { config: base, cli: { ...noCli, help: true }, given: new Map() };
   }
@@ -475,14 +506,34 @@ export function parseRunArgs(
   }
 
   const values = parseGiven(given);
-  const config = resolve(values, base, flagOf);
   const cliValue = <K extends CliFieldKey>(key: K): CliFields[K] | undefined =>
     values.get(key)?.value as CliFields[K] | undefined;
+  const resume = cliValue('resume');
+  if (resume !== undefined) {
+    for (const key of RUN_KEYS) {
+      const value = values.get(key);
+      if (value && !RESUMABLE_FIELDS.includes(key)) {
+        throw new ConfigError(
+          `${value.name} cannot be given with --resume ${resume}: a resumed run keeps the ` +
+            `config of its checkpoint; only ${RESUMABLE_FIELDS.map(flagOf).join(', ')} and ` +
+            `the output flags may be given`,
+        );
+      }
+    }
+  }
+  const checkpointEvery = values.get('checkpointEvery');
+  if (checkpointEvery && !values.has('checkpoint')) {
+    throw new ConfigError(`${checkpointEvery.name} needs --checkpoint PATH (where to write)`);
+  }
+  const config = resolve(values, base, flagOf);
   const cli: CliOptions = {
+    ...noCli,
     json: cliValue('json') ?? null,
     saveParticles: cliValue('saveParticles') ?? null,
+    checkpoint: cliValue('checkpoint') ?? null,
+    checkpointEvery: cliValue('checkpointEvery') ?? null,
+    resume: resume ?? null,
     threads: cliValue('threads') ?? null,
-    help: false,
   };
   const givenRun = new Map<RunFieldKey, string>();
   for (const key of RUN_KEYS) {
