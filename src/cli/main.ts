@@ -28,6 +28,7 @@ import {
   type GoodState,
   type StudySummary,
 } from '../study/run-study';
+import { benchCommand } from './bench';
 import { checkResumable, readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import {
   ProgressReporter,
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await runCommand(rest);
+      case 'bench':
+        return await benchCommand(rest, rerunWithEnv);
       case 'help':
       case '--help':
       case '-h':
@@ -58,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT_USAGE_ERROR;
       default:
         throw new ConfigError(
-          `unknown command ${JSON.stringify(command)}; the commands are run and help`,
+          `unknown command ${JSON.stringify(command)}; the commands are run, bench and help`,
         );
     }
   } catch (error) {
@@ -92,6 +95,7 @@ export function usageText(): string {
     '',
     'Usage:',
     '  mfld run [flags]   run a study: print its loss as it goes and a summary at the end',
+    '  mfld bench [flags] time the step on WebGPU and the CPU against measured device limits (mfld bench --help)',
     '  mfld help          show this help',
     '',
     'Flags of mfld run (--flag value or --flag=value):',
