@@ -1,0 +1,140 @@
+// `mfld bench` end to end as a child process, at tiny sizes: every figure of the JSON record is
+// there and finite, sizes past the adapter are refused cleanly, and flags are checked.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { STACK_LINE, mainCaptured, mfld } from './fixtures/mfld';
+
+const scratch = mkdtempSync(join(tmpdir(), 'mfld-bench-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function expectPositive(value: unknown, path: string): void {
+  expect(typeof value, path).toBe('number');
+  expect(Number.isFinite(value) && (value as number) > 0, `${path} = ${value}`).toBe(true);
+}
+
+function expectTiming(timing: Record<string, unknown>, path: string): void {
+  for (const key of [
+    'particleStepsPerSecond',
+    'gflops',
+    'gbps',
+    'fractionOfLimit',
+    'bandwidthFraction',
+    'steps',
+    'blocks',
+  ])
+    expectPositive(timing[key], `${path}.${key}`);
+  const perStep = timing['secondsPerStep'] as Record<string, number>;
+  for (const key of ['median', 'min', 'max'])
+    expectPositive(perStep[key], `${path}.secondsPerStep.${key}`);
+  expect(perStep['min']).toBeLessThanOrEqual(perStep['median']!);
+  expect(perStep['median']).toBeLessThanOrEqual(perStep['max']!);
+}
+
+describe('mfld bench', () => {
+  it('times two tiny sizes on both backends and writes every figure to --json', () => {
+    const json = join(scratch, 'bench.json');
+    const { code, stdout, stderr } = mfld(
+      'bench',
+      '--sizes',
+      '256,512',
+      '--steps',
+      '2',
+      '--repeats',
+      '2',
+      '--backend-cpu-threads',
+      '2',
+      '--json',
+      json,
+    );
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(stdout).toMatch(/GFLOP\/s/);
+    expect(stdout).toMatch(/exponent +gpu/);
+    const record = JSON.parse(readFileSync(json, 'utf8'));
+    expect(typeof record.adapter.description).toBe('string');
+    expect(record.adapter.description.length).toBeGreaterThan(0);
+    expect(record.adapter.info).toBeTypeOf('object');
+    expect(record.node).toBe(process.version);
+    expectPositive(record.cpu.threads, 'cpu.threads');
+    expectPositive(record.cpu.logicalCores, 'cpu.logicalCores');
+    expect(typeof record.cpu.model).toBe('string');
+    expect(record.config).toMatchObject({
+      sizes: [256, 512],
+      d: 16,
+      p: 15,
+      batch: 64,
+      steps: 2,
+      repeats: 2,
+      cpuThreads: 2,
+      skipCpu: false,
+    });
+    expect(record.config.counts).toEqual({
+      flopPerParticleStep: 64 * (6 * 15 + 8) + 6 * 16,
+      bytesPerParticleStep: 128,
+    });
+    for (const device of ['gpu', 'cpu'])
+      for (const key of ['gflops', 'gbps'])
+        expectPositive(record.limits[device][key], `limits.${device}.${key}`);
+    expect(record.sizes.map((size: { n: number }) => size.n)).toEqual([256, 512]);
+    for (const size of record.sizes) {
+      expectTiming(size.gpu, `n=${size.n}.gpu`);
+      expectTiming(size.cpu, `n=${size.n}.cpu`);
+      expectPositive(size.ratio, `n=${size.n}.ratio`);
+      expect(size.agreement.ok).toBe(true);
+      expect(size.agreement.worstDifference).toBeLessThanOrEqual(2e-5);
+    }
+    for (const device of ['gpu', 'cpu']) {
+      const fit = record.exponents[device];
+      expect(Number.isFinite(fit.exponent), `exponents.${device}`).toBe(true);
+      expect(fit.r2).toBeGreaterThanOrEqual(0);
+      expect(fit.range).toEqual({ from: 256, to: 512, points: 2 });
+    }
+  });
+
+  it('refuses a size past the adapter with a message naming it, before timing anything', () => {
+    const { code, stdout, stderr } = mfld('bench', '--sizes', '2000000000', '--steps', '2');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/n = 2000000000 is past this adapter's limits/);
+    expect(stderr).toMatch(/largest n that fits is \d+/);
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(stdout).toBe('');
+  });
+
+  it('checks its flags', async () => {
+    for (const args of [
+      ['--sizes', '0'],
+      ['--sizes', '12,abc'],
+      ['--sizes', String(2 ** 32)],
+      ['--dim', '2'],
+      ['--dim', '300'],
+      ['--steps', '-1'],
+      ['--repeats'],
+      ['--skip-cpu=yes'],
+      ['--frob', '1'],
+    ]) {
+      const { code, stderr } = await mainCaptured(['bench', ...args]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr).toMatch(/^mfld: /);
+      expect(stderr).not.toMatch(STACK_LINE);
+    }
+  });
+
+  it('lists its flags under --help and in mfld help', async () => {
+    const help = await mainCaptured(['bench', '--help']);
+    expect(help.code).toBe(0);
+    for (const flag of [
+      '--sizes',
+      '--dim',
+      '--batch',
+      '--steps',
+      '--repeats',
+      '--backend-cpu-threads',
+      '--json',
+      '--skip-cpu',
+    ])
+      expect(help.stdout).toContain(flag);
+    expect((await mainCaptured(['help'])).stdout).toMatch(/mfld bench/);
+  });
+});
