@@ -244,6 +244,29 @@ describe('parseConfigObject', () => {
     expect(() => parseConfigObject({ sigma: 1e3 })).toThrow(/^"tau" must be < 0.000004 /);
   });
 
+  it('refuses values and inputs of any JSON type with a message, never a TypeError', () => {
+    const object = JSON.parse('{"toString": null, "a": [1]}') as unknown;
+    expect(thrownMessage(() => parseConfigObject({ priorStd: object }), ConfigError)).toBe(
+      '"priorStd" must be a number > 0, got {"toString":null,"a":[1]}',
+    );
+    for (const [input, shown] of [
+      [5, '5'],
+      [null, 'null'],
+      [[{ n: 4 }], '[{"n":4}]'],
+      ['n=4', '"n=4"'],
+    ] as const) {
+      expect(thrownMessage(() => parseConfigObject(input), ConfigError)).toBe(
+        `a config must be an object of fields, got ${shown}`,
+      );
+    }
+  });
+
+  it('cuts long values short in messages', () => {
+    expect(parseError(['--n', 'x'.repeat(1000)])).toBe(
+      `--n must be an integer from 1 to 67108864 (2^26), got "${'x'.repeat(199)}… (1002 characters)`,
+    );
+  });
+
   it('reads back the JSON form of a config', () => {
     const configs = [
       DEFAULT_CONFIG,

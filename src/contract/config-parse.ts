@@ -256,8 +256,27 @@ interface GivenValue {
   readonly raw: unknown;
 }
 
+/** Longer values are cut in messages: a pasted file should not fill the terminal. */
+const SHOWN_CHARACTERS = 200;
+
+/**
+ * A value as the user gave it, for messages: strings, arrays and objects as JSON (`String`
+ * would throw on `{"toString": null}`), the rest as `String` does.
+ */
 function showRaw(raw: unknown): string {
-  return typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
+  let text: string;
+  if (typeof raw === 'string' || (typeof raw === 'object' && raw !== null)) {
+    try {
+      text = JSON.stringify(raw) ?? 'an object';
+    } catch {
+      text = 'an object';
+    }
+  } else {
+    text = String(raw);
+  }
+  return text.length <= SHOWN_CHARACTERS
+    ? text
+    : `${text.slice(0, SHOWN_CHARACTERS)}… (${text.length} characters)`;
 }
 
 /** Parses each given value and rejects fields given twice; returns the values by key. */
@@ -395,12 +414,13 @@ function unknownNameError(what: string, name: string, known: readonly string[]):
 /**
  * A RunConfig from a plain object of field values, keyed by field (`priorStd`) or by flag
  * name without dashes (`prior-std`); values are strings, numbers or booleans; fields not
- * given keep `base`'s values. Throws a ConfigError naming the key as given.
+ * given keep `base`'s values. Throws a ConfigError naming the key as given, or when `object`
+ * (parsed JSON, say) is not an object at all.
  */
-export function parseConfigObject(
-  object: Readonly<Record<string, unknown>>,
-  base: RunConfig = DEFAULT_CONFIG,
-): RunConfig {
+export function parseConfigObject(object: unknown, base: RunConfig = DEFAULT_CONFIG): RunConfig {
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) {
+    throw new ConfigError(`a config must be an object of fields, got ${showRaw(object)}`);
+  }
   const byName = new Map<string, RunFieldKey>();
   for (const key of RUN_KEYS) byName.set(key, key).set(kebab(key), key);
   const given: GivenValue[] = Object.entries(object).map(([name, raw]) => {

@@ -1,0 +1,156 @@
+// Fuzzing the config parsers with seeded random input: flags and values of every shape
+// (huge, negative, NaN, 1e999, empty, unicode, very long, binary garbage) and JSON objects
+// of every type. Each call returns a config within the documented ranges, or throws a
+// ConfigError with a message: never another exception, never a hang.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type RunConfig } from '../src/contract/config';
+import {
+  ConfigError,
+  RESUMABLE_FIELDS,
+  configToJson,
+  describeFlags,
+  parseConfigObject,
+  parseRunArgs,
+} from '../src/contract/config-parse';
+import { EDGE_NUMBERS, Random, expectValidConfig, resultOrUserError } from './fixtures/fuzz';
+
+const FLAGS = describeFlags().flatMap((doc) => doc.usage.split(' / ').map((u) => u.split(' ')[0]!));
+const WORDS = [
+  ...['none', 'teacher', 'gaussians', 'sine', 'csv:', 'csv:data.csv', 'csv:csv:x', 'mnist'],
+  ...['tanh', 'sigmoid', 'relu', 'gelu', 'square', 'huber', 'logcosh', 'l1'],
+  ...['auto', 'webgpu', 'cpu', 'gpu', 'full', 'all', 'out.npy', 'x.npy.txt', '.npy', 'a.json'],
+  ...['--', '-', '-h', '--help', '=', '==', 'TANH', ' tanh', 'tanh\u0000', '\u{1F600}'],
+];
+const FIELD_NAMES = Object.keys(configToJson(DEFAULT_CONFIG));
+const KEBAB_NAMES = FIELD_NAMES.map((key) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+
+function randomValue(random: Random): string {
+  switch (random.int(5)) {
+    case 0:
+    case 1:
+      return random.numberText();
+    case 2:
+      return random.pick(WORDS);
+    case 3:
+      return random.garbage(random.length(20_000));
+    default:
+      return random.text(
+        ['a', 'é', '∞', '中', '\n', ' ', '-', '.', '1', '\u202e'],
+        random.length(100),
+      );
+  }
+}
+
+function randomFlag(random: Random): string {
+  const flag = random.pick(FLAGS);
+  switch (random.int(10)) {
+    case 0: // a near miss: one character changed
+      return flag.slice(0, 2) + random.garbage(1) + flag.slice(3);
+    case 1:
+      return `--${random.text(['a', 'b', '-', 'é', 'x'], random.length(30))}`;
+    case 2:
+      return `--${random.garbage(random.length(10_000))}`;
+    default:
+      return flag;
+  }
+}
+
+function randomArgs(random: Random): string[] {
+  const args: string[] = [];
+  const count = random.int(8);
+  for (let i = 0; i < count; i++) {
+    const roll = random.int(10);
+    if (roll < 5) args.push(randomFlag(random), randomValue(random));
+    else if (roll < 8) args.push(`${randomFlag(random)}=${randomValue(random)}`);
+    else if (roll < 9) args.push(randomFlag(random));
+    else args.push(randomValue(random));
+  }
+  return args;
+}
+
+/** JSON of any type, built from text so that keys like __proto__ stay plain keys. */
+function randomJson(random: Random, depth = 0): unknown {
+  switch (random.int(depth > 2 ? 5 : 7)) {
+    case 0:
+      return Number(
+        random.pick(EDGE_NUMBERS.filter((t) => Number.isFinite(Number(t)) && t.trim() !== '')),
+      );
+    case 1:
+      return (random.next() / 2 ** 32 - 0.5) * 10 ** (random.int(40) - 20);
+    case 2:
+      return randomValue(random);
+    case 3:
+      return random.chance(0.5);
+    case 4:
+      return null;
+    case 5:
+      return Array.from({ length: random.int(4) }, () => randomJson(random, depth + 1));
+    default:
+      return randomObject(random, depth + 1);
+  }
+}
+
+function randomObject(random: Random, depth = 0): Record<string, unknown> {
+  const entries: string[] = [];
+  const count = random.int(6);
+  for (let i = 0; i < count; i++) {
+    const key =
+      random.int(4) === 0
+        ? random.pick(['__proto__', 'constructor', 'toString', '', ' n', 'N', random.garbage(5)])
+        : random.pick(random.chance(0.5) ? FIELD_NAMES : KEBAB_NAMES);
+    entries.push(`${JSON.stringify(key)}:${JSON.stringify(randomJson(random, depth))}`);
+  }
+  return JSON.parse(`{${entries.join(',')}}`) as Record<string, unknown>;
+}
+
+describe('fuzz parseRunArgs', () => {
+  it('returns a valid config and options, or throws a ConfigError (4000 cases)', () => {
+    const random = new Random(20261128);
+    let accepted = 0;
+    for (let i = 0; i < 4000; i++) {
+      const args = randomArgs(random);
+      const what = `case ${i}: ${JSON.stringify(args)}`;
+      const parsed = resultOrUserError(what, () => parseRunArgs(args), ConfigError);
+      if (!parsed) continue;
+      accepted++;
+      const { config, cli, given } = parsed;
+      if (cli.help) {
+        expect(config).toBe(DEFAULT_CONFIG);
+        continue;
+      }
+      expectValidConfig(config, what);
+      const path = (x: string | null) => x === null || (typeof x === 'string' && x !== '');
+      expect(path(cli.json) && path(cli.checkpoint) && path(cli.resume), what).toBe(true);
+      expect(cli.saveParticles === null || cli.saveParticles.endsWith('.npy'), what).toBe(true);
+      expect(cli.threads === null || (cli.threads >= 1 && cli.threads <= 1024), what).toBe(true);
+      if (cli.checkpointEvery !== null) expect(cli.checkpoint, what).not.toBeNull();
+      for (const [key, flag] of given) {
+        expect(
+          args.some((arg) => arg === flag || arg.startsWith(`${flag}=`)),
+          what,
+        ).toBe(true);
+        if (cli.resume !== null) expect(RESUMABLE_FIELDS, what).toContain(key);
+      }
+    }
+    // The generator must reach the success path too, not only errors.
+    expect(accepted).toBeGreaterThan(400);
+  });
+});
+
+describe('fuzz parseConfigObject', () => {
+  it('returns a valid config, or throws a ConfigError (4000 cases)', () => {
+    const random = new Random(7);
+    let base: RunConfig = DEFAULT_CONFIG;
+    let accepted = 0;
+    for (let i = 0; i < 4000; i++) {
+      const input = random.chance(0.9) ? randomObject(random) : randomJson(random);
+      const what = `case ${i}: ${JSON.stringify(input)}`;
+      const config = resultOrUserError(what, () => parseConfigObject(input, base), ConfigError);
+      if (!config) continue;
+      accepted++;
+      expectValidConfig(config, what);
+      if (random.chance(0.3)) base = config;
+    }
+    expect(accepted).toBeGreaterThan(400);
+  });
+});
