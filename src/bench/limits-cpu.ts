@@ -10,14 +10,16 @@ export type CpuLimitJob =
   | { readonly kind: 'fma'; readonly passes: number }
   | { readonly kind: 'copy'; readonly passes: number; readonly floats: number };
 
-/** Multiply-adds of one pass of the FMA loop: small enough to stay in the L1 cache. */
-export const FMA_ARRAY_LENGTH = 2048;
+/** Accumulators of the FMA loop (a multiple of 8, its chains per group): 2 KiB, in L1. */
+export const FMA_ARRAY_LENGTH = 256;
+/** Multiply-adds of each accumulator per pass, in registers between a load and a store. */
+export const FMA_ROUNDS = 64;
 
 /** Floats of each of a thread's two copy buffers: 32 MiB each, past any last-level cache share. */
 const COPY_FLOATS = 8 * 2 ** 20;
 const FLOAT_BYTES = 4;
 /** One calibration unit of work per thread. */
-const FMA_PASSES_PER_UNIT = 64;
+const FMA_PASSES_PER_UNIT = 16;
 
 export interface CpuLimits {
   readonly gflops: LimitMeasurement;
@@ -33,7 +35,7 @@ export async function measureCpuLimits(threads: number, repeats: number): Promis
       await Promise.all(workers.map((worker) => run(worker, job)));
       return (performance.now() - start) / 1000;
     };
-    const fmaFlop = threads * FMA_PASSES_PER_UNIT * FMA_ARRAY_LENGTH * 2;
+    const fmaFlop = threads * FMA_PASSES_PER_UNIT * FMA_ARRAY_LENGTH * FMA_ROUNDS * 2;
     const gflops = await measure(
       (units) => block({ kind: 'fma', passes: units * FMA_PASSES_PER_UNIT }),
       repeats,
