@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { STACK_LINE, mainCaptured, mfld } from './fixtures/mfld';
+import { STACK_LINE, mainCaptured, mfld, mfldWithEnv } from './fixtures/mfld';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mfld-bench-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -100,6 +100,17 @@ describe('mfld bench', () => {
     expect(stderr).toMatch(/largest n that fits is \d+/);
     expect(stderr).not.toMatch(STACK_LINE);
     expect(stdout).toBe('');
+  });
+
+  it('says so when there is no WebGPU adapter', () => {
+    const { code, stderr } = mfldWithEnv({ MFLD_WEBGPU_ENV_RESOLVED: 'none' }, [
+      'bench',
+      '--sizes',
+      '256',
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^mfld: bench needs a WebGPU adapter and found none/);
+    expect(stderr).not.toMatch(STACK_LINE);
   });
 
   it('checks its flags', async () => {

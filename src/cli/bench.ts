@@ -186,7 +186,7 @@ export async function benchCommand(
   const gpu = process.env[RESOLVED_MARK] === 'none' ? null : await openNodeGpu();
   if (!gpu) {
     throw new BackendUnavailableError(
-      'mfld bench needs a WebGPU adapter and found none: there is no usable GPU, and no Chrome ' +
+      'bench needs a WebGPU adapter and found none: there is no usable GPU, and no Chrome ' +
         'or Chromium whose SwiftShader could stand in (or set MFLD_SWIFTSHADER_DIR)',
     );
   }
