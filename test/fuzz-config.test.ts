@@ -12,7 +12,16 @@ import {
   parseConfigObject,
   parseRunArgs,
 } from '../src/contract/config-parse';
-import { EDGE_NUMBERS, Random, expectValidConfig, resultOrUserError } from './fixtures/fuzz';
+import {
+  EDGE_NUMBERS,
+  Random,
+  expectValidConfig,
+  resultOrUserError,
+  slowestCase,
+} from './fixtures/fuzz';
+
+/** Generous: cases take well under a millisecond, a quadratic one seconds. */
+const SLOWEST_CASE_MS = 300;
 
 const FLAGS = describeFlags().flatMap((doc) => doc.usage.split(' / ').map((u) => u.split(' ')[0]!));
 const WORDS = [
@@ -134,6 +143,7 @@ describe('fuzz parseRunArgs', () => {
     }
     // The generator must reach the success path too, not only errors.
     expect(accepted).toBeGreaterThan(400);
+    expect(slowestCase()).toBeLessThan(SLOWEST_CASE_MS);
   });
 });
 
@@ -152,5 +162,6 @@ describe('fuzz parseConfigObject', () => {
       if (random.chance(0.3)) base = config;
     }
     expect(accepted).toBeGreaterThan(400);
+    expect(slowestCase()).toBeLessThan(SLOWEST_CASE_MS);
   });
 });
