@@ -12,3 +12,10 @@ export { openNodeGpu, readShaderSources } from './node/gpu';
 export { openSimulation } from './node/backends';
 export { resolveWebGpuEnv } from './node/webgpu-env';
 export { encodeNpy, decodeNpy } from './io/npy';
+export {
+  encodeCheckpoint,
+  decodeCheckpoint,
+  problemCrc32,
+  CheckpointError,
+  type Checkpoint,
+} from './io/checkpoint';
