@@ -169,181 +169,180 @@ export async function runBench(
   const flop = flopPerParticleStep(problem.p, config.batch);
   const bytes = bytesPerParticleStep(problem.p);
 
-  // Every size is opened on the GPU first, so a size past the adapter's limits is refused
-  // before minutes go into measuring the others.
-  const gpuSims = new Map<number, Simulation>();
-  const refused: string[] = [];
-  try {
-    for (const n of config.sizes) {
-      try {
-        gpuSims.set(
-          n,
-          await createGpuSimulation(gpu, problem, dynamicsOf({ ...baseRun, n }), shaders),
-        );
-      } catch (error) {
-        if (!(error instanceof DeviceLimitError)) throw error;
-        refused.push(`n = ${n} is past this adapter's limits: ${error.message}`);
-      }
+  // Every size is opened on the GPU first (and closed again, so that the sizes do not compete
+  // for memory), so a size past the adapter's limits is refused before minutes go into
+  // measuring the others.
+  const openGpu = async (n: number): Promise<Simulation> => {
+    try {
+      return await createGpuSimulation(gpu, problem, dynamicsOf({ ...baseRun, n }), shaders);
+    } catch (error) {
+      if (!(error instanceof DeviceLimitError)) throw error;
+      throw new SizeRefusedError(`n = ${n} is past this adapter's limits: ${error.message}`);
     }
-    if (refused.length > 0) throw new SizeRefusedError(refused.join('\n'));
+  };
+  const refused: string[] = [];
+  for (const n of config.sizes) {
+    try {
+      (await openGpu(n)).destroy();
+    } catch (error) {
+      if (!(error instanceof SizeRefusedError)) throw error;
+      refused.push(error.message);
+    }
+  }
+  if (refused.length > 0) throw new SizeRefusedError(refused.join('\n'));
+  const phasesPerSize = config.skipCpu ? 1 : 3;
+  const total = 2 + config.sizes.length * phasesPerSize;
+  let done = 0;
+  events.progress('measuring the GPU limits', done, total);
+  const gpuLimits = await measureGpuLimits(gpu, shaders, config.repeats);
+  done++;
+  events.progress('measuring the CPU limits', done, total);
+  const cpuLimits = config.skipCpu
+    ? null
+    : await measureCpuLimits(config.cpuThreads, config.repeats);
+  done++;
 
-    const phasesPerSize = config.skipCpu ? 1 : 3;
-    const total = 2 + config.sizes.length * phasesPerSize;
-    let done = 0;
-    events.progress('measuring the GPU limits', done, total);
-    const gpuLimits = await measureGpuLimits(gpu, shaders, config.repeats);
-    done++;
-    events.progress('measuring the CPU limits', done, total);
-    const cpuLimits = config.skipCpu
-      ? null
-      : await measureCpuLimits(config.cpuThreads, config.repeats);
-    done++;
-
-    const timingOf = (
-      seconds: number[],
-      steps: number,
-      limitGflops: number,
-      limitGbps: number,
-      n: number,
-    ): Timing => {
-      const perStep = summarize(seconds.map((s) => s / steps));
-      const gflops = (flop * n) / perStep.median / 1e9;
-      const gbps = (bytes * n) / perStep.median / 1e9;
-      return {
-        steps,
-        blocks: seconds.length,
-        particleStepsPerSecond: n / perStep.median,
-        secondsPerStep: perStep,
-        gflops,
-        gbps,
-        fractionOfLimit: gflops / limitGflops,
-        bandwidthFraction: gbps / limitGbps,
-      };
+  const timingOf = (
+    seconds: number[],
+    steps: number,
+    limitGflops: number,
+    limitGbps: number,
+    n: number,
+  ): Timing => {
+    const perStep = summarize(seconds.map((s) => s / steps));
+    const gflops = (flop * n) / perStep.median / 1e9;
+    const gbps = (bytes * n) / perStep.median / 1e9;
+    return {
+      steps,
+      blocks: seconds.length,
+      particleStepsPerSecond: n / perStep.median,
+      secondsPerStep: perStep,
+      gflops,
+      gbps,
+      fractionOfLimit: gflops / limitGflops,
+      bandwidthFraction: gbps / limitGbps,
     };
+  };
 
-    const sizes: SizeResult[] = [];
-    for (const n of config.sizes) {
-      const gpuSim = gpuSims.get(n)!;
-      let cpuSim: Simulation | null = null;
-      try {
-        let agreement: Agreement | null = null;
-        if (cpuLimits) {
-          events.progress(`n = ${n}: GPU and CPU agreement`, done, total);
-          cpuSim = await createCpuSimulation(problem, dynamicsOf({ ...baseRun, n }), {
-            threads: config.cpuThreads,
-          });
-          await Promise.all([gpuSim.run(AGREEMENT_STEPS), cpuSim.run(AGREEMENT_STEPS)]);
-          const worst = worstDifference(await gpuSim.particles(), await cpuSim.particles());
-          agreement = {
-            ok: worst <= AGREEMENT_TOLERANCE,
-            steps: AGREEMENT_STEPS,
-            worstDifference: worst,
-            tolerance: AGREEMENT_TOLERANCE,
-          };
-          done++;
-          if (!agreement.ok) {
-            events.notice(
-              `n = ${n}: the GPU and the CPU disagree after ${AGREEMENT_STEPS} steps ` +
-                `(worst relative difference ${worst.toExponential(2)} > ${AGREEMENT_TOLERANCE}); this size is not timed`,
-            );
-            sizes.push({ n, gpu: null, cpu: null, ratio: null, agreement });
-            done += 2;
-            continue;
-          }
+  const sizes: SizeResult[] = [];
+  for (const n of config.sizes) {
+    const gpuSim = await openGpu(n);
+    let cpuSim: Simulation | null = null;
+    try {
+      let agreement: Agreement | null = null;
+      if (cpuLimits) {
+        events.progress(`n = ${n}: GPU and CPU agreement`, done, total);
+        cpuSim = await createCpuSimulation(problem, dynamicsOf({ ...baseRun, n }), {
+          threads: config.cpuThreads,
+        });
+        await Promise.all([gpuSim.run(AGREEMENT_STEPS), cpuSim.run(AGREEMENT_STEPS)]);
+        const worst = worstDifference(await gpuSim.particles(), await cpuSim.particles());
+        agreement = {
+          ok: worst <= AGREEMENT_TOLERANCE,
+          steps: AGREEMENT_STEPS,
+          worstDifference: worst,
+          tolerance: AGREEMENT_TOLERANCE,
+        };
+        done++;
+        if (!agreement.ok) {
+          events.notice(
+            `n = ${n}: the GPU and the CPU disagree after ${AGREEMENT_STEPS} steps ` +
+              `(worst relative difference ${worst.toExponential(2)} > ${AGREEMENT_TOLERANCE}); this size is not timed`,
+          );
+          sizes.push({ n, gpu: null, cpu: null, ratio: null, agreement });
+          done += 2;
+          continue;
         }
-        events.progress(`n = ${n}: timing the GPU`, done, total);
-        const gpuTimes = await timeBlocks(gpuSim, config);
-        const gpuTiming = timingOf(
-          gpuTimes.seconds,
-          gpuTimes.steps,
-          gpuLimits.gflops.value,
-          gpuLimits.gbps.value,
+      }
+      events.progress(`n = ${n}: timing the GPU`, done, total);
+      const gpuTimes = await timeBlocks(gpuSim, config);
+      const gpuTiming = timingOf(
+        gpuTimes.seconds,
+        gpuTimes.steps,
+        gpuLimits.gflops.value,
+        gpuLimits.gbps.value,
+        n,
+      );
+      done++;
+      let cpuTiming: Timing | null = null;
+      if (cpuSim && cpuLimits) {
+        events.progress(`n = ${n}: timing the CPU`, done, total);
+        const cpuTimes = await timeBlocks(cpuSim, config);
+        cpuTiming = timingOf(
+          cpuTimes.seconds,
+          cpuTimes.steps,
+          cpuLimits.gflops.value,
+          cpuLimits.gbps.value,
           n,
         );
         done++;
-        let cpuTiming: Timing | null = null;
-        if (cpuSim && cpuLimits) {
-          events.progress(`n = ${n}: timing the CPU`, done, total);
-          const cpuTimes = await timeBlocks(cpuSim, config);
-          cpuTiming = timingOf(
-            cpuTimes.seconds,
-            cpuTimes.steps,
-            cpuLimits.gflops.value,
-            cpuLimits.gbps.value,
-            n,
-          );
-          done++;
-        }
-        sizes.push({
-          n,
-          gpu: gpuTiming,
-          cpu: cpuTiming,
-          ratio: cpuTiming
-            ? gpuTiming.particleStepsPerSecond / cpuTiming.particleStepsPerSecond
-            : null,
-          agreement,
-        });
-      } finally {
-        gpuSim.destroy();
-        gpuSims.delete(n);
-        cpuSim?.destroy();
       }
-    }
-    events.progress('done', total, total);
-
-    const fit = (backend: 'gpu' | 'cpu'): PowerFit | null => {
-      const points = sizes.flatMap((size) => {
-        const timing = size[backend];
-        return timing ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
+      sizes.push({
+        n,
+        gpu: gpuTiming,
+        cpu: cpuTiming,
+        ratio: cpuTiming
+          ? gpuTiming.particleStepsPerSecond / cpuTiming.particleStepsPerSecond
+          : null,
+        agreement,
       });
-      if (points.length < 2) {
-        if (backend === 'gpu' || !config.skipCpu)
-          events.notice(
-            `no ${backend.toUpperCase()} scaling exponent: it needs at least 2 timed sizes, got ${points.length}`,
-          );
-        return null;
-      }
-      return fitExponent(points);
-    };
-    const info = gpu.adapter.info;
-    const cpuList = cpus();
-    return {
-      date: new Date().toISOString(),
-      node: process.version,
-      adapter: {
-        description: gpu.description,
-        info: {
-          vendor: info.vendor,
-          architecture: info.architecture,
-          device: info.device,
-          description: info.description,
-        },
-        timestampQuery: gpu.adapter.features.has('timestamp-query'),
-      },
-      cpu: {
-        threads: config.cpuThreads,
-        logicalCores: cpuList.length,
-        model: cpuList[0]?.model.trim() ?? 'unknown',
-        loadAverage,
-      },
-      config: {
-        ...config,
-        p: problem.p,
-        dataset: baseRun.dataset,
-        dynamics: dynamicsWithoutN(dynamicsOf(baseRun)),
-        counts: { flopPerParticleStep: flop, bytesPerParticleStep: bytes },
-      },
-      limits: {
-        gpu: { gflops: gpuLimits.gflops.value, gbps: gpuLimits.gbps.value },
-        cpu: cpuLimits && { gflops: cpuLimits.gflops.value, gbps: cpuLimits.gbps.value },
-      },
-      limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
-      sizes,
-      exponents: { gpu: fit('gpu'), cpu: config.skipCpu ? null : fit('cpu') },
-    };
-  } finally {
-    for (const sim of gpuSims.values()) sim.destroy();
+    } finally {
+      gpuSim.destroy();
+      cpuSim?.destroy();
+    }
   }
+  events.progress('done', total, total);
+
+  const fit = (backend: 'gpu' | 'cpu'): PowerFit | null => {
+    const points = sizes.flatMap((size) => {
+      const timing = size[backend];
+      return timing ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
+    });
+    if (points.length < 2) {
+      if (backend === 'gpu' || !config.skipCpu)
+        events.notice(
+          `no ${backend.toUpperCase()} scaling exponent: it needs at least 2 timed sizes, got ${points.length}`,
+        );
+      return null;
+    }
+    return fitExponent(points);
+  };
+  const info = gpu.adapter.info;
+  const cpuList = cpus();
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    adapter: {
+      description: gpu.description,
+      info: {
+        vendor: info.vendor,
+        architecture: info.architecture,
+        device: info.device,
+        description: info.description,
+      },
+      timestampQuery: gpu.adapter.features.has('timestamp-query'),
+    },
+    cpu: {
+      threads: config.cpuThreads,
+      logicalCores: cpuList.length,
+      model: cpuList[0]?.model.trim() ?? 'unknown',
+      loadAverage,
+    },
+    config: {
+      ...config,
+      p: problem.p,
+      dataset: baseRun.dataset,
+      dynamics: dynamicsWithoutN(dynamicsOf(baseRun)),
+      counts: { flopPerParticleStep: flop, bytesPerParticleStep: bytes },
+    },
+    limits: {
+      gpu: { gflops: gpuLimits.gflops.value, gbps: gpuLimits.gbps.value },
+      cpu: cpuLimits && { gflops: cpuLimits.gflops.value, gbps: cpuLimits.gbps.value },
+    },
+    limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
+    sizes,
+    exponents: { gpu: fit('gpu'), cpu: config.skipCpu ? null : fit('cpu') },
+  };
 }
 
 function dynamicsWithoutN(dynamics: Dynamics): Omit<Dynamics, 'n'> {

@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../contract/config-parse';
 import type { EngineGpu } from '../gpu/device';
+import { GpuDeviceLostError } from '../gpu/simulation';
 import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
 import { RESOLVED_MARK, resolveWebGpuEnv } from '../node/webgpu-env';
@@ -211,7 +212,9 @@ export async function benchCommand(
         },
       });
     } catch (error) {
-      if (error instanceof SizeRefusedError) throw new BackendUnavailableError(error.message);
+      // User-facing failures of the device, not bugs: one line, no stack (see main.ts).
+      if (error instanceof SizeRefusedError || error instanceof GpuDeviceLostError)
+        throw new BackendUnavailableError(error.message);
       throw error;
     } finally {
       progress.finish();
