@@ -293,7 +293,7 @@ export async function runBench(
   }
   events.progress('done', total, total);
 
-  const fit = (backend: 'gpu' | 'cpu'): PowerFit | null => {
+  const scalingOf = (backend: 'gpu' | 'cpu'): PowerFit | null => {
     const points = sizes.flatMap((size) => {
       const timing = size[backend];
       return timing ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
@@ -341,7 +341,7 @@ export async function runBench(
     },
     limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
     sizes,
-    exponents: { gpu: fit('gpu'), cpu: config.skipCpu ? null : fit('cpu') },
+    exponents: { gpu: scalingOf('gpu'), cpu: config.skipCpu ? null : scalingOf('cpu') },
   };
 }
 
