@@ -2,21 +2,6 @@
 // workgroup; the host finishes the sums in double precision. Shifting by particle 0 keeps
 // the variance free of cancellation when the mean is far from 0.
 
-var<workgroup> moment_scratch: array<f32, WG>;
-
-fn workgroup_sum(value: f32, lid: u32) -> f32 {
-  workgroupBarrier();
-  moment_scratch[lid] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      moment_scratch[lid] += moment_scratch[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  return moment_scratch[0];
-}
-
 @compute @workgroup_size(WG)
 fn moments(@builtin(workgroup_id) wid: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {

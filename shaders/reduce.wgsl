@@ -2,8 +2,6 @@
 // the residual terms of each batch slot: weights Φ'(y − f) (SPEC §2) and losses Φ(y − f).
 // One workgroup per batch slot; Kahan summation keeps n in the millions accurate in float32.
 
-var<workgroup> sums: array<f32, WG>;
-
 @compute @workgroup_size(WG)
 fn reduce_outputs(@builtin(workgroup_id) wid: vec3<u32>,
                   @builtin(num_workgroups) grid: vec3<u32>,
@@ -20,16 +18,9 @@ fn reduce_outputs(@builtin(workgroup_id) wid: vec3<u32>,
     compensation = (t - s) - term;
     s = t;
   }
-  sums[lid] = s;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      sums[lid] += sums[lid + stride];
-    }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum(s, lid);
   if (lid == 0u) {
-    let f = sums[0] / f32(sim.n);
+    let f = total / f32(sim.n);
     let r = data_y[batch_point(b, call.k)] - f;
     weights[b] = loss_slope(r, sim.huber_delta);
     loss_terms[b] = loss_value(r, sim.huber_delta);

@@ -287,8 +287,14 @@ class GpuSimulation implements Simulation {
     const module = (pieces: string[], label: string): GPUShaderModule =>
       this.gpu.createShaderModule({ label, code: composeShader(shaders, pieces, constants) });
     const particleModule = module(['philox', 'model', 'bindings', 'particles'], 'particles');
-    const reduceModule = module(['philox', 'model', 'bindings', 'reduce'], 'reduce');
-    const momentModule = module(['philox', 'model', 'bindings', 'moments'], 'moments');
+    const reduceModule = module(
+      ['philox', 'model', 'bindings', 'workgroup-sum', 'reduce'],
+      'reduce',
+    );
+    const momentModule = module(
+      ['philox', 'model', 'bindings', 'workgroup-sum', 'moments'],
+      'moments',
+    );
     const pipeline = (shaderModule: GPUShaderModule, entryPoint: string): GPUComputePipeline =>
       this.gpu.createComputePipeline({
         label: entryPoint,
