@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
 // Shared memory for the CPU reference's Web Workers needs cross-origin isolation.
@@ -10,5 +11,14 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
-  build: { target: 'es2022' },
+  build: {
+    target: 'es2022',
+    rollupOptions: {
+      // The study at /, the benchmark at /bench/.
+      input: {
+        study: resolve(import.meta.dirname, 'index.html'),
+        bench: resolve(import.meta.dirname, 'bench/index.html'),
+      },
+    },
+  },
 });
