@@ -116,6 +116,18 @@ export async function createGpuSimulation(
   return simulation;
 }
 
+/**
+ * The WebGPU simulation's particle buffer (n·d float32, one row [α_1 … α_p, c] per particle),
+ * for kernels outside the engine that read it (src/gpu/histogram.ts). Throws for any other
+ * simulation. Submit after awaiting the simulation's pending operations to see their result.
+ */
+export function particleBuffer(sim: Simulation): GPUBuffer {
+  if (!(sim instanceof GpuSimulation)) {
+    throw new TypeError(`this needs the WebGPU simulation, got the ${sim.backend} one`);
+  }
+  return sim['particleBuffer'];
+}
+
 class GpuSimulation implements Simulation {
   readonly backend = 'webgpu' as const;
   readonly device: string;
