@@ -6,7 +6,7 @@ import type { EngineGpu } from '../gpu/device';
 import { GpuDeviceLostError } from '../gpu/simulation';
 import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
-import { RESOLVED_MARK, resolveWebGpuEnv } from '../node/webgpu-env';
+import { enterWebGpuEnv, RESOLVED_MARK } from '../node/webgpu-env';
 import {
   SizeRefusedError,
   runBench,
@@ -168,22 +168,15 @@ export function defaultSizes(gpu: EngineGpu, d: number): number[] {
   return sizes.length > 0 ? sizes : [largest];
 }
 
-/**
- * The command. `rerunWithEnv` starts this command again in a child process with the
- * environment Dawn needs (SwiftShader's Vulkan), as `mfld run` does.
- */
-export async function benchCommand(
-  args: readonly string[],
-  rerunWithEnv: (env: Record<string, string>) => Promise<number>,
-): Promise<number> {
+/** The command; like `mfld run`, it re-runs itself where Dawn needs SwiftShader's environment. */
+export async function benchCommand(args: readonly string[]): Promise<number> {
   const options = parseBenchArgs(args);
   if (options.help) {
     process.stdout.write(benchUsage());
     return 0;
   }
-  const extra = resolveWebGpuEnv();
-  if (Object.keys(extra).some((name) => name !== RESOLVED_MARK)) return rerunWithEnv(extra);
-  Object.assign(process.env, extra);
+  const rerun = await enterWebGpuEnv();
+  if (rerun !== null) return rerun;
   const gpu = process.env[RESOLVED_MARK] === 'none' ? null : await openNodeGpu();
   if (!gpu) {
     throw new BackendUnavailableError(

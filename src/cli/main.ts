@@ -1,9 +1,7 @@
 // The `mfld` command. User errors (bad flags, unreadable files, no adapter, a diverged run)
 // print `mfld: <message>` and exit 2 (usage) or 1 (runtime), without a stack trace; anything
 // else is a bug and prints its stack.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import {
   ConfigError,
@@ -19,7 +17,7 @@ import { CheckpointError, problemCrc32, type Checkpoint } from '../io/checkpoint
 import { FileError } from '../io/file-error';
 import { encodeNpy } from '../io/npy';
 import { BackendUnavailableError, openSimulation } from '../node/backends';
-import { RESOLVED_MARK, resolveWebGpuEnv } from '../node/webgpu-env';
+import { enterWebGpuEnv } from '../node/webgpu-env';
 import {
   DivergenceError,
   dynamicsFromConfig,
@@ -50,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         return await runCommand(rest);
       case 'bench':
-        return await benchCommand(rest, rerunWithEnv);
+        return await benchCommand(rest);
       case 'help':
       case '--help':
       case '-h':
@@ -135,9 +133,8 @@ async function runCommand(args: readonly string[]): Promise<number> {
     resume = { path: cli.resume, checkpoint };
   }
   if (config.backend !== 'cpu') {
-    const extra = resolveWebGpuEnv();
-    if (Object.keys(extra).some((name) => name !== RESOLVED_MARK)) return rerunWithEnv(extra);
-    Object.assign(process.env, extra);
+    const rerun = await enterWebGpuEnv();
+    if (rerun !== null) return rerun;
   }
   for (const [key, reason] of ignoredFields(config)) {
     const flag = given.get(key);
@@ -153,24 +150,6 @@ interface Resume {
 
 function notice(message: string): void {
   process.stderr.write(`mfld: ${message}\n`);
-}
-
-/**
- * Runs this same command again in a child process with `env` added: the dynamic linker reads
- * LD_LIBRARY_PATH (SwiftShader's Vulkan) only when a process starts. Returns its exit code.
- */
-function rerunWithEnv(env: Record<string, string>): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    env: { ...process.env, ...env },
-    stdio: 'inherit',
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      const signalNumber = signal === null ? 0 : (osConstants.signals[signal] ?? 0);
-      resolve(code ?? 128 + signalNumber);
-    });
-  });
 }
 
 function readTextFile(path: string): string {

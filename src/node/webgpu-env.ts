@@ -3,8 +3,9 @@
 // Vulkan loader and its drivers when the process starts its first instance, and the dynamic
 // linker reads LD_LIBRARY_PATH only at process start, so choosing SwiftShader means starting
 // a process with that environment: a probe in a child process says which environment works.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 
 /** Folders where Chrome and Chromium put SwiftShader's Vulkan driver and loader. */
@@ -72,4 +73,30 @@ export function resolveWebGpuEnv(): Record<string, string> {
       return { ...extra, [RESOLVED_MARK]: 'swiftshader' };
   }
   return { [RESOLVED_MARK]: 'none' };
+}
+
+/**
+ * Makes this process able to reach a WebGPU adapter. Returns null when it can go on here
+ * (the environment already works, or no adapter can be found at all: then the mark says
+ * `none`); otherwise runs this same command again in a child process with SwiftShader's
+ * environment, since the dynamic linker reads LD_LIBRARY_PATH only at process start, and
+ * returns the child's exit code.
+ */
+export async function enterWebGpuEnv(): Promise<number | null> {
+  const extra = resolveWebGpuEnv();
+  if (!Object.keys(extra).some((name) => name !== RESOLVED_MARK)) {
+    Object.assign(process.env, extra);
+    return null;
+  }
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    env: { ...process.env, ...extra },
+    stdio: 'inherit',
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const signalNumber = signal === null ? 0 : (osConstants.signals[signal] ?? 0);
+      resolve(code ?? 128 + signalNumber);
+    });
+  });
 }
