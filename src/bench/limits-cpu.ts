@@ -1,25 +1,23 @@
 // The CPU's own limits, measured on the spot on all benchmark threads at once: multiply-add
 // throughput (a tight float64 loop) and memory bandwidth (float32 copies of buffers far
-// larger than the caches). A timed block is one job run by every thread; its time is from
-// posting the job to the last thread's reply. The figure is the median of the blocks after a
-// warm-up and a calibration that makes a block last ≥ TARGET_BLOCK_SECONDS.
-import { Worker } from 'node:worker_threads';
+// larger than the caches), both in limits-cpu-loops.ts. A timed block is one job run by every
+// thread; its time is from posting the job to the last thread's reply. The figure is the
+// median of the blocks after a warm-up and a calibration that makes a block last
+// ≥ TARGET_BLOCK_SECONDS. The threads are Node worker_threads or browser Web Workers; Node's
+// module is imported under a name the bundler does not follow, so this bundles for the browser.
+import { FMA_ARRAY_LENGTH, FMA_ROUNDS, type CpuLimitJob } from './limits-cpu-loops';
 import { measure, type LimitMeasurement } from './limits-gpu';
 
-export type CpuLimitJob =
-  | { readonly kind: 'fma'; readonly passes: number }
-  | { readonly kind: 'copy'; readonly passes: number; readonly floats: number };
-
-/** Accumulators of the FMA loop (a multiple of 8, its chains per group): 2 KiB, in L1. */
-export const FMA_ARRAY_LENGTH = 256;
-/** Multiply-adds of each accumulator per pass, in registers between a load and a store. */
-export const FMA_ROUNDS = 64;
+export { FMA_ARRAY_LENGTH, FMA_ROUNDS, type CpuLimitJob } from './limits-cpu-loops';
 
 /** Floats of each of a thread's two copy buffers: 32 MiB each, past any last-level cache share. */
 const COPY_FLOATS = 8 * 2 ** 20;
 const FLOAT_BYTES = 4;
 /** One calibration unit of work per thread. */
 const FMA_PASSES_PER_UNIT = 16;
+const NODE_WORKER_THREADS = 'node:worker_threads';
+const BOOT_SCRIPT = '../cpu/worker-boot.mjs';
+const WORKER_ENTRY = './limits-cpu-worker.ts';
 
 export interface CpuLimits {
   readonly gflops: LimitMeasurement;
@@ -27,12 +25,21 @@ export interface CpuLimits {
   readonly threads: number;
 }
 
+/** A limit thread as the main thread sees it. */
+interface LimitThread {
+  run(job: CpuLimitJob): Promise<void>;
+  terminate(): void;
+}
+
 export async function measureCpuLimits(threads: number, repeats: number): Promise<CpuLimits> {
-  const workers = await Promise.all(Array.from({ length: threads }, startWorker));
+  const started = await Promise.allSettled(Array.from({ length: threads }, startThread));
+  const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   try {
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     const block = async (job: CpuLimitJob): Promise<number> => {
       const start = performance.now();
-      await Promise.all(workers.map((worker) => run(worker, job)));
+      await Promise.all(workers.map((worker) => worker.run(job)));
       return (performance.now() - start) / 1000;
     };
     const fmaFlop = threads * FMA_PASSES_PER_UNIT * FMA_ARRAY_LENGTH * FMA_ROUNDS * 2;
@@ -49,29 +56,60 @@ export async function measureCpuLimits(threads: number, repeats: number): Promis
     );
     return { gflops, gbps, threads };
   } finally {
-    for (const worker of workers) void worker.terminate();
+    for (const worker of workers) worker.terminate();
   }
 }
 
-async function startWorker(): Promise<Worker> {
-  const worker = new Worker(new URL('../cpu/worker-boot.mjs', import.meta.url), {
-    workerData: { entry: new URL('./limits-cpu-worker.ts', import.meta.url).href },
-  });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-  });
-  return worker;
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-function run(worker: Worker, job: CpuLimitJob): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    worker.once('error', onError);
-    worker.once('message', () => {
-      worker.off('error', onError);
-      resolve();
+/** Starts one limit thread; resolves once it has loaded and said so (its first reply). */
+async function startThread(): Promise<LimitThread> {
+  let onReply = (): void => {};
+  let onFailure = (_error: Error): void => {};
+  let terminate: () => void;
+  let send: (job: CpuLimitJob) => void;
+  if (isNode()) {
+    const { Worker } = (await import(
+      /* @vite-ignore */ NODE_WORKER_THREADS
+    )) as typeof import('node:worker_threads');
+    const worker = new Worker(new URL(BOOT_SCRIPT, import.meta.url), {
+      workerData: { entry: new URL(WORKER_ENTRY, import.meta.url).href },
     });
-    worker.postMessage(job);
-  });
+    worker.on('message', () => onReply());
+    worker.on('error', (error: Error) => onFailure(error));
+    send = (job) => worker.postMessage(job);
+    terminate = () => void worker.terminate();
+  } else {
+    const worker = new Worker(new URL('./limits-cpu-worker.ts', import.meta.url), {
+      type: 'module',
+    });
+    worker.onmessage = () => onReply();
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      onFailure(new Error(`CPU limit worker: ${event.message}`));
+    };
+    send = (job) => worker.postMessage(job);
+    terminate = () => worker.terminate();
+  }
+  const next = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      onReply = resolve;
+      onFailure = reject;
+    });
+  try {
+    await next();
+  } catch (error) {
+    terminate();
+    throw error;
+  }
+  return {
+    run: (job) => {
+      const done = next();
+      send(job);
+      return done;
+    },
+    terminate,
+  };
 }

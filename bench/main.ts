@@ -1,0 +1,292 @@
+// The benchmark page (/bench/): the form, the run with a progress bar, then the table, the
+// log–log charts and the JSON and CSV downloads. The measuring is src/bench/measure-bench.ts,
+// the same core as `mfld bench`; the CPU reference and the CPU limits run on Web Workers.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { openBrowserGpu, type EngineGpu } from '../src/gpu/device';
+import { browserShaderSources } from '../src/gpu/shader-sources.browser';
+import { measureBench, SizeRefusedError, type Timing } from '../src/bench/measure-bench';
+import {
+  BenchInputError,
+  benchCsv,
+  parseBenchFields,
+  rooflineParticleSteps,
+  type PageBenchResult,
+} from '../src/bench/report';
+
+const element = <T extends HTMLElement>(id: string): T => {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`bench/index.html has no #${id}`);
+  return found as T;
+};
+const input = (id: string): HTMLInputElement => element<HTMLInputElement>(id);
+
+const statusText = element('status');
+const errorText = element('error');
+const notices = element('notices');
+const progress = element<HTMLProgressElement>('progress');
+const runButton = element<HTMLButtonElement>('run');
+const results = element('results');
+const charts: uPlot[] = [];
+let latest: PageBenchResult | null = null;
+
+const fmt = (value: number): string =>
+  value === 0 || (Math.abs(value) >= 1e-3 && Math.abs(value) < 1e6)
+    ? String(Number(value.toPrecision(3)))
+    : value.toExponential(2);
+const percent = (fraction: number): string => `${fmt(100 * fraction)}%`;
+
+function download(name: string, type: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function describeMachine(gpu: EngineGpu): string {
+  const { vendor, architecture, device, description } = gpu.adapter.info;
+  return [
+    `adapter    ${gpu.description}`,
+    `           vendor ${vendor || '–'}, architecture ${architecture || '–'}, device ${device || '–'}, description ${description || '–'}`,
+    `browser    ${navigator.userAgent}`,
+    `cpu        ${navigator.hardwareConcurrency} logical cores (navigator.hardwareConcurrency)` +
+      `${crossOriginIsolated ? '' : '; NOT cross-origin isolated: the CPU reference cannot run'}`,
+  ].join('\n');
+}
+
+function timingCells(timing: Timing | null): string[] {
+  if (!timing) return ['–', '–', '–', '–', '–', '–', '–'];
+  const { median, min, max } = timing.secondsPerStep;
+  return [
+    fmt(median),
+    `${fmt(min)} – ${fmt(max)}`,
+    fmt(timing.particleStepsPerSecond),
+    fmt(timing.gflops),
+    percent(timing.fractionOfLimit),
+    fmt(timing.gbps),
+    percent(timing.bandwidthFraction),
+  ];
+}
+
+function renderTable(result: PageBenchResult): void {
+  const header = [
+    'n',
+    'backend',
+    's/step (median)',
+    's/step (min – max)',
+    'particle-steps/s',
+    'GFLOP/s',
+    'of peak',
+    'GB/s',
+    'of bandwidth',
+    'GPU/CPU',
+    'agreement',
+  ];
+  const rows: string[][] = [];
+  for (const size of result.sizes) {
+    const agree = size.agreement
+      ? `${size.agreement.ok ? 'yes' : 'NO'} (${size.agreement.worstDifference.toExponential(1)})`
+      : 'unchecked';
+    rows.push([
+      String(size.n),
+      'GPU',
+      ...timingCells(size.gpu),
+      size.ratio === null ? '–' : `×${fmt(size.ratio)}`,
+      agree,
+    ]);
+    if (!result.config.skipCpu) rows.push(['', 'CPU', ...timingCells(size.cpu), '', '']);
+  }
+  const table = element<HTMLTableElement>('table');
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const cell of header) {
+    const th = document.createElement('th');
+    th.textContent = cell;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    if (row[0] !== '') tr.dataset['n'] = row[0];
+    for (const cell of row) tr.insertCell().textContent = cell;
+  }
+}
+
+function renderSummary(result: PageBenchResult): void {
+  const { config, limits, exponents } = result;
+  const lines = [
+    `problem    teacher, d = ${config.d} (p = ${config.p} with bias), batch ${config.batch}, ` +
+      `steps ${config.steps ?? 'auto'}, repeats ${config.repeats}, CPU threads ${config.cpuThreads}: ` +
+      `${config.counts.flopPerParticleStep} FLOP and ${config.counts.bytesPerParticleStep} bytes per particle-step`,
+    `limits     GPU ${fmt(limits.gpu.gflops)} GFLOP/s, ${fmt(limits.gpu.gbps)} GB/s` +
+      (limits.cpu ? `; CPU ${fmt(limits.cpu.gflops)} GFLOP/s, ${fmt(limits.cpu.gbps)} GB/s` : ''),
+  ];
+  for (const backend of ['gpu', 'cpu'] as const) {
+    const fit = exponents[backend];
+    if (fit)
+      lines.push(
+        `exponent   ${backend.toUpperCase()} time per step ∝ n^${fit.exponent.toFixed(3)} ` +
+          `(R² ${fit.r2.toFixed(4)}, n = ${fit.range.from}…${fit.range.to}, ${fit.range.points} sizes)`,
+      );
+  }
+  element('summary').textContent = lines.join('\n');
+}
+
+function renderCharts(result: PageBenchResult): void {
+  for (const chart of charts.splice(0)) chart.destroy();
+  const ns = result.sizes.map((size) => size.n);
+  const of = (backend: 'gpu' | 'cpu', pick: (t: Timing) => number): (number | null)[] =>
+    result.sizes.map((size) => {
+      const timing = size[backend];
+      return timing ? pick(timing) : null;
+    });
+  const counts = result.config.counts;
+  const gpuRoof = rooflineParticleSteps(result.limits.gpu, counts);
+  const cpuRoof = result.limits.cpu ? rooflineParticleSteps(result.limits.cpu, counts) : null;
+  const logAxes: uPlot.Options['scales'] = { x: { time: false, distr: 3 }, y: { distr: 3 } };
+  const axes: uPlot.Axis[] = [{ label: 'particles n' }, {}];
+  const width = Math.min(560, Math.max(320, window.innerWidth - 60));
+  const throughput = new uPlot(
+    {
+      title: 'Throughput (particle-steps/s) against n, with the roofline',
+      width,
+      height: 320,
+      scales: logAxes,
+      axes: [axes[0]!, { label: 'particle-steps/s', size: 70 }],
+      series: [
+        { label: 'n' },
+        { label: 'GPU', stroke: '#1f6fd1', width: 2, points: { show: true } },
+        { label: 'CPU', stroke: '#d1581f', width: 2, points: { show: true } },
+        { label: 'GPU roofline', stroke: '#1f6fd1', dash: [6, 4] },
+        { label: 'CPU roofline', stroke: '#d1581f', dash: [6, 4] },
+      ],
+    },
+    [
+      ns,
+      of('gpu', (t) => t.particleStepsPerSecond),
+      of('cpu', (t) => t.particleStepsPerSecond),
+      ns.map(() => gpuRoof),
+      ns.map(() => cpuRoof),
+    ],
+    element('chart-throughput'),
+  );
+  const time = new uPlot(
+    {
+      title: 'Time per step (s, median) against n',
+      width,
+      height: 320,
+      scales: logAxes,
+      axes: [axes[0]!, { label: 'seconds per step', size: 70 }],
+      series: [
+        { label: 'n' },
+        { label: 'GPU', stroke: '#1f6fd1', width: 2, points: { show: true } },
+        { label: 'CPU', stroke: '#d1581f', width: 2, points: { show: true } },
+      ],
+    },
+    [ns, of('gpu', (t) => t.secondsPerStep.median), of('cpu', (t) => t.secondsPerStep.median)],
+    element('chart-time'),
+  );
+  charts.push(throughput, time);
+}
+
+async function run(gpu: EngineGpu): Promise<void> {
+  errorText.textContent = '';
+  notices.replaceChildren();
+  let config;
+  try {
+    config = parseBenchFields({
+      sizes: input('sizes').value,
+      dim: input('dim').value,
+      batch: input('batch').value,
+      steps: input('steps').value,
+      repeats: input('repeats').value,
+      threads: input('threads').value,
+      skipCpu: input('skip-cpu').checked,
+    });
+  } catch (error) {
+    if (!(error instanceof BenchInputError)) throw error;
+    errorText.textContent = error.message;
+    statusText.textContent = 'invalid input';
+    return;
+  }
+  if (!config.skipCpu && !crossOriginIsolated) {
+    errorText.textContent =
+      'This page is not cross-origin isolated (COOP/COEP headers), so the CPU reference cannot run; tick "GPU only" or serve the page with `npm run dev`.';
+    statusText.textContent = 'invalid input';
+    return;
+  }
+  runButton.disabled = true;
+  progress.value = 0;
+  statusText.textContent = 'checking the sizes against the adapter';
+  const date = new Date().toISOString();
+  try {
+    const measured = await measureBench(gpu, browserShaderSources, config, {
+      progress: (what, done, total) => {
+        progress.value = total > 0 ? done / total : 1;
+        statusText.textContent = `${what} (${done}/${total})`;
+      },
+      notice: (message) => {
+        const item = document.createElement('li');
+        item.textContent = message;
+        notices.append(item);
+      },
+    });
+    const { adapter, ...rest } = measured;
+    latest = {
+      date,
+      browser: { userAgent: navigator.userAgent, crossOriginIsolated },
+      adapter,
+      cpu: { threads: config.cpuThreads, logicalCores: navigator.hardwareConcurrency },
+      ...rest,
+    };
+    results.hidden = false;
+    renderSummary(latest);
+    renderTable(latest);
+    renderCharts(latest);
+    progress.value = 1;
+    statusText.textContent = 'done';
+  } catch (error) {
+    statusText.textContent = error instanceof SizeRefusedError ? 'refused' : 'failed';
+    const message = error instanceof Error ? error.message : String(error);
+    errorText.textContent =
+      error instanceof SizeRefusedError
+        ? `Refused: a size does not fit this adapter, nothing was timed.\n${message}`
+        : `The benchmark failed: ${message}`;
+  } finally {
+    runButton.disabled = false;
+  }
+}
+
+async function start(): Promise<void> {
+  input('threads').value = String(Math.max(1, navigator.hardwareConcurrency || 1));
+  const gpu = await openBrowserGpu();
+  const machine = element('machine');
+  if (!gpu) {
+    machine.textContent = `browser    ${navigator.userAgent}\nno WebGPU adapter: this browser has no navigator.gpu, or it offered no adapter`;
+    statusText.textContent = 'no WebGPU';
+    return;
+  }
+  machine.textContent = describeMachine(gpu);
+  element('download-json').addEventListener('click', () => {
+    if (latest)
+      download('mfld-bench.json', 'application/json', JSON.stringify(latest, null, 2) + '\n');
+  });
+  element('download-csv').addEventListener('click', () => {
+    if (latest) download('mfld-bench.csv', 'text/csv', benchCsv(latest));
+  });
+  element<HTMLFormElement>('form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void run(gpu);
+  });
+  runButton.disabled = false;
+  statusText.textContent = 'ready';
+}
+
+void start().catch((error: unknown) => {
+  statusText.textContent = 'failed';
+  errorText.textContent = `The page could not start: ${error instanceof Error ? error.message : String(error)}`;
+});

@@ -1,0 +1,369 @@
+// The measuring core of `mfld bench` and of the benchmark page (bench/): throughput of the
+// time step on the WebGPU engine and the CPU reference, each set against its own device's
+// measured limits (limits-gpu.ts, limits-cpu.ts) and against the useful work of counts.ts.
+// For each size the two backends must first agree on the same seed; a size where they do not
+// is reported and not timed, since a fast wrong step means nothing. Browser-safe: the host
+// (run-bench.ts in Node, bench/main.ts in the page) supplies the shaders and adds what it
+// knows of the machine.
+import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
+import type { Dynamics, Simulation } from '../contract/simulation';
+import { createCpuSimulation } from '../cpu/reference';
+import { buildProblem } from '../data/datasets';
+import type { EngineGpu } from '../gpu/device';
+import { createGpuSimulation, DeviceLimitError } from '../gpu/simulation';
+import type { ShaderSources } from '../gpu/shaders';
+import {
+  bytesPerParticleStep,
+  fitExponent,
+  flopPerParticleStep,
+  summarize,
+  type PowerFit,
+} from './counts';
+import { measureCpuLimits, type CpuLimits } from './limits-cpu';
+import { measureGpuLimits, type GpuLimits } from './limits-gpu';
+
+export interface BenchConfig {
+  /** Particle counts n, ascending. */
+  readonly sizes: readonly number[];
+  /** Particle coordinates d = p + 1; p counts the bias feature, so the teacher has d − 2 raw inputs. */
+  readonly d: number;
+  /** Minibatch size B. */
+  readonly batch: number;
+  /** Steps per timed block; null: as many as make a block last about TARGET_BLOCK_SECONDS. */
+  readonly steps: number | null;
+  /** Timed blocks per backend and size, after one warm-up block. */
+  readonly repeats: number;
+  readonly cpuThreads: number;
+  readonly skipCpu: boolean;
+}
+
+/** Steps of both backends compared before timing, and the tolerance of test/gpu-engine.test.ts. */
+export const AGREEMENT_STEPS = 3;
+export const AGREEMENT_TOLERANCE = 2e-5;
+/** With --steps unset, a timed block lasts about this long. */
+const TARGET_BLOCK_SECONDS = 0.5;
+const MAX_AUTO_STEPS = 1000;
+/** Training points of the teacher data set the minibatches are drawn from. */
+const TRAIN_POINTS = 4096;
+const SEED = 20261128;
+
+/** The run configuration the benchmark's problem and dynamics come from. */
+export function benchRunConfig(config: BenchConfig, n: number): RunConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    dataset: {
+      ...DEFAULT_CONFIG.dataset,
+      name: 'teacher',
+      dim: config.d - 2,
+      samples: TRAIN_POINTS,
+      testSamples: 0,
+    },
+    bias: true,
+    n,
+    batch: config.batch,
+    seed: SEED,
+  };
+}
+
+function dynamicsOf(run: RunConfig): Dynamics {
+  return {
+    n: run.n,
+    sigma: run.sigma,
+    tau: run.tau,
+    batch: run.batch,
+    activation: run.activation,
+    loss: run.loss,
+    huberDelta: run.huberDelta,
+    priorStd: run.priorStd,
+    initStd: run.initStd,
+    seed: run.seed,
+  };
+}
+
+export interface Timing {
+  /** Steps per timed block, and the blocks timed. */
+  readonly steps: number;
+  readonly blocks: number;
+  readonly particleStepsPerSecond: number;
+  readonly secondsPerStep: { readonly median: number; readonly min: number; readonly max: number };
+  readonly gflops: number;
+  readonly gbps: number;
+  /** GFLOP/s over the device's measured GFLOP/s. */
+  readonly fractionOfLimit: number;
+  /** GB/s over the device's measured GB/s. */
+  readonly bandwidthFraction: number;
+}
+
+export interface Agreement {
+  /** Whether particles after AGREEMENT_STEPS steps agree within the tolerance. */
+  readonly ok: boolean;
+  readonly steps: number;
+  /** Largest |gpu − cpu| / (1 + |cpu|) over all coordinates. */
+  readonly worstDifference: number;
+  readonly tolerance: number;
+}
+
+export interface SizeResult {
+  readonly n: number;
+  readonly gpu: Timing | null;
+  readonly cpu: Timing | null;
+  /** GPU particle-steps/s over the CPU's. */
+  readonly ratio: number | null;
+  /** Null when the CPU was skipped. */
+  readonly agreement: Agreement | null;
+}
+
+/** Everything the benchmark measured, without the host's description of the machine. */
+export interface BenchMeasurement {
+  readonly adapter: {
+    readonly description: string;
+    readonly info: Record<string, string>;
+    readonly timestampQuery: boolean;
+  };
+  readonly config: BenchConfig & {
+    readonly p: number;
+    readonly dataset: RunConfig['dataset'];
+    readonly dynamics: Omit<Dynamics, 'n'>;
+    readonly counts: {
+      readonly flopPerParticleStep: number;
+      readonly bytesPerParticleStep: number;
+    };
+  };
+  readonly limits: {
+    readonly gpu: { readonly gflops: number; readonly gbps: number };
+    readonly cpu: { readonly gflops: number; readonly gbps: number } | null;
+  };
+  readonly limitDetails: { readonly gpu: GpuLimits; readonly cpu: CpuLimits | null };
+  readonly sizes: SizeResult[];
+  readonly exponents: { readonly gpu: PowerFit | null; readonly cpu: PowerFit | null };
+}
+
+export interface BenchEvents {
+  /** What the benchmark is doing now; `done` of `total` phases are finished. */
+  progress(what: string, done: number, total: number): void;
+  /** Something the user should know (a disagreement, a fit that could not be made). */
+  notice(message: string): void;
+}
+
+/** A requested size does not fit the adapter; the message names every such size. */
+export class SizeRefusedError extends Error {
+  override readonly name = 'SizeRefusedError';
+}
+
+export async function measureBench(
+  gpu: EngineGpu,
+  shaders: ShaderSources,
+  config: BenchConfig,
+  events: BenchEvents,
+): Promise<BenchMeasurement> {
+  const baseRun = benchRunConfig(config, config.sizes[0] ?? 1);
+  const problem = buildProblem(baseRun);
+  const flop = flopPerParticleStep(problem.p, config.batch);
+  const bytes = bytesPerParticleStep(problem.p);
+
+  // Every size is opened on the GPU first (and closed again, so that the sizes do not compete
+  // for memory), so a size past the adapter's limits is refused before minutes go into
+  // measuring the others.
+  const openGpu = async (n: number): Promise<Simulation> => {
+    try {
+      return await createGpuSimulation(gpu, problem, dynamicsOf({ ...baseRun, n }), shaders);
+    } catch (error) {
+      if (!(error instanceof DeviceLimitError)) throw error;
+      throw new SizeRefusedError(`n = ${n} is past this adapter's limits: ${error.message}`);
+    }
+  };
+  const refused: string[] = [];
+  for (const n of config.sizes) {
+    try {
+      (await openGpu(n)).destroy();
+    } catch (error) {
+      if (!(error instanceof SizeRefusedError)) throw error;
+      refused.push(error.message);
+    }
+  }
+  if (refused.length > 0) throw new SizeRefusedError(refused.join('\n'));
+  const phasesPerSize = config.skipCpu ? 1 : 3;
+  const total = 2 + config.sizes.length * phasesPerSize;
+  let done = 0;
+  events.progress('measuring the GPU limits', done, total);
+  const gpuLimits = await measureGpuLimits(gpu, shaders, config.repeats);
+  done++;
+  events.progress('measuring the CPU limits', done, total);
+  const cpuLimits = config.skipCpu
+    ? null
+    : await measureCpuLimits(config.cpuThreads, config.repeats);
+  done++;
+
+  const timingOf = (
+    seconds: number[],
+    steps: number,
+    limitGflops: number,
+    limitGbps: number,
+    n: number,
+  ): Timing => {
+    const perStep = summarize(seconds.map((s) => s / steps));
+    const gflops = (flop * n) / perStep.median / 1e9;
+    const gbps = (bytes * n) / perStep.median / 1e9;
+    return {
+      steps,
+      blocks: seconds.length,
+      particleStepsPerSecond: n / perStep.median,
+      secondsPerStep: perStep,
+      gflops,
+      gbps,
+      fractionOfLimit: gflops / limitGflops,
+      bandwidthFraction: gbps / limitGbps,
+    };
+  };
+
+  const sizes: SizeResult[] = [];
+  for (const n of config.sizes) {
+    const gpuSim = await openGpu(n);
+    let cpuSim: Simulation | null = null;
+    try {
+      let agreement: Agreement | null = null;
+      if (cpuLimits) {
+        events.progress(`n = ${n}: GPU and CPU agreement`, done, total);
+        cpuSim = await createCpuSimulation(problem, dynamicsOf({ ...baseRun, n }), {
+          threads: config.cpuThreads,
+        });
+        await Promise.all([gpuSim.run(AGREEMENT_STEPS), cpuSim.run(AGREEMENT_STEPS)]);
+        const worst = worstDifference(await gpuSim.particles(), await cpuSim.particles());
+        agreement = {
+          ok: worst <= AGREEMENT_TOLERANCE,
+          steps: AGREEMENT_STEPS,
+          worstDifference: worst,
+          tolerance: AGREEMENT_TOLERANCE,
+        };
+        done++;
+        if (!agreement.ok) {
+          events.notice(
+            `n = ${n}: the GPU and the CPU disagree after ${AGREEMENT_STEPS} steps ` +
+              `(worst relative difference ${worst.toExponential(2)} > ${AGREEMENT_TOLERANCE}); this size is not timed`,
+          );
+          sizes.push({ n, gpu: null, cpu: null, ratio: null, agreement });
+          done += 2;
+          continue;
+        }
+      }
+      events.progress(`n = ${n}: timing the GPU`, done, total);
+      const gpuTimes = await timeBlocks(gpuSim, config);
+      const gpuTiming = timingOf(
+        gpuTimes.seconds,
+        gpuTimes.steps,
+        gpuLimits.gflops.value,
+        gpuLimits.gbps.value,
+        n,
+      );
+      done++;
+      let cpuTiming: Timing | null = null;
+      if (cpuSim && cpuLimits) {
+        events.progress(`n = ${n}: timing the CPU`, done, total);
+        const cpuTimes = await timeBlocks(cpuSim, config);
+        cpuTiming = timingOf(
+          cpuTimes.seconds,
+          cpuTimes.steps,
+          cpuLimits.gflops.value,
+          cpuLimits.gbps.value,
+          n,
+        );
+        done++;
+      }
+      sizes.push({
+        n,
+        gpu: gpuTiming,
+        cpu: cpuTiming,
+        ratio: cpuTiming
+          ? gpuTiming.particleStepsPerSecond / cpuTiming.particleStepsPerSecond
+          : null,
+        agreement,
+      });
+    } finally {
+      gpuSim.destroy();
+      cpuSim?.destroy();
+    }
+  }
+  events.progress('done', total, total);
+
+  const scalingOf = (backend: 'gpu' | 'cpu'): PowerFit | null => {
+    const points = sizes.flatMap((size) => {
+      const timing = size[backend];
+      return timing ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
+    });
+    if (points.length < 2) {
+      if (backend === 'gpu' || !config.skipCpu)
+        events.notice(
+          `no ${backend.toUpperCase()} scaling exponent: it needs at least 2 timed sizes, got ${points.length}`,
+        );
+      return null;
+    }
+    return fitExponent(points);
+  };
+  const info = gpu.adapter.info;
+  return {
+    adapter: {
+      description: gpu.description,
+      info: {
+        vendor: info.vendor,
+        architecture: info.architecture,
+        device: info.device,
+        description: info.description,
+      },
+      timestampQuery: gpu.adapter.features.has('timestamp-query'),
+    },
+    config: {
+      ...config,
+      p: problem.p,
+      dataset: baseRun.dataset,
+      dynamics: dynamicsWithoutN(dynamicsOf(baseRun)),
+      counts: { flopPerParticleStep: flop, bytesPerParticleStep: bytes },
+    },
+    limits: {
+      gpu: { gflops: gpuLimits.gflops.value, gbps: gpuLimits.gbps.value },
+      cpu: cpuLimits && { gflops: cpuLimits.gflops.value, gbps: cpuLimits.gbps.value },
+    },
+    limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
+    sizes,
+    exponents: { gpu: scalingOf('gpu'), cpu: config.skipCpu ? null : scalingOf('cpu') },
+  };
+}
+
+function dynamicsWithoutN(dynamics: Dynamics): Omit<Dynamics, 'n'> {
+  const { n: _n, ...rest } = dynamics;
+  return rest;
+}
+
+/**
+ * One warm-up block (which, with --steps unset, also picks the block length), then
+ * `repeats` timed blocks; each time is from the call to the completion of its last step.
+ */
+async function timeBlocks(
+  sim: Simulation,
+  config: BenchConfig,
+): Promise<{ steps: number; seconds: number[] }> {
+  let steps = config.steps ?? 1;
+  const warmUp = await timeRun(sim, steps);
+  if (config.steps === null) {
+    steps = Math.max(1, Math.min(MAX_AUTO_STEPS, Math.round(TARGET_BLOCK_SECONDS / warmUp)));
+    if (steps > 1) await timeRun(sim, steps);
+  }
+  const seconds: number[] = [];
+  for (let r = 0; r < config.repeats; r++) seconds.push(await timeRun(sim, steps));
+  return { steps, seconds };
+}
+
+async function timeRun(sim: Simulation, steps: number): Promise<number> {
+  const start = performance.now();
+  await sim.run(steps);
+  return (performance.now() - start) / 1000;
+}
+
+/** Largest |a − b| / (1 + |b|) over two particle sets of the same shape. */
+export function worstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length)
+    throw new Error(`particle sets differ in size: ${a.length} and ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+  return worst;
+}

@@ -1,0 +1,129 @@
+// The benchmark page's inputs and outputs, browser-safe and pure: the form's fields checked
+// into a BenchConfig, the page's JSON record (the shape of `mfld bench --json` where the
+// browser can know the same) and its CSV table.
+import type { BenchConfig, BenchMeasurement, Timing } from './measure-bench';
+
+/** A form field the benchmark cannot run with; the message names the field and the rule. */
+export class BenchInputError extends Error {
+  override readonly name = 'BenchInputError';
+}
+
+/** Counter words are 32-bit (SPEC §3): particle indices stay below this. */
+export const MAX_SIZE = 2 ** 32 - 1;
+/** The largest d the GPU kernels take (MAX_GPU_COORDINATES) and the smallest with one raw input and the bias. */
+export const D_RANGE = { min: 3, max: 256 } as const;
+
+export interface BenchFields {
+  readonly sizes: string;
+  readonly dim: string;
+  readonly batch: string;
+  /** Empty: as many steps as make a timed block last about half a second. */
+  readonly steps: string;
+  readonly repeats: string;
+  readonly threads: string;
+  readonly skipCpu: boolean;
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const trimmed = text.trim();
+  const value = /^\d{1,16}$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new BenchInputError(
+      `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  return value;
+}
+
+/** The form's fields as a configuration; throws BenchInputError naming the first bad field. */
+export function parseBenchFields(fields: BenchFields): BenchConfig {
+  const parts = fields.sizes.split(/[,\s]+/).filter((part) => part !== '');
+  if (parts.length === 0)
+    throw new BenchInputError('sizes: give at least one particle count n, e.g. 1024, 4096');
+  const sizes = [
+    ...new Set(parts.map((part) => integer(`size ${JSON.stringify(part)}`, part, 1, MAX_SIZE))),
+  ].sort((a, b) => a - b);
+  return {
+    sizes,
+    d: integer('dim d', fields.dim, D_RANGE.min, D_RANGE.max),
+    batch: integer('batch B', fields.batch, 1, MAX_SIZE),
+    steps: fields.steps.trim() === '' ? null : integer('steps', fields.steps, 1, 1_000_000),
+    repeats: integer('repeats', fields.repeats, 1, 1000),
+    cpuThreads: integer('CPU threads', fields.threads, 1, 1024),
+    skipCpu: fields.skipCpu,
+  };
+}
+
+/** The page's record: `mfld bench --json` with the browser in place of Node's machine facts. */
+export interface PageBenchResult extends BenchMeasurement {
+  readonly date: string;
+  readonly browser: { readonly userAgent: string; readonly crossOriginIsolated: boolean };
+  readonly cpu: {
+    readonly threads: number;
+    /** navigator.hardwareConcurrency: logical cores the browser reports. */
+    readonly logicalCores: number;
+  };
+}
+
+const TIMING_COLUMNS = [
+  'seconds_per_step_median',
+  'seconds_per_step_min',
+  'seconds_per_step_max',
+  'particle_steps_per_second',
+  'gflops',
+  'gbps',
+  'fraction_of_limit',
+  'bandwidth_fraction',
+  'steps',
+  'blocks',
+] as const;
+
+function timingCells(timing: Timing | null): string[] {
+  if (!timing) return TIMING_COLUMNS.map(() => '');
+  return [
+    timing.secondsPerStep.median,
+    timing.secondsPerStep.min,
+    timing.secondsPerStep.max,
+    timing.particleStepsPerSecond,
+    timing.gflops,
+    timing.gbps,
+    timing.fractionOfLimit,
+    timing.bandwidthFraction,
+    timing.steps,
+    timing.blocks,
+  ].map(String);
+}
+
+/** A header and one row per size; empty cells where a backend was not timed. */
+export function benchCsv(result: BenchMeasurement): string {
+  const header = [
+    'n',
+    ...TIMING_COLUMNS.map((c) => `gpu_${c}`),
+    ...TIMING_COLUMNS.map((c) => `cpu_${c}`),
+    'gpu_cpu_ratio',
+    'agreement_ok',
+    'agreement_worst_difference',
+  ];
+  const rows = result.sizes.map((size) => [
+    String(size.n),
+    ...timingCells(size.gpu),
+    ...timingCells(size.cpu),
+    size.ratio === null ? '' : String(size.ratio),
+    size.agreement ? String(size.agreement.ok) : '',
+    size.agreement ? String(size.agreement.worstDifference) : '',
+  ]);
+  return [header, ...rows].map((row) => row.join(',')).join('\n') + '\n';
+}
+
+/**
+ * Particle-steps/s a device could reach at most by the counts: the lower of its FLOP/s over
+ * the FLOP per particle-step and its bytes/s over the bytes per particle-step.
+ */
+export function rooflineParticleSteps(
+  limit: { readonly gflops: number; readonly gbps: number },
+  counts: { readonly flopPerParticleStep: number; readonly bytesPerParticleStep: number },
+): number {
+  return Math.min(
+    (limit.gflops * 1e9) / counts.flopPerParticleStep,
+    (limit.gbps * 1e9) / counts.bytesPerParticleStep,
+  );
+}
