@@ -1,0 +1,134 @@
+// The study page (index.html at /) in a real browser: WebGPU through SwiftShader here, so the
+// studies are small. Each test fails on any console error or uncaught exception.
+import { expect, test as base, type Page } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+
+const test = base.extend<{ studyPage: Page }>({
+  studyPage: async ({ page }, use, testInfo) => {
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => errors.push(`uncaught: ${error.stack ?? error.message}`));
+    await use(page);
+    const screenshot = testInfo.outputPath('study.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    await testInfo.attach('study page', { path: screenshot, contentType: 'image/png' });
+    expect(errors, 'console errors and uncaught exceptions on the page').toEqual([]);
+  },
+});
+
+const SMALL = 'n=512&steps=200&logEvery=50&samples=256&testSamples=128';
+
+/** Waits for the run to end and returns the final training loss. */
+async function finalLoss(page: Page): Promise<number> {
+  await expect(page.locator('#status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  return Number(await page.locator('#train-loss').getAttribute('data-value'));
+}
+
+test('the page loads with its panel, and WebGPU or the CPU offer', async ({ studyPage: page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Run' })).toBeEnabled();
+  await expect(page.locator('#field-n')).toHaveValue('1024');
+  await expect(page.locator('#field-dataset')).toHaveValue('teacher');
+});
+
+test('a URL reproduces its config in the form fields', async ({ studyPage: page }) => {
+  await page.goto('/?dataset=sine&n=300&sigma=0.2&batch=full&activation=relu&bias=false&seed=9');
+  await expect(page.locator('#field-dataset')).toHaveValue('sine');
+  await expect(page.locator('#field-n')).toHaveValue('300');
+  await expect(page.locator('#field-sigma')).toHaveValue('0.2');
+  await expect(page.locator('#field-batch')).toHaveValue('full');
+  await expect(page.locator('#field-activation')).toHaveValue('relu');
+  await expect(page.locator('#field-bias')).not.toBeChecked();
+  await expect(page.locator('#field-seed')).toHaveValue('9');
+  // and an edit goes back into the URL
+  await page.locator('#field-n').fill('640');
+  await expect(page).toHaveURL(/[?&]n=640(&|$)/);
+});
+
+test('invalid input names the field and blocks the run', async ({ studyPage: page }) => {
+  await page.goto('/?tau=-1&autorun=1');
+  await expect(page.locator('#error-tau')).toContainText('tau');
+  await expect(page.locator('#error-tau')).toContainText('> 0');
+  await expect(page.locator('#run')).toBeDisabled();
+  await expect(page.locator('#status')).toHaveAttribute('data-state', 'idle');
+  // τ past the prior's bound, a check across fields, names τ too
+  await page.locator('#field-tau').fill('0.5');
+  await expect(page.locator('#run')).toBeEnabled();
+  await page.locator('#field-sigma').fill('10');
+  await expect(page.locator('#error-tau')).toContainText('must be <');
+  await expect(page.locator('#run')).toBeDisabled();
+});
+
+test('a small study runs, its loss falls, the heat map is drawn and the exports parse', async ({
+  studyPage: page,
+}) => {
+  await page.goto(`/?${SMALL}&autorun=1`);
+  const last = await finalLoss(page);
+  const rows = await page.evaluate(() =>
+    document.querySelector('#progress')!.getAttribute('data-step'),
+  );
+  expect(rows).toBe('200');
+
+  // Non-background pixels in the heat map's plot area.
+  const painted = await page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('#heatmap')!;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i] !== 255 || data[i + 1] !== 255 || data[i + 2] !== 255) count++;
+    }
+    return count;
+  });
+  expect(painted).toBeGreaterThan(1000);
+
+  const save = async (name: string): Promise<Buffer> => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name }).click(),
+    ]);
+    return readFile((await download.path())!);
+  };
+
+  const csv = (await save('Export metrics (CSV)')).toString('utf8').trim().split('\n');
+  expect(csv[0]).toBe('step,time,train_loss,test_loss,free_energy');
+  expect(csv).toHaveLength(1 + 5);
+  const first = Number(csv[1]!.split(',')[2]);
+  expect(Number(csv.at(-1)!.split(',')[2])).toBe(last);
+  expect(last).toBeLessThan(first / 2);
+  for (const line of csv.slice(1)) expect(Number.isFinite(Number(line.split(',')[4]))).toBe(true);
+
+  const npy = await save('Export particles (.npy)');
+  const headerLength = npy.readUInt16LE(8);
+  const header = npy.subarray(10, 10 + headerLength).toString('latin1');
+  // d = dim 4 + bias + c
+  expect(header).toContain("'shape': (512, 6)");
+  expect(npy.length).toBe(10 + headerLength + 512 * 6 * 4);
+
+  const json = JSON.parse((await save('Export JSON')).toString('utf8')) as Record<string, unknown>;
+  expect(json['version']).toEqual(expect.any(String));
+  expect(json['adapter']).toEqual(expect.any(String));
+  expect((json['config'] as Record<string, unknown>)['n']).toBe(512);
+  expect(json['metrics']).toHaveLength(5);
+});
+
+test('pause then resume gives the loss of the uninterrupted run', async ({ studyPage: page }) => {
+  await page.goto(`/?${SMALL}&autorun=1`);
+  const uninterrupted = await finalLoss(page);
+
+  await page.goto(`/?${SMALL}`);
+  await page.locator('#run').click();
+  await page.locator('#pause').click();
+  await expect(page.locator('#status')).toHaveAttribute('data-state', 'paused', {
+    timeout: 60_000,
+  });
+  const pausedAt = Number(await page.locator('#progress').getAttribute('data-step'));
+  expect(pausedAt).toBeLessThan(200);
+  await page.locator('#step').click();
+  await expect(page.locator('#progress')).toHaveAttribute('data-step', String(pausedAt + 50));
+  await expect(page.locator('#status')).toHaveAttribute('data-state', 'paused');
+  await page.locator('#run').click();
+  const resumed = await finalLoss(page);
+  expect(resumed).toBe(uninterrupted);
+});
