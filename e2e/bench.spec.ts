@@ -1,0 +1,111 @@
+// The benchmark page (/bench/) in a real browser: WebGPU (SwiftShader where there is no GPU)
+// and the CPU reference and CPU limits on Web Workers. Tiny sizes: SwiftShader is a CPU driver.
+import { expect, test as base, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+
+/** The page, ready, failing the test on any console error or uncaught exception. */
+const test = base.extend<{ benchPage: Page }>({
+  benchPage: async ({ page }, use, testInfo) => {
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error')
+        errors.push(`console.error: ${message.text()} (${message.location().url})`);
+    });
+    page.on('pageerror', (error) => errors.push(`uncaught: ${error.stack ?? error.message}`));
+    page.on('crash', () => errors.push('the page crashed'));
+    await page.goto('/bench/');
+    await expect(page.locator('#status')).toHaveText('ready');
+    await use(page);
+    const screenshot = testInfo.outputPath('bench-page.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    await testInfo.attach('bench page', { path: screenshot, contentType: 'image/png' });
+    expect(errors, 'console errors and uncaught exceptions on the page').toEqual([]);
+  },
+});
+
+async function fill(
+  page: Page,
+  fields: Partial<Record<'sizes' | 'dim' | 'batch' | 'steps' | 'repeats' | 'threads', string>>,
+): Promise<void> {
+  for (const [id, value] of Object.entries(fields)) await page.fill(`#${id}`, value);
+}
+
+async function downloaded(page: Page, button: string): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+  return readFileSync(await download.path(), 'utf8');
+}
+
+test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', async ({
+  benchPage: page,
+}) => {
+  test.setTimeout(150_000);
+  await fill(page, { sizes: '256, 512', dim: '4', batch: '8', steps: '2', repeats: '2' });
+  await page.click('#run');
+  await expect(page.locator('#status')).toHaveText('done', { timeout: 120_000 });
+  await expect(page.locator('#error')).toHaveText('');
+  await expect(page.locator('#progress')).toHaveJSProperty('value', 1);
+
+  await expect(page.locator('#table tbody tr[data-n="256"]')).toHaveCount(1);
+  await expect(page.locator('#table tbody tr[data-n="512"]')).toHaveCount(1);
+  for (const chart of ['#chart-throughput', '#chart-time']) {
+    const canvas = page.locator(`${chart} canvas`);
+    await expect(canvas).toHaveCount(1);
+    const box = await canvas.boundingBox();
+    expect(box?.width).toBeGreaterThan(0);
+    expect(box?.height).toBeGreaterThan(0);
+  }
+
+  const json = JSON.parse(await downloaded(page, '#download-json'));
+  for (const key of ['vendor', 'architecture', 'description'])
+    expect(json.adapter.info).toHaveProperty(key);
+  expect(json.browser.userAgent).toMatch(/Chrom/);
+  expect(json.cpu.logicalCores).toBeGreaterThanOrEqual(1);
+  expect(json.config).toMatchObject({ sizes: [256, 512], d: 4, batch: 8, steps: 2, repeats: 2 });
+  for (const device of ['gpu', 'cpu']) {
+    expect(json.limits[device].gflops).toBeGreaterThan(0);
+    expect(json.limits[device].gbps).toBeGreaterThan(0);
+  }
+  expect(json.sizes.map((size: { n: number }) => size.n)).toEqual([256, 512]);
+  for (const size of json.sizes) {
+    expect(size.agreement.ok).toBe(true);
+    expect(size.gpu.particleStepsPerSecond).toBeGreaterThan(0);
+    expect(size.cpu.particleStepsPerSecond).toBeGreaterThan(0);
+    expect(size.gpu.fractionOfLimit).toBeGreaterThan(0);
+    expect(size.cpu.fractionOfLimit).toBeGreaterThan(0);
+    expect(size.ratio).toBeGreaterThan(0);
+    expect(size.gpu.secondsPerStep.min).toBeLessThanOrEqual(size.gpu.secondsPerStep.max);
+  }
+  expect(json.exponents.gpu.exponent).toEqual(expect.any(Number));
+  expect(json.exponents.cpu.exponent).toEqual(expect.any(Number));
+
+  const csv = (await downloaded(page, '#download-csv')).trim().split('\n');
+  expect(csv).toHaveLength(3);
+  expect(csv[0]).toMatch(/^n,gpu_seconds_per_step_median,.*gpu_cpu_ratio/);
+  expect(csv[1]).toMatch(/^256,/);
+  expect(csv[2]).toMatch(/^512,/);
+});
+
+test('refuses a size past the adapter, and bad inputs, with clear messages', async ({
+  benchPage: page,
+}) => {
+  await fill(page, { sizes: '256, 2000000000', dim: '4', batch: '8', steps: '2', repeats: '2' });
+  await page.click('#run');
+  await expect(page.locator('#status')).toHaveText('refused');
+  await expect(page.locator('#error')).toContainText('n = 2000000000 is past this adapter');
+  await expect(page.locator('#error')).toContainText('largest n that fits');
+  await expect(page.locator('#results')).toBeHidden();
+
+  const cases: [Parameters<typeof fill>[1], string][] = [
+    [{ sizes: '256, abc' }, 'size "abc" must be a whole number'],
+    [{ sizes: ' , ' }, 'sizes: give at least one particle count'],
+    [{ sizes: '256', dim: '2' }, 'dim d must be a whole number from 3 to 256'],
+    [{ dim: '4', batch: '0' }, 'batch B must be a whole number'],
+    [{ batch: '8', repeats: '1.5' }, 'repeats must be a whole number from 1 to 1000'],
+  ];
+  for (const [fields, message] of cases) {
+    await fill(page, fields);
+    await page.click('#run');
+    await expect(page.locator('#status')).toHaveText('invalid input');
+    await expect(page.locator('#error')).toContainText(message);
+  }
+});
