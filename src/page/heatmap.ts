@@ -67,7 +67,7 @@ export function histogram2d(
   return { bins, counts, xRange, yRange };
 }
 
-const MARGIN = { left: 52, bottom: 40, top: 56, right: 56 } as const;
+const MARGIN = { left: 64, bottom: 40, top: 56, right: 56 } as const;
 const AXIS_COLOUR = '#222';
 
 const tick = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
@@ -146,7 +146,7 @@ export function drawHeatmap(
     ctx.fillText(tick(vy), MARGIN.left - 4, MARGIN.top + plotH - f * plotH + 4);
   }
   ctx.save();
-  ctx.translate(14, MARGIN.top + plotH / 2);
+  ctx.translate(12, MARGIN.top + plotH / 2);
   ctx.rotate(-Math.PI / 2);
   ctx.textAlign = 'center';
   ctx.fillText(yLabel, 0, 0);
