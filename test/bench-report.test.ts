@@ -1,0 +1,99 @@
+// The benchmark page's input checks, CSV table and roofline (src/bench/report.ts).
+import { describe, expect, it } from 'vitest';
+import {
+  BenchInputError,
+  benchCsv,
+  parseBenchFields,
+  rooflineParticleSteps,
+  type BenchFields,
+} from '../src/bench/report';
+import type { BenchMeasurement, Timing } from '../src/bench/measure-bench';
+
+const fields: BenchFields = {
+  sizes: '4096, 1024 1024',
+  dim: '16',
+  batch: '64',
+  steps: '',
+  repeats: '5',
+  threads: '2',
+  skipCpu: false,
+};
+
+describe('parseBenchFields', () => {
+  it('sorts and de-duplicates sizes; empty steps is automatic', () => {
+    expect(parseBenchFields(fields)).toEqual({
+      sizes: [1024, 4096],
+      d: 16,
+      batch: 64,
+      steps: null,
+      repeats: 5,
+      cpuThreads: 2,
+      skipCpu: false,
+    });
+  });
+
+  it.each([
+    [{ sizes: '' }, 'sizes: give at least one particle count'],
+    [{ sizes: '1024, 1e3' }, 'size "1e3" must be a whole number from 1 to 4294967295'],
+    [{ sizes: '0' }, 'size "0" must be a whole number'],
+    [{ sizes: '4294967296' }, 'must be a whole number from 1 to 4294967295'],
+    [{ dim: '257' }, 'dim d must be a whole number from 3 to 256, got "257"'],
+    [{ batch: '-1' }, 'batch B must be a whole number'],
+    [{ steps: '0' }, 'steps must be a whole number from 1'],
+    [{ repeats: '2.5' }, 'repeats must be a whole number from 1 to 1000'],
+    [{ threads: 'all' }, 'CPU threads must be a whole number'],
+  ])('refuses %j', (change, message) => {
+    expect(() => parseBenchFields({ ...fields, ...change })).toThrow(BenchInputError);
+    expect(() => parseBenchFields({ ...fields, ...change })).toThrow(message);
+  });
+});
+
+const timing = (seconds: number): Timing => ({
+  steps: 2,
+  blocks: 2,
+  particleStepsPerSecond: 1000 / seconds,
+  secondsPerStep: { median: seconds, min: seconds, max: seconds },
+  gflops: 1,
+  gbps: 2,
+  fractionOfLimit: 0.5,
+  bandwidthFraction: 0.25,
+});
+
+describe('benchCsv', () => {
+  it('has a header and one row per size, empty cells where a backend was not timed', () => {
+    const result = {
+      sizes: [
+        {
+          n: 1000,
+          gpu: timing(0.5),
+          cpu: timing(2),
+          ratio: 4,
+          agreement: { ok: true, steps: 3, worstDifference: 1e-7, tolerance: 2e-5 },
+        },
+        { n: 2000, gpu: timing(1), cpu: null, ratio: null, agreement: null },
+      ],
+    } as unknown as BenchMeasurement;
+    const lines = benchCsv(result).trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const header = lines[0]!.split(',');
+    expect(header[0]).toBe('n');
+    expect(header).toContain('gpu_particle_steps_per_second');
+    expect(header).toContain('cpu_fraction_of_limit');
+    const rows = lines.slice(1).map((line) => line.split(','));
+    for (const row of rows) expect(row).toHaveLength(header.length);
+    const cell = (row: number, name: string): string => rows[row]![header.indexOf(name)]!;
+    expect(cell(0, 'gpu_particle_steps_per_second')).toBe('2000');
+    expect(cell(0, 'gpu_cpu_ratio')).toBe('4');
+    expect(cell(0, 'agreement_ok')).toBe('true');
+    expect(cell(1, 'cpu_seconds_per_step_median')).toBe('');
+    expect(cell(1, 'gpu_cpu_ratio')).toBe('');
+  });
+});
+
+describe('rooflineParticleSteps', () => {
+  it('is the lower of the compute and the bandwidth bound', () => {
+    const counts = { flopPerParticleStep: 1000, bytesPerParticleStep: 100 };
+    expect(rooflineParticleSteps({ gflops: 1, gbps: 100 }, counts)).toBe(1e6);
+    expect(rooflineParticleSteps({ gflops: 100, gbps: 0.1 }, counts)).toBe(1e6);
+  });
+});
