@@ -27,6 +27,7 @@ import {
   type StudySummary,
 } from '../study/run-study';
 import { benchCommand } from './bench';
+import { sweepCommand } from './sweep';
 import { checkResumable, readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import {
   ProgressReporter,
@@ -49,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest);
       case 'bench':
         return await benchCommand(rest);
+      case 'sweep':
+        return await sweepCommand(rest);
       case 'help':
       case '--help':
       case '-h':
@@ -94,6 +97,7 @@ export function usageText(): string {
     'Usage:',
     '  mfld run [flags]   run a study: print its loss as it goes and a summary at the end',
     '  mfld bench [flags] time the step on WebGPU and the CPU against measured device limits (mfld bench --help)',
+    '  mfld sweep [flags] the run for each value of n or σ, K seeds each, with a fit (mfld sweep --help)',
     '  mfld help          show this help',
     '',
     'Flags of mfld run (--flag value or --flag=value):',

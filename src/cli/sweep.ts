@@ -1,0 +1,305 @@
+// `mfld sweep`: the study of `mfld run` for each value of n or σ, K seeds each, headless,
+// with the final losses written as JSON, CSV and an SVG plot. Flag values are checked by
+// the same table as `mfld run` (config-parse): each swept value must pass as its flag.
+import { readFileSync } from 'node:fs';
+import type { RunConfig } from '../contract/config';
+import { ConfigError, configToJson, flagOf, parseRunArgs } from '../contract/config-parse';
+import { buildProblem } from '../data/datasets';
+import { FileError } from '../io/file-error';
+import { openSimulation } from '../node/backends';
+import { enterWebGpuEnv } from '../node/webgpu-env';
+import { linePlotSvg, type PlotSeries } from '../plot/svg';
+import { dynamicsFromConfig } from '../study/run-study';
+import {
+  fitLossAgainstN,
+  runSweep,
+  SWEEP_FIELDS,
+  sweepCsv,
+  sweepMeans,
+  sweepPlans,
+  type SweepField,
+  type SweepFit,
+  type SweepRun,
+} from '../study/sweep';
+import { formatValue, writeFileAtomic } from './output';
+
+const MAX_SEEDS = 1000;
+const MAX_VALUES = 1000;
+const EXIT_RUNTIME_ERROR = 1;
+
+export interface SweepOptions {
+  readonly over: SweepField;
+  readonly values: number[];
+  readonly seeds: number;
+  readonly json: string | null;
+  readonly csv: string | null;
+  readonly svg: string | null;
+  /** One config per value, in the order given. */
+  readonly configs: { value: number; config: RunConfig }[];
+  readonly threads: number | null;
+  readonly help: boolean;
+}
+
+export function sweepUsage(): string {
+  return [
+    'mfld sweep --over n|sigma --values V1,V2,… [--seeds K] [--json PATH] [--csv PATH] [--svg PATH] [mfld run flags]',
+    '',
+    '  Runs the study of `mfld run` once for each value of --over, with K seeds each (seed,',
+    '  seed + 1, …), and reports the final train and test loss of every run and their means.',
+    '  --over n also fits the log–log slope of the mean final train loss against n.',
+    '  --over FIELD   n or sigma (required)',
+    '  --values LIST  comma-separated values, each checked as the flag itself (required)',
+    `  --seeds K      seeds per value, an integer from 1 to ${MAX_SEEDS}; default 1`,
+    '  --json PATH    the sweep as JSON: config, every run, the means, the fit',
+    '  --csv PATH     one row per run',
+    '  --svg PATH     a plot of the final loss against the swept value',
+    '  Every other flag is a flag of `mfld run` (mfld help); --resume, --checkpoint,',
+    '  --checkpoint-every and --save-particles are not taken.',
+    '',
+  ].join('\n');
+}
+
+const SWEEP_OWN = ['--over', '--values', '--seeds', '--json', '--csv', '--svg'] as const;
+const NOT_IN_SWEEP = ['--resume', '--checkpoint', '--checkpoint-every', '--save-particles'];
+
+export function parseSweepArgs(args: readonly string[]): SweepOptions {
+  const own = new Map<string, string>();
+  const runArgs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const token = args[i]!;
+    const equals = token.indexOf('=');
+    const name = equals < 0 ? token : token.slice(0, equals);
+    if (!(SWEEP_OWN as readonly string[]).includes(name)) {
+      if (NOT_IN_SWEEP.includes(name)) throw new ConfigError(`${name} is not taken by mfld sweep`);
+      runArgs.push(token);
+      continue;
+    }
+    let value = equals < 0 ? undefined : token.slice(equals + 1);
+    if (value === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) {
+      value = args[++i];
+    }
+    if (value === undefined || value === '') throw new ConfigError(`${name} needs a value`);
+    if (own.has(name)) throw new ConfigError(`${name} is given twice`);
+    own.set(name, value);
+  }
+  const parsed = parseRunArgs(runArgs);
+  const none = { values: [], configs: [], seeds: 1, json: null, csv: null, svg: null };
+  if (parsed.cli.help) return { ...none, over: 'n', threads: null, help: true };
+
+  const overRaw = own.get('--over');
+  if (overRaw === undefined) throw new ConfigError('--over is required: n or sigma');
+  if (!(SWEEP_FIELDS as readonly string[]).includes(overRaw)) {
+    throw new ConfigError(`--over must be one of ${SWEEP_FIELDS.join(', ')}, got "${overRaw}"`);
+  }
+  const over = overRaw as SweepField;
+  const overFlag = flagOf(over);
+  if (parsed.given.has(over)) {
+    throw new ConfigError(`${parsed.given.get(over)} cannot be given with --over ${over}`);
+  }
+  const valuesRaw = own.get('--values');
+  if (valuesRaw === undefined) throw new ConfigError('--values is required: V1,V2,…');
+  const pieces = valuesRaw.split(',').map((piece) => piece.trim());
+  if (pieces.length > MAX_VALUES) {
+    throw new ConfigError(`--values takes at most ${MAX_VALUES} values, got ${pieces.length}`);
+  }
+  const configs = pieces.map((piece) => {
+    if (piece === '') throw new ConfigError(`--values has an empty value in "${valuesRaw}"`);
+    try {
+      const { config } = parseRunArgs([...runArgs, overFlag, piece]);
+      return { value: config[over], config };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(`--values ${piece}: ${error.message}`);
+    }
+  });
+  const values = configs.map(({ value }) => value);
+  const repeated = values.find((value, i) => values.indexOf(value) !== i);
+  if (repeated !== undefined) throw new ConfigError(`--values has ${repeated} twice`);
+
+  const seedsRaw = own.get('--seeds') ?? '1';
+  const seeds = /^\d+$/.test(seedsRaw) ? Number(seedsRaw) : NaN;
+  if (!(Number.isInteger(seeds) && seeds >= 1 && seeds <= MAX_SEEDS)) {
+    throw new ConfigError(`--seeds must be an integer from 1 to ${MAX_SEEDS}, got "${seedsRaw}"`);
+  }
+  if (parsed.config.seed + seeds - 1 > Number.MAX_SAFE_INTEGER) {
+    throw new ConfigError(`--seed ${parsed.config.seed} plus --seeds ${seeds} passes 2^53 - 1`);
+  }
+  return {
+    over,
+    values,
+    seeds,
+    json: own.get('--json') ?? null,
+    csv: own.get('--csv') ?? null,
+    svg: own.get('--svg') ?? null,
+    configs,
+    threads: parsed.cli.threads,
+    help: false,
+  };
+}
+
+function readTextFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new FileError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+export async function sweepCommand(args: readonly string[]): Promise<number> {
+  const options = parseSweepArgs(args);
+  if (options.help) {
+    process.stdout.write(sweepUsage());
+    return 0;
+  }
+  const base = options.configs[0]!.config;
+  if (base.backend !== 'cpu') {
+    const rerun = await enterWebGpuEnv();
+    if (rerun !== null) return rerun;
+  }
+  const plans = sweepPlans(options.configs, options.seeds);
+  const shown = new Set<string>();
+  const notice = (message: string): void => {
+    if (shown.has(message)) return;
+    shown.add(message);
+    process.stderr.write(`mfld: ${message}\n`);
+  };
+  const tty = process.stderr.isTTY === true;
+  let device = '';
+  let backend = '';
+  const runs = await runSweep(
+    plans,
+    async (config) => {
+      const problem = buildProblem(config, readTextFile);
+      const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
+        ...(options.threads === null ? {} : { threads: options.threads }),
+        notice,
+      });
+      device = sim.device;
+      backend = sim.backend;
+      return sim;
+    },
+    {
+      onStart: (plan, index) => {
+        if (tty) {
+          process.stderr.write(
+            `\r\x1b[2Ksweep ${index + 1}/${plans.length}  ${options.over} ${plan.value}  seed ${plan.seed}  running…`,
+          );
+        }
+      },
+      onDone: (run, index) => {
+        const line =
+          `sweep ${index + 1}/${plans.length}  ${options.over} ${run.value}  seed ${run.seed}  ` +
+          describeRun(run);
+        process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
+      },
+    },
+  );
+  const means = sweepMeans(runs, options.values);
+  const fit: SweepFit | { error: string } | null =
+    options.over === 'n' ? fitLossAgainstN(means) : null;
+
+  process.stdout.write(`backend  ${backend} (${device})\n`);
+  process.stdout.write(
+    `${options.over.padEnd(10)} runs  mean train loss   (sd)        mean test\n`,
+  );
+  for (const m of means) {
+    process.stdout.write(
+      `${String(m.value).padEnd(10)} ${String(m.completed).padStart(4)}  ` +
+        `${(m.train === null ? '-' : formatValue(m.train)).padEnd(16)}  ` +
+        `${(m.trainStd === null ? '' : formatValue(m.trainStd)).padEnd(10)}  ` +
+        `${m.test === null ? '-' : formatValue(m.test)}\n`,
+    );
+  }
+  if (fit && 'slope' in fit) {
+    process.stdout.write(
+      `fit      log(train loss) against log(n): slope ${formatValue(fit.slope)}, ` +
+        `R² ${formatValue(fit.r2)} over ${fit.points} values (the particle gap alone shrinks like 1/n: slope −1)\n`,
+    );
+  } else if (fit) {
+    process.stdout.write(`fit      none: ${fit.error}\n`);
+  }
+
+  if (options.json !== null) {
+    const record = {
+      over: options.over,
+      values: options.values,
+      seeds: options.seeds,
+      backend,
+      adapter: device,
+      config: configToJson(base),
+      runs,
+      means,
+      fit,
+      freeEnergy: 'not computed: the CLI has no entropy estimate; losses only',
+    };
+    writeFileAtomic(options.json, JSON.stringify(record, null, 2) + '\n');
+    process.stdout.write(`json     ${options.json}\n`);
+  }
+  if (options.csv !== null) {
+    writeFileAtomic(options.csv, sweepCsv(options.over, runs));
+    process.stdout.write(`csv      ${options.csv}\n`);
+  }
+  if (options.svg !== null) {
+    writeFileAtomic(options.svg, sweepSvg(options.over, runs, means, fit));
+    process.stdout.write(`svg      ${options.svg}\n`);
+  }
+  const diverged = runs.filter((run) => run.status === 'diverged').length;
+  if (diverged > 0) {
+    process.stderr.write(
+      `mfld: ${diverged} of ${runs.length} runs diverged; try a smaller --tau\n`,
+    );
+    return EXIT_RUNTIME_ERROR;
+  }
+  return 0;
+}
+
+function describeRun(run: SweepRun): string {
+  if (run.status === 'diverged') return `diverged at step ${run.steps}`;
+  const test = run.test === null ? '' : ` (test ${formatValue(run.test)})`;
+  const train = run.train === null ? '-' : formatValue(run.train);
+  return `train loss ${train}${test}  ${formatValue(run.seconds)} s`;
+}
+
+function sweepSvg(
+  over: SweepField,
+  runs: readonly SweepRun[],
+  means: ReturnType<typeof sweepMeans>,
+  fit: SweepFit | { error: string } | null,
+): string {
+  const series: PlotSeries[] = [
+    {
+      label: 'runs',
+      style: 'points',
+      color: '#9ab',
+      points: runs.flatMap((run) => (run.train === null ? [] : [[run.value, run.train] as const])),
+    },
+    {
+      label: 'mean',
+      style: 'line',
+      color: '#1f5fa8',
+      points: means.flatMap((m) => (m.train === null ? [] : [[m.value, m.train] as const])),
+    },
+  ];
+  if (fit && 'slope' in fit) {
+    const xs = means.map((m) => m.value);
+    const line = (x: number): readonly [number, number] => [
+      x,
+      Math.exp(fit.intercept + fit.slope * Math.log(x)),
+    ];
+    series.push({
+      label: `fit: slope ${formatValue(fit.slope)}`,
+      style: 'line',
+      color: '#d0452b',
+      points: [line(Math.min(...xs)), line(Math.max(...xs))],
+    });
+  }
+  return linePlotSvg({
+    title: `final train loss against ${over}`,
+    xLabel: over === 'n' ? 'n (particles)' : 'σ',
+    yLabel: 'final train loss',
+    series,
+    // σ may be 0: a linear axis for it.
+    xLog: over === 'n',
+    yLog: true,
+  });
+}

@@ -1,0 +1,170 @@
+// `mfld sweep` on the CPU backend, tiny sizes: the files it writes, and the flags it refuses.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { linePlotSvg } from '../src/plot/svg';
+import { fitLossAgainstN, sweepMeans, type SweepRun } from '../src/study/sweep';
+import { STACK_LINE, mainCaptured, mfld } from './fixtures/mfld';
+
+const dir = mkdtempSync(join(tmpdir(), 'mfld-sweep-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Well-formed enough for a test: every tag closes in order, one root <svg>. */
+function checkXml(text: string): void {
+  const body = text.replace(/^<\?xml[^>]*\?>\s*/, '');
+  const stack: string[] = [];
+  for (const match of body.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
+    const [, closing, name, selfClosing] = match;
+    if (selfClosing) continue;
+    if (closing) expect(stack.pop()).toBe(name);
+    else stack.push(name!);
+  }
+  expect(stack).toEqual([]);
+  expect(body.startsWith('<svg')).toBe(true);
+  expect(body).not.toMatch(/&(?!#\d+;|amp;|lt;|gt;|quot;|apos;)/);
+}
+
+describe('mfld sweep', () => {
+  it('--over n: JSON, CSV and SVG written and readable, one run per value and seed', () => {
+    const json = join(dir, 'sweep.json');
+    const csv = join(dir, 'sweep.csv');
+    const svg = join(dir, 'sweep.svg');
+    const result = mfld(
+      'sweep',
+      '--backend=cpu',
+      '--over=n',
+      '--values=32,64',
+      '--steps=20',
+      '--seeds=2',
+      '--threads=1',
+      `--json=${json}`,
+      `--csv=${csv}`,
+      `--svg=${svg}`,
+    );
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/sweep 4\/4 {2}n 64 {2}seed \d+ {2}train loss/);
+    expect(result.stdout).toMatch(/slope/);
+
+    const record = JSON.parse(readFileSync(json, 'utf8')) as {
+      over: string;
+      values: number[];
+      runs: { value: number; seed: number; status: string; train: number; steps: number }[];
+      means: { value: number; completed: number; train: number }[];
+      fit: { slope: number; r2: number; points: number };
+      config: Record<string, unknown>;
+    };
+    expect(record.over).toBe('n');
+    expect(record.values).toEqual([32, 64]);
+    expect(record.runs.map((run) => [run.value, run.seed - record.runs[0]!.seed])).toEqual([
+      [32, 0],
+      [32, 1],
+      [64, 0],
+      [64, 1],
+    ]);
+    for (const run of record.runs) {
+      expect(run.status).toBe('completed');
+      expect(run.steps).toBe(20);
+      expect(run.train).toBeGreaterThan(0);
+    }
+    expect(record.means.map((m) => m.completed)).toEqual([2, 2]);
+    expect(record.means[0]!.train).toBeCloseTo((record.runs[0]!.train + record.runs[1]!.train) / 2);
+    expect(Number.isFinite(record.fit.slope)).toBe(true);
+    expect(record.fit.points).toBe(2);
+    expect(record.config.steps).toBe(20);
+
+    const rows = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('n,seed,status,steps,train_loss,test_loss,seconds');
+    expect(rows).toHaveLength(5);
+    expect(Number(rows[1]!.split(',')[4])).toBe(record.runs[0]!.train);
+
+    const plot = readFileSync(svg, 'utf8');
+    checkXml(plot);
+    expect(plot).toMatch(/<path d="M/);
+  });
+
+  it.each([
+    [['--values=32,64'], /--over is required/],
+    [['--over=tau', '--values=1'], /--over must be one of n, sigma, got "tau"/],
+    [['--over=n'], /--values is required/],
+    [['--over=n', '--values=32,abc'], /--values abc: --n must be an integer/],
+    [['--over=n', '--values=0'], /--values 0: --n must be/],
+    [['--over=sigma', '--values=0.1,-1'], /--values -1: --sigma must be/],
+    [['--over=n', '--values=32,,64'], /--values has an empty value/],
+    [['--over=n', '--values=32,32'], /--values has 32 twice/],
+    [['--over=n', '--values=32', '--seeds=0'], /--seeds must be an integer/],
+    [['--over=n', '--values=32', '--n=5'], /--n cannot be given with --over n/],
+    [['--over=n', '--values=32', '--resume=x'], /--resume is not taken/],
+    [['--over=n', '--values=32', '--bogus=1'], /--bogus/],
+  ])('refuses %j naming the flag, exit 2', async (args, message) => {
+    const result = await mainCaptured(['sweep', '--backend=cpu', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('--help prints the sweep usage', async () => {
+    const result = await mainCaptured(['sweep', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/--over n\|sigma/);
+  });
+});
+
+describe('sweep fit and plot', () => {
+  const run = (value: number, train: number): SweepRun => ({
+    value,
+    seed: 1,
+    status: 'completed',
+    train,
+    test: null,
+    steps: 1,
+    seconds: 0,
+  });
+
+  it('recovers the slope and intercept of an exact power law', () => {
+    const runs = [100, 200, 400, 800].map((n) => run(n, 3 / n));
+    const fit = fitLossAgainstN(sweepMeans(runs, [100, 200, 400, 800]));
+    if (!('slope' in fit)) throw new Error(fit.error);
+    expect(fit.slope).toBeCloseTo(-1, 10);
+    expect(fit.r2).toBeCloseTo(1, 10);
+    expect(Math.exp(fit.intercept)).toBeCloseTo(3, 8);
+  });
+
+  it('says why there is no fit: one size, or a zero loss', () => {
+    expect(fitLossAgainstN(sweepMeans([run(10, 1)], [10]))).toHaveProperty('error');
+    expect(fitLossAgainstN(sweepMeans([run(10, 0), run(20, 1)], [10, 20]))).toHaveProperty('error');
+  });
+
+  it('writes well-formed SVG, escaping labels and leaving out points a log axis cannot show', () => {
+    const svg = linePlotSvg({
+      title: 'a < b & c',
+      xLabel: 'σ',
+      yLabel: 'loss',
+      series: [
+        {
+          label: 'x',
+          style: 'points',
+          color: 'red',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+        {
+          label: 'y',
+          style: 'line',
+          color: 'blue',
+          points: [
+            [1, 1],
+            [2, 4],
+          ],
+        },
+      ],
+    });
+    checkXml(svg);
+    expect(svg).toContain('a &#60; b &#38; c');
+    expect(svg.match(/<circle/g)).toHaveLength(1);
+    expect(svg).toMatch(/<path/);
+  });
+});
