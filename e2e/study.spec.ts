@@ -132,3 +132,20 @@ test('pause then resume gives the loss of the uninterrupted run', async ({ study
   const resumed = await finalLoss(page);
   expect(resumed).toBe(uninterrupted);
 });
+
+test('the CPU reference (backend cpu) runs a study on Web Workers and draws its heat map', async ({
+  studyPage: page,
+}) => {
+  await page.goto('/?n=256&steps=100&logEvery=50&samples=128&testSamples=64&backend=cpu&autorun=1');
+  const last = await finalLoss(page);
+  expect(Number.isFinite(last)).toBe(true);
+  await expect(page.locator('#device')).toContainText('thread');
+  const painted = await page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('#heatmap')!;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] !== 255) count++;
+    return count;
+  });
+  expect(painted).toBeGreaterThan(1000);
+});

@@ -1,5 +1,6 @@
 // The particle density of two coordinates as a 2-D histogram, with both marginals, on a
-// canvas. Counts are binned on the CPU from read-back particles; the colour scale is
+// canvas. Counts come from the GPU kernel (src/gpu/histogram.ts) on WebGPU, else are binned
+// here from read-back particles; the colour scale is
 // viridis-like (perceptually ordered, readable with colour-blind vision), on log(1 + count).
 
 export const HEATMAP_BINS = 64;
@@ -46,6 +47,10 @@ function rangeOf(x: Float32Array, n: number, d: number, j: number): [number, num
   return [lo - pad, hi + pad];
 }
 
+/**
+ * The CPU histogram of read-back particles (the CPU backend's; the WebGPU one bins on the
+ * GPU, src/gpu/histogram.ts). Without `range`, each axis spans its particles.
+ */
 export function histogram2d(
   x: Float32Array,
   n: number,
@@ -53,9 +58,10 @@ export function histogram2d(
   xj: number,
   yj: number,
   bins = HEATMAP_BINS,
+  range?: { readonly x: readonly [number, number]; readonly y: readonly [number, number] },
 ): Histogram2d {
-  const xRange = rangeOf(x, n, d, xj);
-  const yRange = rangeOf(x, n, d, yj);
+  const xRange = range?.x ?? rangeOf(x, n, d, xj);
+  const yRange = range?.y ?? rangeOf(x, n, d, yj);
   const counts = new Uint32Array(bins * bins);
   const sx = bins / (xRange[1] - xRange[0]);
   const sy = bins / (yRange[1] - yRange[0]);

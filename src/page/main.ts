@@ -2,10 +2,11 @@
 // logEvery steps, the loss chart, the particle heat map and the exports.
 import type { RunConfig } from '../contract/config';
 import { configToJson } from '../contract/config-parse';
-import type { Simulation } from '../contract/simulation';
+import type { Moments, Simulation } from '../contract/simulation';
 import { createCpuSimulation } from '../cpu/reference';
 import { buildProblem, testSplitSize } from '../data/datasets';
 import { openBrowserGpu, type EngineGpu } from '../gpu/device';
+import { createHistogram, rangeFromMoments, type ParticleHistogram } from '../gpu/histogram';
 import { browserShaderSources } from '../gpu/shader-sources.browser';
 import { createGpuSimulation } from '../gpu/simulation';
 import { dynamicsFromConfig } from '../study/run-study';
@@ -13,7 +14,7 @@ import { LossChart, type MetricRow } from './charts';
 import { freeEnergy } from './entropy';
 import { download, metricsCsv, particlesNpy, studyJson } from './exports';
 import { FIELDS, queryFromRaw, rawFromQuery, validate, type RawValues } from './fields';
-import { drawHeatmap, histogram2d } from './heatmap';
+import { drawHeatmap, HEATMAP_BINS, histogram2d } from './heatmap';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -129,7 +130,17 @@ let sim: Simulation | null = null;
 /** The config the simulation was made for. */
 let simConfig: RunConfig | null = null;
 let rows: MetricRow[] = [];
+/** Read-back particles of the last log point (for the entropy estimate and the CPU heat map). */
 let particles: Float32Array | null = null;
+let moments: Moments | null = null;
+/** The GPU heat-map kernel, on the WebGPU backend. */
+let gpuHistogram: ParticleHistogram | null = null;
+
+/**
+ * Above this many floats (16 MiB) the particles are not read back at every log point: the
+ * free energy estimate is then left out, and the export reads them when asked.
+ */
+const READBACK_FLOATS = 2 ** 22;
 let running = false;
 let pauseRequested = false;
 let state: 'idle' | 'running' | 'paused' | 'done' | 'error' = 'idle';
@@ -167,6 +178,9 @@ const sameSim = (): boolean =>
   simConfig !== null && config !== null && trajectoryKey(simConfig) === trajectoryKey(config);
 
 function resetSimulation(): void {
+  gpuHistogram?.destroy();
+  gpuHistogram = null;
+  moments = null;
   sim?.destroy();
   sim = null;
   simConfig = null;
@@ -193,7 +207,12 @@ async function createSimulation(c: RunConfig): Promise<Simulation> {
     notice.textContent = `${NO_WEBGPU} Running on the CPU reference.`;
     return cpu();
   }
-  return createGpuSimulation(gpu, problem, dynamics, browserShaderSources);
+  const gpuSim = await createGpuSimulation(gpu, problem, dynamics, browserShaderSources);
+  gpuHistogram = createHistogram(gpu, gpuSim, {
+    bins: HEATMAP_BINS,
+    shaders: browserShaderSources,
+  });
+  return gpuSim;
 }
 
 const format = (v: number | null): string =>
@@ -204,8 +223,11 @@ async function logPoint(s: Simulation, c: RunConfig): Promise<void> {
   const hasData = c.dataset.name !== 'none';
   const train = hasData ? await s.loss('train') : 0;
   const test = hasData && testSplitSize(c) > 0 ? await s.loss('test') : null;
-  particles = await s.particles();
-  const energy = freeEnergy(particles, s.n, s.d, train, c.sigma, c.priorStd).value;
+  moments = await s.moments();
+  particles = s.n * s.d <= READBACK_FLOATS ? await s.particles() : null;
+  const energy = particles
+    ? freeEnergy(particles, s.n, s.d, train, c.sigma, c.priorStd).value
+    : null;
   rows.push({ step: s.step, time: s.step * c.tau, train, test, freeEnergy: energy });
   chart.update(rows);
   $('train-loss').textContent = format(train);
@@ -216,7 +238,7 @@ async function logPoint(s: Simulation, c: RunConfig): Promise<void> {
   progress.value = s.step;
   progress.dataset['step'] = String(s.step);
   stepText.textContent = `step ${s.step} / ${c.steps}, t = ${format(s.step * c.tau)}`;
-  drawParticles();
+  await drawParticles();
   if (!Number.isFinite(train) || (test !== null && !Number.isFinite(test))) {
     throw new Error(`the dynamics diverged by step ${s.step} (the loss is not finite): lower τ`);
   }
@@ -282,13 +304,23 @@ function clearHeatmap(): void {
   ctx.fillRect(0, 0, heatCanvas.width, heatCanvas.height);
 }
 
-function drawParticles(): void {
-  if (!sim || !particles) return;
+/** The heat map of the particles now: binned on the GPU on WebGPU, else from the read-back. */
+async function drawParticles(): Promise<void> {
+  if (!sim || !moments) return;
   const d = sim.d;
   fillHeatSelects(d);
   const xj = Number(heatX.value);
   const yj = Number(heatY.value);
-  const hist = histogram2d(particles, sim.n, d, xj, yj);
+  const range = rangeFromMoments(moments, xj, yj);
+  let hist;
+  if (gpuHistogram) {
+    const { counts } = await gpuHistogram.compute(xj, yj, range);
+    hist = { bins: gpuHistogram.bins, counts, xRange: range.x, yRange: range.y };
+  } else if (particles) {
+    hist = histogram2d(particles, sim.n, d, xj, yj, HEATMAP_BINS, range);
+  } else {
+    return;
+  }
   drawHeatmap(heatCanvas, hist, coordinateName(xj, d), coordinateName(yj, d));
   heatCanvas.setAttribute(
     'aria-label',
@@ -304,8 +336,11 @@ $<HTMLInputElement>('log-scale').addEventListener('change', (event) => {
   chart.setLogScale((event.target as HTMLInputElement).checked);
 });
 window.addEventListener('resize', () => chart.resize());
-heatX.addEventListener('change', drawParticles);
-heatY.addEventListener('change', drawParticles);
+const redraw = (): void => {
+  drawParticles().catch((error: unknown) => console.error(error));
+};
+heatX.addEventListener('change', redraw);
+heatY.addEventListener('change', redraw);
 
 runButton.addEventListener('click', () => void run(Infinity));
 stepButton.addEventListener('click', () => void run(1));
@@ -319,12 +354,16 @@ resetButton.addEventListener('click', () => {
 });
 
 exportButtons[0]!.addEventListener('click', () => {
-  if (!sim || !particles) return;
-  download(
-    `mfld-particles-step${rows.at(-1)?.step ?? 0}.npy`,
-    particlesNpy(particles, sim.n, sim.d),
-    'application/octet-stream',
-  );
+  const s = sim;
+  if (!s || running) return;
+  // Not running, so the particles are those of the last log point.
+  void (particles ? Promise.resolve(particles) : s.particles()).then((x) => {
+    download(
+      `mfld-particles-step${s.step}.npy`,
+      particlesNpy(x, s.n, s.d),
+      'application/octet-stream',
+    );
+  });
 });
 exportButtons[1]!.addEventListener('click', () => {
   download('mfld-metrics.csv', metricsCsv(rows), 'text/csv');
