@@ -149,3 +149,25 @@ test('the CPU reference (backend cpu) runs a study on Web Workers and draws its 
   });
   expect(painted).toBeGreaterThan(1000);
 });
+
+test('without WebGPU the page says so and offers the CPU reference', async ({
+  studyPage: page,
+}) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined });
+    delete (Navigator.prototype as { gpu?: unknown }).gpu;
+  });
+  await page.goto('/?backend=webgpu');
+  await expect(page.locator('#notice')).toContainText('WebGPU is not available');
+  await page.getByRole('button', { name: 'Use the CPU reference' }).click();
+  await expect(page.locator('#field-backend')).toHaveValue('cpu');
+  await expect(page).toHaveURL(/[?&]backend=cpu(&|$)/);
+});
+
+test('the log-scale toggle redraws the chart', async ({ studyPage: page }) => {
+  await page.goto('/?n=256&steps=100&logEvery=50&samples=128&testSamples=64&autorun=1');
+  await finalLoss(page);
+  await page.getByLabel('logarithmic y axis').check();
+  await expect(page.locator('#chart .u-wrap')).toHaveCount(1);
+  await expect(page.locator('#chart .u-legend')).toContainText('train loss');
+});
