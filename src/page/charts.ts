@@ -36,10 +36,10 @@ export class LossChart {
       scales: { x: { time: false }, y: this.logScale ? { distr: 3 } : {} },
       axes: [
         { label: 'time t = kτ (model time units)' },
-        { label: 'loss F, free energy V (nats)', size: 60 },
+        { label: 'F and V = F + σ²/2·H (units of the loss Φ)', size: 60 },
       ],
       series: [
-        {},
+        { label: 't = kτ' },
         { label: 'train loss', stroke: OKABE_ITO.blue, width: 2 },
         { label: 'test loss', stroke: OKABE_ITO.vermillion, width: 2, dash: [8, 4] },
         { label: 'free energy F + σ²/2·H', stroke: OKABE_ITO.green, width: 2, dash: [2, 3] },
