@@ -1,6 +1,6 @@
 // The `mfld` command end to end, as a child process (bin/mfld.mjs), on the CPU backend with
 // tiny sizes; the many usage errors run in-process through main().
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -284,7 +284,7 @@ describe('mfld errors', () => {
     [['run', '--steps'], 'mfld: --steps needs a value: an integer from 0 to 10^9'],
     [['run', '--seed', '1', '--seed=2'], 'mfld: --seed is given twice'],
     [['run', '--sigma', '10'], 'mfld: --tau must be < 0.04 for --sigma 10 and --prior-std 1'],
-    [['train'], 'mfld: unknown command "train"; the commands are run, bench and help'],
+    [['train'], 'mfld: unknown command "train"; the commands are run, bench, sweep and help'],
   ])('%j: exit 2', async (args, message) => {
     const { code, stderr } = await mainCaptured(args);
     expect(code).toBe(2);

@@ -235,4 +235,22 @@ describe('GPU device loss', () => {
     await expect(sim.moments()).rejects.toThrow(/the GPU device was lost \(destroyed\)/);
     sim.destroy();
   });
+
+  it('destroys a device it owns with the simulation, and only then', async () => {
+    const owned = await openNodeGpu();
+    const borrowed = await openNodeGpu();
+    if (!owned || !borrowed) throw new Error('no adapter');
+    const problem = smallProblem(40, 4);
+    const a = await createGpuSimulation(owned, problem, base, shaders, { ownsDevice: true });
+    const b = await createGpuSimulation(borrowed, problem, base, shaders);
+    a.destroy();
+    b.destroy();
+    expect((await owned.device.lost).reason).toBe('destroyed');
+    const stillThere = await Promise.race([
+      borrowed.device.lost.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 200)),
+    ]);
+    expect(stillThere).toBe(true);
+    borrowed.device.destroy();
+  });
 });

@@ -11,7 +11,6 @@ import {
   parseRunArgs,
   type CliOptions,
 } from '../contract/config-parse';
-import type { Simulation } from '../contract/simulation';
 import { buildProblem } from '../data/datasets';
 import { CheckpointError, problemCrc32, type Checkpoint } from '../io/checkpoint';
 import { FileError } from '../io/file-error';
@@ -33,6 +32,7 @@ import {
   ProgressReporter,
   describeConfig,
   describeData,
+  readTextFile,
   summaryLines,
   writeFileAtomic,
   type RunRecord,
@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT_USAGE_ERROR;
       default:
         throw new ConfigError(
-          `unknown command ${JSON.stringify(command)}; the commands are run, bench and help`,
+          `unknown command ${JSON.stringify(command)}; the commands are run, bench, sweep and help`,
         );
     }
   } catch (error) {
@@ -154,14 +154,6 @@ interface Resume {
 
 function notice(message: string): void {
   process.stderr.write(`mfld: ${message}\n`);
-}
-
-function readTextFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new FileError(`cannot read ${path}: ${(error as Error).message}`);
-  }
 }
 
 function packageVersion(): string {

@@ -5,6 +5,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -173,6 +174,15 @@ export function summaryLines(record: RunRecord, config: RunConfig): string[] {
  * flushed to the disk (fsync), then renamed over `path`. A crash at any point leaves either
  * the old file or the new one, never a part of one.
  */
+/** A text file's contents, or a FileError naming it. */
+export function readTextFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new FileError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 export function writeFileAtomic(path: string, bytes: string | Uint8Array): void {
   const temporary = `${path}.${process.pid}.tmp`;
   try {

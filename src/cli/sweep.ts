@@ -1,11 +1,9 @@
 // `mfld sweep`: the study of `mfld run` for each value of n or σ, K seeds each, headless,
 // with the final losses written as JSON, CSV and an SVG plot. Flag values are checked by
 // the same table as `mfld run` (config-parse): each swept value must pass as its flag.
-import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../contract/config';
 import { ConfigError, configToJson, flagOf, parseRunArgs } from '../contract/config-parse';
 import { buildProblem } from '../data/datasets';
-import { FileError } from '../io/file-error';
 import { openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import { linePlotSvg, type PlotSeries } from '../plot/svg';
@@ -21,7 +19,7 @@ import {
   type SweepFit,
   type SweepRun,
 } from '../study/sweep';
-import { formatValue, writeFileAtomic } from './output';
+import { formatValue, readTextFile, writeFileAtomic } from './output';
 
 const MAX_SEEDS = 1000;
 const MAX_VALUES = 1000;
@@ -135,14 +133,6 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
     threads: parsed.cli.threads,
     help: false,
   };
-}
-
-function readTextFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new FileError(`cannot read ${path}: ${(error as Error).message}`);
-  }
 }
 
 export async function sweepCommand(args: readonly string[]): Promise<number> {

@@ -3,15 +3,8 @@
 // parsing, the validation of plain objects (JSON config files, URL parameters), the usage
 // text and the JSON form of a resolved config. Error messages name the field the way the
 // user wrote it (`--prior-std`, or `priorStd` in a JSON file) and say the allowed range.
-import {
-  BACKENDS,
-  DATASETS,
-  DEFAULT_CONFIG,
-  type BackendChoice,
-  type DatasetName,
-  type RunConfig,
-} from './config';
-import { ACTIVATIONS, LOSSES, type Activation, type Loss } from './model';
+import { BACKENDS, DATASETS, DEFAULT_CONFIG, type DatasetName, type RunConfig } from './config';
+import { ACTIVATIONS, LOSSES } from './model';
 
 /** Input the user can fix: the front ends show the message alone, with no stack trace. */
 export class ConfigError extends Error {

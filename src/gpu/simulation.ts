@@ -105,13 +105,25 @@ interface SplitBuffers {
   readonly bindGroup: GPUBindGroup;
 }
 
+export interface GpuSimulationOptions {
+  /** destroy() also destroys the device: for a device opened for this simulation alone. */
+  readonly ownsDevice?: boolean;
+}
+
 export async function createGpuSimulation(
   gpu: EngineGpu,
   problem: Problem,
   dynamics: Dynamics,
   shaders: ShaderSources,
+  options: GpuSimulationOptions = {},
 ): Promise<Simulation> {
-  const simulation = new GpuSimulation(gpu, problem, dynamics, shaders);
+  const simulation = new GpuSimulation(
+    gpu,
+    problem,
+    dynamics,
+    shaders,
+    options.ownsDevice ?? false,
+  );
   await simulation.ready();
   return simulation;
 }
@@ -162,9 +174,10 @@ class GpuSimulation implements Simulation {
 
   constructor(
     engine: EngineGpu,
-    private readonly problem: Problem,
+    problem: Problem,
     private readonly dynamics: Dynamics,
     shaders: ShaderSources,
+    private readonly ownsDevice: boolean,
   ) {
     this.gpu = engine.device;
     this.device = engine.description;
@@ -478,6 +491,7 @@ class GpuSimulation implements Simulation {
     this.destroyed = true;
     for (const buffer of this.buffers) buffer.destroy();
     this.readbackBuffer?.destroy();
+    if (this.ownsDevice) this.gpu.destroy();
   }
 
   private simParams(): ArrayBuffer {

@@ -66,7 +66,10 @@ async function openGpuSimulation(
   }
   const { createGpuSimulation, DeviceLimitError } = await import('../gpu/simulation');
   try {
-    return await createGpuSimulation(gpu, problem, dynamics, readShaderSources());
+    // The device was opened for this simulation: a sweep opens many, and none may linger.
+    return await createGpuSimulation(gpu, problem, dynamics, readShaderSources(), {
+      ownsDevice: true,
+    });
   } catch (error) {
     gpu.device.destroy();
     if (!(error instanceof DeviceLimitError)) throw error;
