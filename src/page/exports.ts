@@ -35,9 +35,10 @@ export function studyJson(
   rows: readonly MetricRow[],
   adapter: string,
   backend: string,
+  sweep: object | null = null,
 ): string {
   return JSON.stringify(
-    { version, config: configToJson(config), backend, adapter, metrics: rows },
+    { version, config: configToJson(config), backend, adapter, metrics: rows, sweep },
     null,
     2,
   );

@@ -14,7 +14,9 @@ import { LossChart, type MetricRow } from './charts';
 import { freeEnergy } from './entropy';
 import { download, metricsCsv, particlesNpy, studyJson } from './exports';
 import { FIELDS, queryFromRaw, rawFromQuery, validate, type RawValues } from './fields';
+import { FunctionPlot } from './function-plot';
 import { drawHeatmap, HEATMAP_BINS, histogram2d } from './heatmap';
+import { SweepPanel } from './sweeps';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -80,6 +82,7 @@ function buildForm(): void {
           : input.value;
       history.replaceState(null, '', `?${queryFromRaw(raw)}`);
       revalidate();
+      sweeps.check();
     });
     const error = document.createElement('span');
     error.className = 'error';
@@ -172,6 +175,7 @@ function updateButtons(): void {
   stepButton.disabled = !valid || running || finished;
   resetButton.disabled = running;
   for (const button of exportButtons) button.disabled = running || rows.length === 0;
+  exportButtons[2]!.disabled = running || (rows.length === 0 && !sweeps.hasResults());
 }
 
 const sameSim = (): boolean =>
@@ -192,10 +196,11 @@ function resetSimulation(): void {
   rateText.textContent = '';
   for (const id of ['train-loss', 'test-loss', 'free-energy']) $(id).textContent = '–';
   clearHeatmap();
+  functionPlot.clear();
   setState('idle');
 }
 
-async function createSimulation(c: RunConfig): Promise<Simulation> {
+async function createSimulation(c: RunConfig, withHistogram = true): Promise<Simulation> {
   const problem = buildProblem(c);
   const dynamics = dynamicsFromConfig(c);
   const cpu = (): Promise<Simulation> =>
@@ -208,6 +213,7 @@ async function createSimulation(c: RunConfig): Promise<Simulation> {
     return cpu();
   }
   const gpuSim = await createGpuSimulation(gpu, problem, dynamics, browserShaderSources);
+  if (!withHistogram) return gpuSim;
   gpuHistogram = createHistogram(gpu, gpuSim, {
     bins: HEATMAP_BINS,
     shaders: browserShaderSources,
@@ -239,6 +245,7 @@ async function logPoint(s: Simulation, c: RunConfig): Promise<void> {
   progress.dataset['step'] = String(s.step);
   stepText.textContent = `step ${s.step} / ${c.steps}, t = ${format(s.step * c.tau)}`;
   await drawParticles();
+  functionPlot.update(particles, s.n, s.d, c);
   if (!Number.isFinite(train) || (test !== null && !Number.isFinite(test))) {
     throw new Error(`the dynamics diverged by step ${s.step} (the loss is not finite): lower τ`);
   }
@@ -369,16 +376,23 @@ exportButtons[1]!.addEventListener('click', () => {
   download('mfld-metrics.csv', metricsCsv(rows), 'text/csv');
 });
 exportButtons[2]!.addEventListener('click', () => {
-  if (!sim || !simConfig) return;
-  download(
-    'mfld-study.json',
-    studyJson(simConfig, rows, sim.device, sim.backend),
-    'application/json',
-  );
+  const c = simConfig ?? config;
+  if (!c) return;
+  const json = studyJson(c, rows, sim?.device ?? '', sim?.backend ?? '', sweeps.toJson());
+  download('mfld-study.json', json, 'application/json');
 });
+
+// Sweeps run their own simulations (no heat-map kernel) on the backend of the panel.
+const sweeps = new SweepPanel({
+  raw: () => raw,
+  open: (c) => createSimulation(c, false),
+  onChange: updateButtons,
+});
+const functionPlot = new FunctionPlot($('function-plot'), $('function-note'));
 
 buildForm();
 revalidate();
+sweeps.check();
 clearHeatmap();
 chart.update(rows);
 // Say at once whether WebGPU is here, and offer the CPU reference where it is not.

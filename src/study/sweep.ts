@@ -3,7 +3,7 @@
 import type { RunConfig } from '../contract/config';
 import type { Simulation } from '../contract/simulation';
 import { fitExponent, FitError } from '../bench/counts';
-import { DivergenceError, runStudy, type StudyHooks } from './run-study';
+import { DivergenceError, runStudy, type StudyHooks, type StudySummary } from './run-study';
 
 export const SWEEP_FIELDS = ['n', 'sigma'] as const;
 export type SweepField = (typeof SWEEP_FIELDS)[number];
@@ -70,6 +70,8 @@ export async function runSweep(
     onStart?(plan: SweepPlan, index: number): void;
     onLog?: StudyHooks['onLog'];
     onDone?(run: SweepRun, index: number): void;
+    /** After a run that completed, before its simulation is destroyed (final readbacks). */
+    onFinish?(sim: Simulation, summary: StudySummary, index: number): Promise<void>;
   } = {},
 ): Promise<SweepRun[]> {
   const runs: SweepRun[] = [];
@@ -79,6 +81,7 @@ export async function runSweep(
     let run: SweepRun;
     try {
       const summary = await runStudy(sim, plan.config, { onLog: hooks.onLog ?? (() => {}) });
+      await hooks.onFinish?.(sim, summary, index);
       run = {
         value: plan.value,
         seed: plan.seed,
@@ -157,10 +160,16 @@ export function fitLossAgainstN(means: readonly SweepMean[]): SweepFit | { error
 
 const csvNumber = (x: number | null): string => (x === null ? '' : String(x));
 
-/** One row per run. */
-export function sweepCsv(over: SweepField, runs: readonly SweepRun[]): string {
-  const rows = [`${over},seed,status,steps,train_loss,test_loss,seconds`];
-  for (const run of runs) {
+/** One row per run; with `freeEnergy` (one per run), a free_energy column last. */
+export function sweepCsv(
+  over: SweepField,
+  runs: readonly SweepRun[],
+  freeEnergy?: readonly (number | null)[],
+): string {
+  const rows = [
+    `${over},seed,status,steps,train_loss,test_loss,seconds${freeEnergy ? ',free_energy' : ''}`,
+  ];
+  for (const [i, run] of runs.entries()) {
     rows.push(
       [
         run.value,
@@ -170,6 +179,7 @@ export function sweepCsv(over: SweepField, runs: readonly SweepRun[]): string {
         csvNumber(run.train),
         csvNumber(run.test),
         run.seconds,
+        ...(freeEnergy ? [csvNumber(finiteOrNull(freeEnergy[i] ?? null))] : []),
       ].join(','),
     );
   }
