@@ -11,6 +11,7 @@ import { browserShaderSources } from '../gpu/shader-sources.browser';
 import { createGpuSimulation } from '../gpu/simulation';
 import { dynamicsFromConfig } from '../study/run-study';
 import { LossChart, type MetricRow } from './charts';
+import { CloudPanel } from './cloud-panel';
 import { freeEnergy } from './entropy';
 import { download, metricsCsv, particlesNpy, studyJson } from './exports';
 import { FIELDS, queryFromRaw, rawFromQuery, validate, type RawValues } from './fields';
@@ -182,6 +183,7 @@ const sameSim = (): boolean =>
   simConfig !== null && config !== null && trajectoryKey(simConfig) === trajectoryKey(config);
 
 function resetSimulation(): void {
+  cloudPanel.detach();
   gpuHistogram?.destroy();
   gpuHistogram = null;
   moments = null;
@@ -218,6 +220,7 @@ async function createSimulation(c: RunConfig, withHistogram = true): Promise<Sim
     bins: HEATMAP_BINS,
     shaders: browserShaderSources,
   });
+  cloudPanel.attach(gpu, gpuSim);
   return gpuSim;
 }
 
@@ -230,6 +233,7 @@ async function logPoint(s: Simulation, c: RunConfig): Promise<void> {
   const train = hasData ? await s.loss('train') : 0;
   const test = hasData && testSplitSize(c) > 0 ? await s.loss('test') : null;
   moments = await s.moments();
+  cloudPanel.update(s, moments);
   particles = s.n * s.d <= READBACK_FLOATS ? await s.particles() : null;
   const energy = particles
     ? freeEnergy(particles, s.n, s.d, train, c.sigma, c.priorStd).value
@@ -339,6 +343,7 @@ async function drawParticles(): Promise<void> {
 // Wiring
 
 const chart = new LossChart($('chart'));
+const cloudPanel = new CloudPanel();
 $<HTMLInputElement>('log-scale').addEventListener('change', (event) => {
   chart.setLogScale((event.target as HTMLInputElement).checked);
 });
