@@ -1,22 +1,8 @@
 // The study page (index.html at /) in a real browser: WebGPU through SwiftShader here, so the
 // studies are small. Each test fails on any console error or uncaught exception.
-import { expect, test as base, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
-
-const test = base.extend<{ studyPage: Page }>({
-  studyPage: async ({ page }, use, testInfo) => {
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => errors.push(`uncaught: ${error.stack ?? error.message}`));
-    await use(page);
-    const screenshot = testInfo.outputPath('study.png');
-    await page.screenshot({ path: screenshot, fullPage: true });
-    await testInfo.attach('study page', { path: screenshot, contentType: 'image/png' });
-    expect(errors, 'console errors and uncaught exceptions on the page').toEqual([]);
-  },
-});
+import { expect, test } from './study-fixture';
 
 const SMALL = 'n=512&steps=200&logEvery=50&samples=256&testSamples=128';
 
@@ -28,7 +14,7 @@ async function finalLoss(page: Page): Promise<number> {
 
 test('the page loads with its panel, and WebGPU or the CPU offer', async ({ studyPage: page }) => {
   await page.goto('/');
-  await expect(page.getByRole('button', { name: 'Run' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Run', exact: true })).toBeEnabled();
   await expect(page.locator('#field-n')).toHaveValue('1024');
   await expect(page.locator('#field-dataset')).toHaveValue('teacher');
 });

@@ -1,23 +1,9 @@
 // The study page's experiments panel (sweeps over n and σ) and the f(z) plot of a 1-D data
 // set, in a real browser (WebGPU through SwiftShader here, so everything is tiny). Each test
 // fails on any console error or uncaught exception, and attaches a screenshot.
-import { expect, test as base, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
-
-const test = base.extend<{ studyPage: Page }>({
-  studyPage: async ({ page }, use, testInfo) => {
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => errors.push(`uncaught: ${error.stack ?? error.message}`));
-    await use(page);
-    const screenshot = testInfo.outputPath('sweeps.png');
-    await page.screenshot({ path: screenshot, fullPage: true });
-    await testInfo.attach('study page', { path: screenshot, contentType: 'image/png' });
-    expect(errors, 'console errors and uncaught exceptions on the page').toEqual([]);
-  },
-});
+import { expect, test } from './study-fixture';
 
 const TINY = 'steps=40&logEvery=20&samples=64&testSamples=32';
 
