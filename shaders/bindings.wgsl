@@ -11,11 +11,11 @@ struct SimParams {
   partial_stride: u32, // floats per workgroup in `partials`
   _pad0: u32,
   tau: f32,
-  sigma: f32,
   inv_prior_var: f32,  // 1/s², ∇U(x) = x/s²
   huber_delta: f32,
   init_std: f32,
   _pad1: f32,
+  _pad4: f32,
   _pad2: f32,
   _pad3: f32,
 }
@@ -27,7 +27,7 @@ struct CallParams {
   point_offset: u32,   // BATCH_POINTS: batch slot b is data point point_offset + b
   point_count: u32,    // batch size of this call
   data_count: u32,     // points in the bound data split (N)
-  _pad0: u32,
+  sigma: f32,          // σ_k, the noise level of step k (annealed or constant)
   _pad1: u32,
   _pad2: u32,
 }

@@ -123,8 +123,8 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>,
   let k = call.k;
   let count = call.point_count;
   let inv_batch = select(0.0, 1.0 / f32(count), count > 0u);
-  let confinement = 0.5 * sim.sigma * sim.sigma * sim.inv_prior_var;
-  let noise_scale = sim.sigma * sqrt(sim.tau);
+  let confinement = 0.5 * call.sigma * call.sigma * sim.inv_prior_var;
+  let noise_scale = call.sigma * sqrt(sim.tau);
   let key = vec2<u32>(sim.key0, sim.key1);
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
     let i = particle_index(group, sub, lid);

@@ -271,6 +271,8 @@ describe('dynamicsFromConfig', () => {
     expect(dynamicsFromConfig(config({ ...dynamics, ...more, steps: 3 }))).toEqual({
       ...dynamics,
       ...more,
+      sigmaFinal: null,
+      annealSteps: 3,
     });
     const none = config({ dataset: { ...DEFAULT_CONFIG.dataset, name: 'none' } });
     expect(dynamicsFromConfig(none).batch).toBe('full');

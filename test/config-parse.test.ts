@@ -72,6 +72,7 @@ describe('parseRunArgs', () => {
       n: 1000,
       steps: 0,
       sigma: 0,
+      sigmaFinal: null,
       tau: 0.5,
       batch: 'full',
       activation: 'relu',

@@ -14,6 +14,8 @@ import type { Dynamics, Problem } from '../src/contract/simulation';
 export const BASE_DYNAMICS: Dynamics = {
   n: 256,
   sigma: 0.1,
+  sigmaFinal: null,
+  annealSteps: 0,
   tau: 0.05,
   batch: 8,
   activation: 'tanh',

@@ -24,6 +24,8 @@ function config(activation: (typeof ACTIVATIONS)[number], cachePhi: boolean): Ke
     loss: 'square',
     huberDelta: 1,
     sigma: 0.3,
+    sigmaFinal: null,
+    annealSteps: 0,
     tau: 0.1,
     priorStd: 1,
     initStd: 1,

@@ -17,6 +17,8 @@ const gpu = useGpu();
 const base: Dynamics = {
   n: 256,
   sigma: 0.5,
+  sigmaFinal: null,
+  annealSteps: 0,
   tau: 0.05,
   batch: 8,
   activation: 'tanh',

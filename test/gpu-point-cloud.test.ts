@@ -14,6 +14,8 @@ const FORMAT: GPUTextureFormat = 'rgba8unorm';
 const dynamics: Dynamics = {
   n: 2048,
   sigma: 1,
+  sigmaFinal: null,
+  annealSteps: 0,
   tau: 0.1,
   batch: 'full',
   activation: 'tanh',

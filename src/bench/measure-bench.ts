@@ -21,6 +21,7 @@ import {
 } from './counts';
 import { measureCpuLimits, type CpuLimits } from './limits-cpu';
 import { measureGpuLimits, type GpuLimits } from './limits-gpu';
+import { dynamicsFromConfig } from '../study/run-study';
 
 export interface BenchConfig {
   /** Particle counts n, ascending. */
@@ -62,21 +63,6 @@ export function benchRunConfig(config: BenchConfig, n: number): RunConfig {
     n,
     batch: config.batch,
     seed: SEED,
-  };
-}
-
-function dynamicsOf(run: RunConfig): Dynamics {
-  return {
-    n: run.n,
-    sigma: run.sigma,
-    tau: run.tau,
-    batch: run.batch,
-    activation: run.activation,
-    loss: run.loss,
-    huberDelta: run.huberDelta,
-    priorStd: run.priorStd,
-    initStd: run.initStd,
-    seed: run.seed,
   };
 }
 
@@ -166,7 +152,12 @@ export async function measureBench(
   // measuring the others.
   const openGpu = async (n: number): Promise<Simulation> => {
     try {
-      return await createGpuSimulation(gpu, problem, dynamicsOf({ ...baseRun, n }), shaders);
+      return await createGpuSimulation(
+        gpu,
+        problem,
+        dynamicsFromConfig({ ...baseRun, n }),
+        shaders,
+      );
     } catch (error) {
       if (!(error instanceof DeviceLimitError)) throw error;
       throw new SizeRefusedError(`n = ${n} is past this adapter's limits: ${error.message}`);
@@ -224,7 +215,7 @@ export async function measureBench(
       let agreement: Agreement | null = null;
       if (cpuLimits) {
         events.progress(`n = ${n}: GPU and CPU agreement`, done, total);
-        cpuSim = await createCpuSimulation(problem, dynamicsOf({ ...baseRun, n }), {
+        cpuSim = await createCpuSimulation(problem, dynamicsFromConfig({ ...baseRun, n }), {
           threads: config.cpuThreads,
         });
         await Promise.all([gpuSim.run(AGREEMENT_STEPS), cpuSim.run(AGREEMENT_STEPS)]);
@@ -315,7 +306,7 @@ export async function measureBench(
       ...config,
       p: problem.p,
       dataset: baseRun.dataset,
-      dynamics: dynamicsWithoutN(dynamicsOf(baseRun)),
+      dynamics: dynamicsWithoutN(dynamicsFromConfig(baseRun)),
       counts: { flopPerParticleStep: flop, bytesPerParticleStep: bytes },
     },
     limits: {

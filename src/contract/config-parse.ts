@@ -124,6 +124,14 @@ const datasetKind: Kind<DatasetChoice> = {
   toJson: (value) => (value.name === 'csv' ? `csv:${value.path ?? ''}` : value.name),
 };
 
+/** σ at the last step when σ is annealed, or `none` for a constant σ. */
+const sigmaFinalKind: Kind<number | null> = {
+  range: 'a number >= 0, or none',
+  placeholder: 'X|none',
+  parse: (raw) => (raw === 'none' || raw === null ? null : real('>=', 0).parse(raw)),
+  toJson: (value) => value ?? 'none',
+};
+
 const MAX_BATCH = 65536;
 
 const batchKind: Kind<'full' | number> = {
@@ -153,6 +161,10 @@ const RUN_FIELDS = {
   n: field(integer(1, 2 ** 26, '67108864 (2^26)'), 'number of particles (neurons)'),
   steps: field(integer(0, 1e9, '10^9'), 'time steps to run, counted from step 0'),
   sigma: field(real('>=', 0), 'noise level σ of the Langevin dynamics'),
+  sigmaFinal: field(
+    sigmaFinalKind,
+    'anneal σ linearly from --sigma at step 0 to this at step --steps (none: constant σ)',
+  ),
   tau: field(real('>', 0), 'time step τ (needs τσ²/(2·prior-std²) < 2)'),
   batch: field(batchKind, 'data points per step: all, or B drawn with replacement'),
   activation: field(oneOf(ACTIVATIONS), 'activation φ of a neuron'),
@@ -313,7 +325,9 @@ function resolve(
 
   // F ≡ 0 makes each coordinate x' = (1 − a)x + noise with a = τσ²/(2s²) (SPEC §2): a ≥ 2
   // makes |1 − a| ≥ 1 and the chain explode whatever the data do.
-  const { tau, sigma, priorStd } = config;
+  // An annealed σ passes through every value between its ends: the larger one bounds a.
+  const { tau, priorStd } = config;
+  const sigma = Math.max(config.sigma, config.sigmaFinal ?? 0);
   if ((tau * sigma * sigma) / (2 * priorStd * priorStd) >= 2) {
     const bound = (4 * priorStd * priorStd) / (sigma * sigma);
     throw new ConfigError(

@@ -27,6 +27,8 @@ export interface RunConfig {
   readonly n: number;
   readonly steps: number;
   readonly sigma: number;
+  /** σ at step `steps` of a linearly annealed σ, or null for a constant σ. */
+  readonly sigmaFinal: number | null;
   readonly tau: number;
   readonly batch: 'full' | number;
   readonly activation: Activation;
@@ -50,6 +52,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   n: 1024,
   steps: 600,
   sigma: 0.05,
+  sigmaFinal: null,
   tau: 0.1,
   batch: 32,
   activation: 'tanh',

@@ -20,7 +20,11 @@ export interface Problem {
 /** The parameters of SPEC §2–3 that fix a trajectory. */
 export interface Dynamics {
   readonly n: number;
+  /** σ at step 0. */
   readonly sigma: number;
+  /** σ from step `annealSteps` on when annealed (linearly in k before), else null. */
+  readonly sigmaFinal: number | null;
+  readonly annealSteps: number;
   readonly tau: number;
   /** `full`, or the minibatch size B drawn with replacement. */
   readonly batch: 'full' | number;
@@ -58,6 +62,19 @@ export interface Simulation {
   /** Replaces the particles and sets the global step (checkpoints, tests). */
   setParticles(x: Float32Array, step: number): Promise<void>;
   destroy(): void;
+}
+
+/**
+ * σ_k, the noise level of step k: constant, or linear in k from σ to σ_final over the
+ * first `annealSteps` steps (σ_final after). Both backends take σ of step k from here.
+ */
+export function noiseLevel(
+  dynamics: Pick<Dynamics, 'sigma' | 'sigmaFinal' | 'annealSteps'>,
+  k: number,
+): number {
+  const { sigma, sigmaFinal, annealSteps } = dynamics;
+  if (sigmaFinal === null || annealSteps <= 0) return sigma;
+  return sigma + ((sigmaFinal - sigma) * Math.min(k, annealSteps)) / annealSteps;
 }
 
 /** Batch size B of a step: N in full mode, else the minibatch size. */

@@ -3,6 +3,7 @@
 // rounded once when stored. Nothing here allocates after construction.
 import { activationCode, type Loss } from '../contract/model';
 import { particleGaussians, Stream } from '../contract/philox';
+import { noiseLevel } from '../contract/simulation';
 
 // φ and φ' are written out in the loops below; they must stay those of model.ts activation().
 const TANH = activationCode('tanh');
@@ -23,7 +24,10 @@ export interface KernelConfig {
   readonly activation: number;
   readonly loss: Loss;
   readonly huberDelta: number;
+  /** σ of step 0 and its annealing (noiseLevel in src/contract/simulation.ts). */
   readonly sigma: number;
+  readonly sigmaFinal: number | null;
+  readonly annealSteps: number;
   readonly tau: number;
   readonly priorStd: number;
   readonly initStd: number;
@@ -140,7 +144,8 @@ export class ParticleKernel {
     nextOffset: number,
   ): void {
     const { p, d, x, xd, xi, grad, u, activation } = this;
-    const { sigma, tau, priorStd, key } = this.cfg;
+    const { tau, priorStd, key } = this.cfg;
+    const sigma = noiseLevel(this.cfg, k);
     const B = this.cfg.batch;
     const invB = B > 0 ? 1 / B : 0;
     const priorRate = (sigma * sigma) / (2 * priorStd * priorStd);

@@ -89,6 +89,8 @@ function kernelConfig(problem: Problem, dynamics: Dynamics): KernelConfig {
     loss: dynamics.loss,
     huberDelta: dynamics.huberDelta,
     sigma: dynamics.sigma,
+    sigmaFinal: dynamics.sigmaFinal,
+    annealSteps: dynamics.annealSteps,
     tau: dynamics.tau,
     priorStd: dynamics.priorStd,
     initStd: dynamics.initStd,
@@ -356,6 +358,17 @@ function validateDynamics(dynamics: Dynamics): void {
     n,
   );
   check(Number.isFinite(sigma) && sigma >= 0, 'sigma must be finite and ≥ 0', sigma);
+  const { sigmaFinal, annealSteps } = dynamics;
+  check(
+    sigmaFinal === null || (Number.isFinite(sigmaFinal) && sigmaFinal >= 0),
+    'sigmaFinal must be null or finite and ≥ 0',
+    sigmaFinal,
+  );
+  check(
+    Number.isInteger(annealSteps) && annealSteps >= 0,
+    'annealSteps must be an integer ≥ 0',
+    annealSteps,
+  );
   check(Number.isFinite(tau) && tau > 0, 'tau must be finite and > 0', tau);
   check(
     batch === 'full' || (Number.isInteger(batch) && batch >= 1 && batch <= COUNTER_LIMIT),

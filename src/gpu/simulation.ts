@@ -5,6 +5,7 @@ import { activationCode, lossCode } from '../contract/model';
 import { keyFromSeed } from '../contract/philox';
 import {
   batchSize,
+  noiseLevel,
   type Dynamics,
   type Moments,
   type Problem,
@@ -158,6 +159,7 @@ class GpuSimulation implements Simulation {
   private readonly lossTermBuffer: GPUBuffer;
   private readonly slotBuffer: GPUBuffer;
   private readonly slotWords = new Uint32Array((SLOTS * SLOT_BYTES) / 4);
+  private readonly slotFloats = new Float32Array(this.slotWords.buffer);
   private readonly train: SplitBuffers;
   private readonly test: SplitBuffers | null;
   private readonly pipelines: Record<
@@ -501,8 +503,8 @@ class GpuSimulation implements Simulation {
     const [key0, key1] = keyFromSeed(this.dynamics.seed);
     const { numGroups, gridX, subChunks, partialStride } = this.layout;
     u32.set([this.n, numGroups, gridX, subChunks, key0, key1, partialStride, 0]);
-    const { tau, sigma, priorStd, huberDelta, initStd } = this.dynamics;
-    f32.set([tau, sigma, 1 / (priorStd * priorStd), huberDelta, initStd, 0, 0, 0], 8);
+    const { tau, priorStd, huberDelta, initStd } = this.dynamics;
+    f32.set([tau, 1 / (priorStd * priorStd), huberDelta, initStd, 0, 0, 0, 0], 8);
     return words;
   }
 
@@ -516,6 +518,7 @@ class GpuSimulation implements Simulation {
   ): void {
     const base = (slot * SLOT_BYTES) / 4;
     this.slotWords.set([k >>> 0, mode, offset, count, dataCount, 0, 0, 0], base);
+    this.slotFloats[base + 5] = noiseLevel(this.dynamics, k);
   }
 
   /**

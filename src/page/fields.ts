@@ -29,6 +29,11 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'steps', label: 'steps', title: 'time steps, counted from step 0' },
   { key: 'logEvery', label: 'log every', title: 'steps per chunk: the loss is read after each' },
   { key: 'sigma', label: 'σ', title: 'noise level of the Langevin dynamics' },
+  {
+    key: 'sigmaFinal',
+    label: 'σ at the end',
+    title: 'anneal σ linearly to this at the last step (none: constant σ)',
+  },
   { key: 'tau', label: 'τ', title: 'time step (needs τσ²/(2s²) < 2)' },
   { key: 'batch', label: 'batch', title: '"full" or B points drawn with replacement' },
   { key: 'activation', label: 'activation φ', options: ACTIVATIONS, title: 'activation' },

@@ -2,7 +2,7 @@
 // logEvery steps, the loss chart, the particle heat map and the exports.
 import type { RunConfig } from '../contract/config';
 import { configToJson } from '../contract/config-parse';
-import type { Moments, Simulation } from '../contract/simulation';
+import { noiseLevel, type Moments, type Simulation } from '../contract/simulation';
 import { createCpuSimulation } from '../cpu/reference';
 import { buildProblem, testSplitSize } from '../data/datasets';
 import { openBrowserGpu, type EngineGpu } from '../gpu/device';
@@ -236,7 +236,8 @@ async function logPoint(s: Simulation, c: RunConfig): Promise<void> {
   cloudPanel.update(s, moments);
   particles = s.n * s.d <= READBACK_FLOATS ? await s.particles() : null;
   const energy = particles
-    ? freeEnergy(particles, s.n, s.d, train, c.sigma, c.priorStd).value
+    ? freeEnergy(particles, s.n, s.d, train, noiseLevel(dynamicsFromConfig(c), s.step), c.priorStd)
+        .value
     : null;
   rows.push({ step: s.step, time: s.step * c.tau, train, test, freeEnergy: energy });
   chart.update(rows);

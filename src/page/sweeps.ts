@@ -5,7 +5,8 @@
 // free energy (entropy.ts), up to the page's readback limit.
 import type { RunConfig } from '../contract/config';
 import { configToJson } from '../contract/config-parse';
-import type { Simulation } from '../contract/simulation';
+import { noiseLevel, type Simulation } from '../contract/simulation';
+import { dynamicsFromConfig } from '../study/run-study';
 import {
   fitLossAgainstN,
   runSweep,
@@ -232,7 +233,7 @@ export class SweepPanel {
                     sim.n,
                     sim.d,
                     train,
-                    config.sigma,
+                    noiseLevel(dynamicsFromConfig(config), sim.step),
                     config.priorStd,
                   ).value
                 : null;

@@ -154,9 +154,13 @@ export function momentsDivergence(moments: Moments, bound: number): DivergenceSi
 
 /** The Dynamics of a config. A run without data uses full batches: B = N = 0 draws nothing. */
 export function dynamicsFromConfig(config: RunConfig): Dynamics {
-  const { n, sigma, tau, activation, loss, huberDelta, priorStd, initStd, seed } = config;
+  const { n, sigma, sigmaFinal, tau, activation, loss, huberDelta, priorStd, initStd, seed } =
+    config;
   const batch = config.dataset.name === 'none' ? 'full' : config.batch;
-  return { n, sigma, tau, batch, activation, loss, huberDelta, priorStd, initStd, seed };
+  // An annealed σ reaches its final value at the run's last step.
+  const annealSteps = config.steps;
+  const common = { activation, loss, huberDelta, priorStd, initStd, seed };
+  return { n, sigma, sigmaFinal, annealSteps, tau, batch, ...common };
 }
 
 /** Train and test loss now. With no data F ≡ 0 by definition, so nothing is read. */
