@@ -1,10 +1,11 @@
 // σ annealing: σ_k linear from σ to σ_final over the run, the same σ_k on both backends.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseRunArgs } from '../src/contract/config-parse';
-import { noiseLevel, type Dynamics, type Problem } from '../src/contract/simulation';
+import { noiseLevel, type Dynamics } from '../src/contract/simulation';
 import { createCpuSimulation } from '../src/cpu/reference';
 import { createGpuSimulation } from '../src/gpu/simulation';
 import { dynamicsFromConfig } from '../src/study/run-study';
+import { noDataProblem } from './cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();
@@ -23,12 +24,6 @@ const annealed: Dynamics = {
   initStd: 1,
   seed: 5,
 };
-const noData: Problem = {
-  p: 3,
-  train: { z: new Float32Array(0), y: new Float32Array(0), count: 0 },
-  test: null,
-};
-
 /** Variance after k steps of x' = (1 − a_k) x + σ_k √τ ξ from N(0, s0²), a_k = τσ_k²/(2s²). */
 function exactVariance(d: Dynamics, k: number): number {
   let v = d.initStd ** 2;
@@ -66,8 +61,8 @@ describe('σ annealing', () => {
     it(`follows the exact variance of the annealed F ≡ 0 chain on ${backend}, within 5 standard errors`, async () => {
       const sim =
         backend === 'webgpu'
-          ? await createGpuSimulation(gpu(), noData, annealed, shaders)
-          : await createCpuSimulation(noData, annealed, { threads: 2 });
+          ? await createGpuSimulation(gpu(), noDataProblem(3), annealed, shaders)
+          : await createCpuSimulation(noDataProblem(3), annealed, { threads: 2 });
       try {
         await sim.run(40);
         const { mean, var: variance } = await sim.moments();
@@ -89,8 +84,8 @@ describe('σ annealing', () => {
 
   it('gives the same particles on the GPU and the CPU reference', async () => {
     const small = { ...annealed, n: 256, annealSteps: 6 };
-    const g = await createGpuSimulation(gpu(), noData, small, shaders);
-    const c = await createCpuSimulation(noData, small, { threads: 2 });
+    const g = await createGpuSimulation(gpu(), noDataProblem(3), small, shaders);
+    const c = await createCpuSimulation(noDataProblem(3), small, { threads: 2 });
     try {
       await g.run(8);
       await c.run(8);

@@ -10,6 +10,7 @@ import {
   MAX_GPU_COORDINATES,
 } from '../src/gpu/simulation';
 import { openNodeGpu } from '../src/node/gpu';
+import { noDataProblem } from './cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();
@@ -28,12 +29,6 @@ const base: Dynamics = {
   initStd: 1,
   seed: 20261128,
 };
-
-const noData = (p: number): Problem => ({
-  p,
-  train: { z: new Float32Array(0), y: new Float32Array(0), count: 0 },
-  test: null,
-});
 
 /** A small regression problem with a bias column, made without any RNG of the engine. */
 function smallProblem(count: number, p: number): Problem {
@@ -177,7 +172,7 @@ describe('GPU exact law with F ≡ 0 (SPEC §2)', () => {
   // a = τσ²/(2s²) = 0.1: after 60 steps (1 − a)^{2k} < 1e-5, the stationary law.
   for (const k of [10, 60]) {
     it(`mean 0 and variance v + (1 − a)^{2k}(s0² − v) after k = ${k} steps, within 5 standard errors`, async () => {
-      const sim = await createGpuSimulation(gpu(), noData(p), dynamics, shaders);
+      const sim = await createGpuSimulation(gpu(), noDataProblem(p), dynamics, shaders);
       try {
         await sim.run(k);
         const { mean, var: variance } = await sim.moments();
@@ -216,13 +211,18 @@ describe('GPU limits', () => {
     );
     const d = 17;
     const largest = Math.floor(limit / (4 * d));
-    const attempt = createGpuSimulation(gpu(), noData(d - 1), { ...base, n: largest + 1 }, shaders);
+    const attempt = createGpuSimulation(
+      gpu(),
+      noDataProblem(d - 1),
+      { ...base, n: largest + 1 },
+      shaders,
+    );
     await expect(attempt).rejects.toThrow(DeviceLimitError);
     await expect(attempt).rejects.toThrow(`the largest n that fits is ${largest}`);
   });
 
   it(`refuses particles of more than ${MAX_GPU_COORDINATES} coordinates`, async () => {
-    const attempt = createGpuSimulation(gpu(), noData(MAX_GPU_COORDINATES), base, shaders);
+    const attempt = createGpuSimulation(gpu(), noDataProblem(MAX_GPU_COORDINATES), base, shaders);
     await expect(attempt).rejects.toThrow(/at most 256 coordinates, got d = 257/);
   });
 });

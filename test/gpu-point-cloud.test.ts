@@ -2,9 +2,10 @@
 // Chromium on SwiftShader loses its device when presenting a WebGPU canvas, but rendering to
 // a texture exercises the same shader, pipeline and camera.
 import { describe, expect, it } from 'vitest';
-import type { Dynamics, Problem } from '../src/contract/simulation';
+import type { Dynamics } from '../src/contract/simulation';
 import { createPointCloud, DEFAULT_CAMERA, type CloudView } from '../src/gpu/point-cloud';
 import { createGpuSimulation } from '../src/gpu/simulation';
+import { noDataProblem } from './cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();
@@ -25,12 +26,6 @@ const dynamics: Dynamics = {
   initStd: 1,
   seed: 3,
 };
-const noData: Problem = {
-  p: 3,
-  train: { z: new Float32Array(0), y: new Float32Array(0), count: 0 },
-  test: null,
-};
-
 /** Renders the view and returns the RGBA pixels, SIZE × SIZE. */
 async function render(draw: (target: GPUTexture) => void): Promise<Uint8Array> {
   const { device } = gpu();
@@ -79,7 +74,7 @@ const differing = (a: Uint8Array, b: Uint8Array): number => {
 
 describe('3-D point cloud', () => {
   it('draws the particles from the storage buffer; the camera and the colour change the image', async () => {
-    const sim = await createGpuSimulation(gpu(), noData, dynamics, shaders);
+    const sim = await createGpuSimulation(gpu(), noDataProblem(3), dynamics, shaders);
     const cloud = createPointCloud(gpu(), sim, { format: FORMAT, shaders });
     try {
       const view: CloudView = {
