@@ -281,3 +281,28 @@ function checkLossHistory(value: unknown, step: number, fail: (why: string) => n
     return { step: at, time, train, test };
   });
 }
+
+// ---------------------------------------------------------------------------------------
+// Resuming
+
+/**
+ * Refuses to continue `checkpoint` (read from `source`, the file's name) on `problem` when
+ * the data differ from those it was trained on: a CSV file edited since, or data sets
+ * generated differently. The CLI (`--resume`) and the study page both check with this.
+ */
+export function checkResumable(checkpoint: Checkpoint, problem: Problem, source: string): void {
+  if (problem.p + 1 !== checkpoint.d) {
+    throw new CheckpointError(
+      `${source}: its particles have d = ${checkpoint.d} coordinates, the data set gives ` +
+        `d = ${problem.p + 1}`,
+    );
+  }
+  if (problemCrc32(problem) !== checkpoint.dataCrc32) {
+    const { dataset } = checkpoint.config;
+    const which = dataset.name === 'csv' ? `the file ${dataset.path ?? ''}` : 'the data set';
+    throw new CheckpointError(
+      `${source}: ${which} differs from the data the checkpoint was trained on (checksum ` +
+        `mismatch); resuming on other data would not continue the same run`,
+    );
+  }
+}

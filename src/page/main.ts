@@ -1,20 +1,37 @@
 // The study page: the parameter panel (kept in the URL), the simulation loop in chunks of
-// logEvery steps, the loss chart, the particle heat map and the exports.
+// logEvery steps, the loss chart, the particle heat map, the exports, and checkpoints (the
+// CLI's format, src/io/checkpoint.ts): saved and loaded by hand, and the last good state
+// kept in memory so a run survives a lost GPU device.
 import type { RunConfig } from '../contract/config';
 import { configToJson } from '../contract/config-parse';
-import { noiseLevel, type Moments, type Simulation } from '../contract/simulation';
+import { noiseLevel, type Moments, type Problem, type Simulation } from '../contract/simulation';
 import { createCpuSimulation } from '../cpu/reference';
 import { buildProblem, testSplitSize } from '../data/datasets';
 import { openBrowserGpu, type EngineGpu } from '../gpu/device';
 import { createHistogram, rangeFromMoments, type ParticleHistogram } from '../gpu/histogram';
 import { browserShaderSources } from '../gpu/shader-sources.browser';
-import { createGpuSimulation } from '../gpu/simulation';
+import { createGpuSimulation, GpuDeviceLostError } from '../gpu/simulation';
+import {
+  CheckpointError,
+  checkResumable,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  problemCrc32,
+  type Checkpoint,
+} from '../io/checkpoint';
 import { dynamicsFromConfig } from '../study/run-study';
 import { LossChart, type MetricRow } from './charts';
 import { CloudPanel } from './cloud-panel';
 import { freeEnergy } from './entropy';
 import { download, metricsCsv, particlesNpy, studyJson } from './exports';
-import { FIELDS, queryFromRaw, rawFromQuery, validate, type RawValues } from './fields';
+import {
+  FIELDS,
+  queryFromRaw,
+  rawFromConfig,
+  rawFromQuery,
+  validate,
+  type RawValues,
+} from './fields';
 import { FunctionPlot } from './function-plot';
 import { drawHeatmap, HEATMAP_BINS, histogram2d } from './heatmap';
 import { SweepPanel } from './sweeps';
@@ -38,6 +55,14 @@ const generalError = $('general-error');
 const heatX = $<HTMLSelectElement>('heat-x');
 const heatY = $<HTMLSelectElement>('heat-y');
 const heatCanvas = $<HTMLCanvasElement>('heatmap');
+const saveButton = $<HTMLButtonElement>('save-checkpoint');
+const loadInput = $<HTMLInputElement>('load-checkpoint');
+const checkpointError = $('checkpoint-error');
+const gpuError = $('gpu-error');
+const recovery = $('recovery');
+const recoveryText = $('recovery-text');
+const restartButton = $<HTMLButtonElement>('restart');
+const recoveryDownload = $<HTMLButtonElement>('recovery-download');
 
 // ---------------------------------------------------------------------------------------
 // Parameters
@@ -93,6 +118,29 @@ function buildForm(): void {
   }
 }
 
+/** Puts `c` in the panel (and the URL), as if typed. */
+function setPanel(c: RunConfig): void {
+  Object.assign(raw, rawFromConfig(c));
+  query.unknown.length = 0;
+  for (const { key } of FIELDS) {
+    const input = $<HTMLInputElement | HTMLSelectElement>(`field-${key}`);
+    const value = raw[key] ?? '';
+    if (input instanceof HTMLSelectElement) {
+      if (![...input.options].some((option) => option.value === value)) {
+        input.add(new Option(value, value));
+      }
+      input.value = value;
+    } else if (input.type === 'checkbox') {
+      input.checked = value === 'true';
+    } else {
+      input.value = value;
+    }
+  }
+  history.replaceState(null, '', `?${queryFromRaw(raw)}`);
+  revalidate();
+  sweeps.check();
+}
+
 function revalidate(): void {
   const { config: parsed, errors } = validate(raw);
   for (const { key } of FIELDS) {
@@ -109,21 +157,73 @@ function revalidate(): void {
 // The simulation
 
 let gpuPromise: Promise<EngineGpu | null> | null = null;
+/** The device gpuPromise resolved to; a new one is opened once it fails. */
+let currentGpu: EngineGpu | null = null;
+/**
+ * Devices the page destroyed itself. Their loss is no failure; any other loss is, whatever
+ * its reason (`destroy()` by a driver reset or by a test reads 'destroyed' too).
+ */
+const retiredDevices = new WeakSet<GPUDevice>();
+
 function browserGpu(): Promise<EngineGpu | null> {
   gpuPromise ??= openBrowserGpu()
     .catch(() => null)
     .then((gpu) => {
-      if (gpu) {
-        gpu.device.addEventListener('uncapturederror', (event) => {
-          console.error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
-        });
-        void gpu.device.lost.then((info) => {
-          if (info.reason !== 'destroyed') fail(`the GPU device was lost: ${info.message}`);
-        });
-      }
+      if (gpu) watchDevice(gpu);
+      currentGpu = gpu;
       return gpu;
     });
   return gpuPromise;
+}
+
+/** A browser's message without its final full stop, to go inside ours. */
+const sentence = (text: string): string => text.trim().replace(/\.$/, '');
+
+function watchDevice(gpu: EngineGpu): void {
+  gpu.device.addEventListener('uncapturederror', (event) => {
+    const message = `WebGPU error: ${sentence((event as GPUUncapturedErrorEvent).error.message)}`;
+    // Shown in the page instead of the browser's console line.
+    event.preventDefault();
+    console.warn(message);
+    gpuError.textContent = message;
+    gpuFailed(gpu, message, false);
+  });
+  void gpu.device.lost.then((info) => {
+    if (retiredDevices.has(gpu.device)) return;
+    const message = `the GPU device was lost (${info.reason}): ${sentence(info.message) || 'no detail given'}`;
+    gpuFailed(gpu, message, true);
+  });
+}
+
+/** Lets go of the current device (destroying it when nothing else uses it): the next run opens a new one. */
+function retireDevice(gpu: EngineGpu | null): void {
+  if (gpu === null || gpu !== currentGpu) return;
+  gpuPromise = null;
+  currentGpu = null;
+  if (!sweeps.running) {
+    retiredDevices.add(gpu.device);
+    gpu.device.destroy();
+  }
+}
+
+/**
+ * A device failed: lost, or an uncaptured error (after which its results cannot be trusted).
+ * When it is the run's, the run stops (now, or at its next await: the simulation rejects its
+ * operations with GpuDeviceLostError) and the last good state is offered for a restart.
+ */
+function gpuFailed(gpu: EngineGpu, message: string, lost: boolean): void {
+  if (lost && gpu === currentGpu) {
+    gpuPromise = null;
+    currentGpu = null;
+  }
+  if (gpu !== simGpu) {
+    if (lost) notice.textContent = `${message}. The next run opens a new device.`;
+    return;
+  }
+  if (fault !== null) return;
+  fault = message;
+  pauseRequested = true;
+  if (!running) showFault();
 }
 
 const NO_WEBGPU =
@@ -133,12 +233,38 @@ const NO_WEBGPU =
 let sim: Simulation | null = null;
 /** The config the simulation was made for. */
 let simConfig: RunConfig | null = null;
+/** Its data (for the checksum of a checkpoint) and, on WebGPU, its device. */
+let simProblem: Problem | null = null;
+let simGpu: EngineGpu | null = null;
+/** Why the simulation's device failed (lost, or an uncaptured error); null while it works. */
+let fault: string | null = null;
 let rows: MetricRow[] = [];
 /** Read-back particles of the last log point (for the entropy estimate and the CPU heat map). */
 let particles: Float32Array | null = null;
 let moments: Moments | null = null;
 /** The GPU heat-map kernel, on the WebGPU backend. */
 let gpuHistogram: ParticleHistogram | null = null;
+
+/** A state of a run that passed the checks of its log point: what a checkpoint holds. */
+interface GoodState {
+  readonly config: RunConfig;
+  readonly problem: Problem;
+  readonly step: number;
+  /** `n × d`, all finite. */
+  readonly particles: Float32Array;
+  /** The log points up to `step`. */
+  readonly rows: readonly MetricRow[];
+  readonly backend: 'webgpu' | 'cpu';
+  readonly device: string;
+}
+
+/**
+ * The state of the last log point that passed its checks, for a restart after the device
+ * fails. Kept where the particles are read back anyway (n·d up to READBACK_FLOATS), so it
+ * costs no transfer; above that a read-back of 16 MiB or more at every log point would
+ * stall large runs, and a failed device means starting over (or a checkpoint saved by hand).
+ */
+let lastGood: GoodState | null = null;
 
 /**
  * Above this many floats (16 MiB) the particles are not read back at every log point: the
@@ -167,6 +293,38 @@ function fail(message: string): void {
   setState('error', `error: ${message}`);
 }
 
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+/** The end of a run that threw: a device failure keeps its last good state, else an error. */
+function runFailed(error: unknown): void {
+  running = false;
+  if (fault !== null || error instanceof GpuDeviceLostError) {
+    fault ??= messageOf(error);
+    showFault();
+  } else {
+    fail(messageOf(error));
+  }
+}
+
+function showFault(): void {
+  setState('error', `error: ${fault ?? 'the GPU failed'}. The run stopped.`);
+  const good = lastGood;
+  recovery.hidden = false;
+  restartButton.hidden = recoveryDownload.hidden = good === null;
+  if (good) {
+    recoveryText.textContent =
+      `The last good state, step ${good.step}, is kept: restart from it on a new device, ` +
+      'or download it as a checkpoint.';
+    restartButton.textContent = `Restart from step ${good.step}`;
+    recoveryDownload.textContent = `Download checkpoint (step ${good.step})`;
+  } else {
+    recoveryText.textContent =
+      `No state of this run was kept (n·d is above the ${READBACK_FLOATS} floats read back ` +
+      'at log points): Run starts it again on a new device.';
+  }
+}
+
 function updateButtons(): void {
   const valid = config !== null;
   const finished = sim !== null && config !== null && sim.step >= config.steps && sameSim();
@@ -177,6 +335,10 @@ function updateButtons(): void {
   resetButton.disabled = running;
   for (const button of exportButtons) button.disabled = running || rows.length === 0;
   exportButtons[2]!.disabled = running || (rows.length === 0 && !sweeps.hasResults());
+  saveButton.disabled = running || ((sim === null || rows.length === 0) && lastGood === null);
+  loadInput.disabled = running;
+  restartButton.disabled = running || lastGood === null;
+  recoveryDownload.disabled = lastGood === null;
 }
 
 const sameSim = (): boolean =>
@@ -188,8 +350,16 @@ function resetSimulation(): void {
   gpuHistogram = null;
   moments = null;
   sim?.destroy();
+  // A device that failed is not used again: lost, or its results are not to be trusted.
+  if (fault !== null) retireDevice(simGpu);
   sim = null;
   simConfig = null;
+  simProblem = null;
+  simGpu = null;
+  fault = null;
+  lastGood = null;
+  recovery.hidden = true;
+  gpuError.textContent = '';
   rows = [];
   particles = null;
   chart.update(rows);
@@ -202,9 +372,14 @@ function resetSimulation(): void {
   setState('idle');
 }
 
-async function createSimulation(c: RunConfig, withHistogram = true): Promise<Simulation> {
+/**
+ * A simulation of `c`. The page's own (`main`) also gets the heat-map kernel and the 3-D
+ * view, and its data and device are kept (simProblem, simGpu); the sweeps' do not.
+ */
+async function createSimulation(c: RunConfig, main = true): Promise<Simulation> {
   const problem = buildProblem(c);
   const dynamics = dynamicsFromConfig(c);
+  if (main) simProblem = problem;
   const cpu = (): Promise<Simulation> =>
     createCpuSimulation(problem, dynamics, { threads: navigator.hardwareConcurrency || 2 });
   if (c.backend === 'cpu') return cpu();
@@ -214,8 +389,9 @@ async function createSimulation(c: RunConfig, withHistogram = true): Promise<Sim
     notice.textContent = `${NO_WEBGPU} Running on the CPU reference.`;
     return cpu();
   }
+  if (main) simGpu = gpu;
   const gpuSim = await createGpuSimulation(gpu, problem, dynamics, browserShaderSources);
-  if (!withHistogram) return gpuSim;
+  if (!main) return gpuSim;
   gpuHistogram = createHistogram(gpu, gpuSim, {
     bins: HEATMAP_BINS,
     shaders: browserShaderSources,
@@ -249,9 +425,24 @@ async function logPoint(s: Simulation, c: RunConfig): Promise<void> {
   progress.value = s.step;
   progress.dataset['step'] = String(s.step);
   stepText.textContent = `step ${s.step} / ${c.steps}, t = ${format(s.step * c.tau)}`;
+  const finite = Number.isFinite(train) && (test === null || Number.isFinite(test));
+  // Kept before drawing, which may be where a lost device is noticed. An uncaptured error is
+  // reported some time after the work that raised it, so this state may already be one it
+  // touched; the finite checks are what we can do.
+  if (finite && particles && simProblem && fault === null && particles.every(Number.isFinite)) {
+    lastGood = {
+      config: c,
+      problem: simProblem,
+      step: s.step,
+      particles,
+      rows: [...rows],
+      backend: s.backend,
+      device: s.device,
+    };
+  }
   await drawParticles();
   functionPlot.update(particles, s.n, s.d, c);
-  if (!Number.isFinite(train) || (test !== null && !Number.isFinite(test))) {
+  if (!finite) {
     throw new Error(`the dynamics diverged by step ${s.step} (the loss is not finite): lower τ`);
   }
 }
@@ -264,7 +455,7 @@ async function run(maxChunks: number): Promise<void> {
   pauseRequested = false;
   setState('running', 'running');
   try {
-    if (!sim || !sameSim()) {
+    if (!sim || !sameSim() || fault !== null) {
       resetSimulation();
       setState('running', 'starting');
       notice.textContent = '';
@@ -282,16 +473,130 @@ async function run(maxChunks: number): Promise<void> {
       const steps = next - s.step;
       const start = performance.now();
       await s.run(steps);
+      if (fault !== null) throw new Error(fault);
       const seconds = (performance.now() - start) / 1000;
       rateText.textContent = `${format((c.n * steps) / Math.max(seconds, 1e-6))} particle-steps/s`;
       await logPoint(s, c);
       chunks++;
     }
+    if (fault !== null) throw new Error(fault);
     running = false;
     setState(s.step >= c.steps ? 'done' : 'paused');
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    runFailed(error);
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Checkpoints
+
+function checkpointOf(state: GoodState): Checkpoint {
+  const { config: c, particles: x, rows: logged } = state;
+  return {
+    config: c,
+    step: state.step,
+    n: c.n,
+    d: x.length / c.n,
+    particles: x,
+    lossHistory: logged.map(({ step, time, train, test }) => ({ step, time, train, test })),
+    backend: state.backend,
+    device: state.device,
+    dataCrc32: problemCrc32(state.problem),
+  };
+}
+
+/** The state now (not running: that of the last log point), or else the last good one. */
+async function stateNow(): Promise<GoodState | null> {
+  const s = sim;
+  if (running || !s || !simConfig || !simProblem || state === 'error' || rows.length === 0) {
+    return lastGood;
+  }
+  const x = particles ?? (await s.particles());
+  return {
+    config: simConfig,
+    problem: simProblem,
+    step: s.step,
+    particles: x,
+    rows,
+    backend: s.backend,
+    device: s.device,
+  };
+}
+
+function downloadCheckpoint(good: GoodState): void {
+  const bytes = encodeCheckpoint(checkpointOf(good)) as Uint8Array<ArrayBuffer>;
+  download(`mfld-step${good.step}.ckpt`, bytes, 'application/octet-stream');
+}
+
+/**
+ * Continues a run from `from`: the panel takes its config, a new simulation its particles
+ * and global step (SPEC §3), so the run goes on as the uninterrupted one would. Then Run
+ * continues it (`thenRun`), or it waits paused.
+ */
+async function resumeFrom(from: GoodState, source: string, thenRun: boolean): Promise<void> {
+  resetSimulation();
+  notice.textContent = '';
+  setPanel(from.config);
+  const c = config;
+  if (!c) {
+    checkpointError.textContent = `${source}: its config does not fit this page (see the panel)`;
+    return;
+  }
+  running = true;
+  pauseRequested = false;
+  setState('running', `resuming from step ${from.step}`);
+  try {
+    const s = await createSimulation(c);
+    sim = s;
+    simConfig = c;
+    $('device').textContent = `on ${s.device}`;
+    if (from.backend !== s.backend) {
+      notice.textContent =
+        `${source} was written on the ${from.backend} backend, this run is on ${s.backend}: ` +
+        'it continues the same dynamics, but not bit for bit';
+    }
+    await s.setParticles(from.particles, from.step);
+    rows = from.rows.filter((row) => row.step < from.step);
+    await logPoint(s, c);
+    if (fault !== null) throw new Error(fault);
+    running = false;
+    if (thenRun) {
+      void run(Infinity);
+    } else {
+      setState(s.step >= c.steps ? 'done' : 'paused', `resumed at step ${s.step} from ${source}`);
+    }
+  } catch (error) {
+    runFailed(error);
+  }
+}
+
+/** Reads, checks and resumes a checkpoint file; a bad one is refused with the reason. */
+async function loadCheckpoint(file: File): Promise<void> {
+  checkpointError.textContent = '';
+  if (running) return;
+  let checkpoint: Checkpoint;
+  let problem: Problem;
+  try {
+    checkpoint = decodeCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name);
+    const { dataset } = checkpoint.config;
+    if (dataset.name === 'csv') {
+      throw new CheckpointError(
+        `${file.name}: it trained on the CSV file ${dataset.path ?? ''}, which only the CLI ` +
+          'reads: continue it with mfld run --resume',
+      );
+    }
+    problem = buildProblem(checkpoint.config);
+    checkResumable(checkpoint, problem, file.name);
+  } catch (error) {
+    const message = messageOf(error);
+    checkpointError.textContent =
+      error instanceof CheckpointError ? message : `${file.name}: ${message}`;
+    return;
+  }
+  const { config: c, step, particles: x, lossHistory, backend, device } = checkpoint;
+  const logged = lossHistory.map((entry) => ({ ...entry, freeEnergy: null }));
+  const from = { config: c, problem, step, particles: x, rows: logged, backend, device };
+  await resumeFrom(from, file.name, false);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -364,6 +669,29 @@ pauseButton.addEventListener('click', () => {
 resetButton.addEventListener('click', () => {
   resetSimulation();
   notice.textContent = '';
+});
+
+saveButton.addEventListener('click', () => {
+  checkpointError.textContent = '';
+  stateNow()
+    .then((good) => {
+      if (good) downloadCheckpoint(good);
+    })
+    .catch((error: unknown) => {
+      checkpointError.textContent = `cannot save a checkpoint: ${messageOf(error)}`;
+    });
+});
+loadInput.addEventListener('change', () => {
+  const file = loadInput.files?.[0];
+  loadInput.value = ''; // so that the same file can be loaded again
+  if (file) void loadCheckpoint(file);
+});
+restartButton.addEventListener('click', () => {
+  // On a new device: resetSimulation lets go of the one that failed.
+  if (lastGood && !running) void resumeFrom(lastGood, `step ${lastGood.step}`, true);
+});
+recoveryDownload.addEventListener('click', () => {
+  if (lastGood) downloadCheckpoint(lastGood);
 });
 
 exportButtons[0]!.addEventListener('click', () => {
