@@ -1,6 +1,6 @@
 // Per-coordinate sums of (x − x₀) and (x − x₀)² over the particles, one pair of rows per
-// workgroup; the host finishes the sums in double precision. Shifting by particle 0 keeps
-// the variance free of cancellation when the mean is far from 0.
+// workgroup; the host finishes the sums in double precision. Shifting by the shard's first
+// particle keeps the variance free of cancellation when the mean is far from 0.
 
 @compute @workgroup_size(WG)
 fn moments(@builtin(workgroup_id) wid: vec3<u32>,
@@ -25,8 +25,8 @@ fn moments(@builtin(workgroup_id) wid: vec3<u32>,
     let total = workgroup_sum(sum[j], lid);
     let total_sq = workgroup_sum(sum_sq[j], lid);
     if (lid == 0u) {
-      partials[group * 2u * D + j] = total;
-      partials[group * 2u * D + D + j] = total_sq;
+      partials[(sim.first_group + group) * 2u * D + j] = total;
+      partials[(sim.first_group + group) * 2u * D + D + j] = total_sq;
     }
   }
 }

@@ -56,7 +56,7 @@ fn accumulate_outputs(x: ptr<function, array<f32, D>>, live: bool, k: u32, group
         for (var q = 0u; q < WG; q++) {
           s += contributions[q * CONTRIBUTION_STRIDE + lid];
         }
-        let slot = group * sim.partial_stride + first + r0 + lid;
+        let slot = partial_row(group) + first + r0 + lid;
         partials[slot] = select(partials[slot] + s, s, first_chunk);
       }
       workgroupBarrier();
@@ -83,7 +83,8 @@ fn init_particles(@builtin(workgroup_id) wid: vec3<u32>,
     let i = particle_index(group, sub, lid);
     if (i < sim.n) {
       for (var block = 0u; block < (D + 3u) / 4u; block++) {
-        let g = gaussians_from_words(philox4x32(vec4<u32>(i, 0u, STREAM_INIT, block), key));
+        let global_i = sim.first_particle + i;
+        let g = gaussians_from_words(philox4x32(vec4<u32>(global_i, 0u, STREAM_INIT, block), key));
         for (var t = 0u; t < 4u; t++) {
           let j = block * 4u + t;
           if (j < D) {
@@ -128,6 +129,7 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>,
   let key = vec2<u32>(sim.key0, sim.key1);
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
     let i = particle_index(group, sub, lid);
+    let global_i = sim.first_particle + i;
     let live = i < sim.n;
     var x: array<f32, D>;
     load_particle(&x, i, live);
@@ -150,7 +152,7 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>,
 
     // x ← x + τ ((1/B) Σ_b … − (σ²/2) x/s²) + σ√τ ξ, ξ from stream 0, counter (i, k, 0, j).
     for (var block = 0u; block < (D + 3u) / 4u; block++) {
-      let g = gaussians_from_words(philox4x32(vec4<u32>(i, k, STREAM_NOISE, block), key));
+      let g = gaussians_from_words(philox4x32(vec4<u32>(global_i, k, STREAM_NOISE, block), key));
       for (var t = 0u; t < 4u; t++) {
         let j = block * 4u + t;
         if (j < D) {

@@ -12,7 +12,7 @@ fn reduce_outputs(@builtin(workgroup_id) wid: vec3<u32>,
   }
   var s = 0.0;
   var compensation = 0.0;
-  for (var g = lid; g < sim.num_groups; g += WG) {
+  for (var g = lid; g < sim.total_groups; g += WG) {
     let term = partials[g * sim.partial_stride + b] - compensation;
     let t = s + term;
     compensation = (t - s) - term;
@@ -20,7 +20,7 @@ fn reduce_outputs(@builtin(workgroup_id) wid: vec3<u32>,
   }
   let total = workgroup_sum(s, lid);
   if (lid == 0u) {
-    let f = total / f32(sim.n);
+    let f = total / f32(sim.total_n);
     let r = data_y[batch_point(b, call.k)] - f;
     weights[b] = loss_slope(r, sim.huber_delta);
     loss_terms[b] = loss_value(r, sim.huber_delta);

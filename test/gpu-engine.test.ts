@@ -1,4 +1,5 @@
 // The WebGPU engine against exact answers and against the CPU reference on the same seed.
+import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, exactNoDataVariance } from '../src/contract/model';
 import type { Dynamics, Problem, Simulation } from '../src/contract/simulation';
@@ -9,6 +10,7 @@ import {
   GpuDeviceLostError,
   MAX_GPU_COORDINATES,
 } from '../src/gpu/simulation';
+import { isSoftwareAdapter } from '../src/gpu/device';
 import { openNodeGpu } from '../src/node/gpu';
 import { noDataProblem } from './cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
@@ -204,21 +206,101 @@ describe('GPU exact law with F ≡ 0 (SPEC §2)', () => {
 });
 
 describe('GPU limits', () => {
-  it('refuses a particle buffer past the adapter limit, naming the largest n that fits', async () => {
-    const limit = Math.min(
-      gpu().device.limits.maxStorageBufferBindingSize,
-      gpu().device.limits.maxBufferSize,
+  // WebGPU gives no device limits below its defaults (128 MiB per binding), too large to
+  // split anything SwiftShader runs quickly: maxBufferBytes lowers the engine's own cap.
+  const rowBytes = 5 * 4;
+  const split = (n: number, bufferParticles: number, dynamics: Partial<Dynamics> = {}) =>
+    createGpuSimulation(gpu(), smallProblem(40, 4), { ...base, n, ...dynamics }, shaders, {
+      maxBufferBytes: bufferParticles * rowBytes,
+    });
+
+  for (const batch of [8, 'full'] as const) {
+    it(`splits particles over buffers and runs bit for bit as one buffer (batch ${batch})`, async () => {
+      // 1000 particles in buffers of 256: four shards, the last one partly filled.
+      const whole = await createGpuSimulation(
+        gpu(),
+        smallProblem(40, 4),
+        { ...base, n: 1000, batch },
+        shaders,
+      );
+      const shards = await split(1000, 256 + 17, { batch });
+      try {
+        expect(await shards.particles()).toEqual(await whole.particles());
+        await whole.run(25);
+        await shards.run(25);
+        expect(await shards.particles()).toEqual(await whole.particles());
+        expect(await shards.loss('train')).toBe(await whole.loss('train'));
+        expect(await shards.loss('test')).toBe(await whole.loss('test'));
+        // Moments: float32 sums of x − (the buffer's first particle), so equal to rounding.
+        const [m1, m2] = [await whole.moments(), await shards.moments()];
+        for (let j = 0; j < 5; j++) {
+          expect(Math.abs(m2.mean[j]! - m1.mean[j]!)).toBeLessThan(1e-6 * Math.sqrt(m1.var[j]!));
+          expect(m2.var[j]! / m1.var[j]!).toBeCloseTo(1, 5);
+        }
+        // Loss and moments evaluations in between leave the trajectory as it was.
+        await whole.run(5);
+        await shards.run(5);
+        expect(await shards.particles()).toEqual(await whole.particles());
+      } finally {
+        whole.destroy();
+        shards.destroy();
+      }
+    });
+  }
+
+  it('writes and reads particles across buffers in particle order', async () => {
+    const sim = await split(300, 64);
+    try {
+      const x = new Float32Array(300 * 5).map((_, e) => e / 7);
+      await sim.setParticles(x, 11);
+      expect(await sim.particles()).toEqual(x);
+      const moments = await sim.moments();
+      // Coordinate j of particle i is (5i + j)/7: mean (5·149.5 + j)/7, variance 25·(300² − 1)/12/49.
+      for (let j = 0; j < 5; j++) {
+        expect(moments.mean[j]).toBeCloseTo((5 * 149.5 + j) / 7, 4);
+        expect(moments.var[j]! / ((25 * (300 ** 2 - 1)) / 12 / 49)).toBeCloseTo(1, 5);
+      }
+    } finally {
+      sim.destroy();
+    }
+  });
+
+  it('refuses a buffer cap below one particle, naming the sizes', async () => {
+    await expect(split(10, 0.5)).rejects.toThrow(DeviceLimitError);
+    await expect(split(10, 0.5)).rejects.toThrow(
+      'one particle of d = 5 needs 20 bytes, more than a buffer may hold here (10 bytes)',
     );
-    const d = 17;
-    const largest = Math.floor(limit / (4 * d));
+  });
+
+  it('refuses more particles than a software adapter may keep in host memory, before allocating', async () => {
+    const own = gpu();
+    expect(own.hostMemoryBudget).toBe(
+      isSoftwareAdapter(own.adapter) ? Math.floor(totalmem() / 2) : null,
+    );
+    // A budget of 1 MiB: 52428 particles of d = 5 (20 bytes each) fit, 52429 do not.
+    const small = { ...own, hostMemoryBudget: 2 ** 20 };
+    const problem = smallProblem(40, 4);
+    const attempt = createGpuSimulation(small, problem, { ...base, n: 52429 }, shaders);
+    await expect(attempt).rejects.toThrow(DeviceLimitError);
+    await expect(attempt).rejects.toThrow(
+      'n = 52429 particles of d = 5 need 1048580 bytes; this software adapter keeps them in host memory, of which the engine takes at most half (1048576 bytes): the largest n that fits is 52428',
+    );
+    (await createGpuSimulation(small, problem, { ...base, n: 52428 }, shaders)).destroy();
+  });
+
+  it('refuses a batch whose partial outputs pass one buffer, naming the largest B', async () => {
     const attempt = createGpuSimulation(
       gpu(),
-      noDataProblem(d - 1),
-      { ...base, n: largest + 1 },
+      smallProblem(40, 4),
+      { ...base, n: 64, batch: 5000 },
       shaders,
+      {
+        maxBufferBytes: 16384,
+      },
     );
-    await expect(attempt).rejects.toThrow(DeviceLimitError);
-    await expect(attempt).rejects.toThrow(`the largest n that fits is ${largest}`);
+    await expect(attempt).rejects.toThrow(
+      'the partial network outputs of a batch of B = 5000 need 20000 bytes, more than this adapter allows in one buffer (16384 bytes); the largest B that fits with n = 64 is 4096',
+    );
   });
 
   it(`refuses particles of more than ${MAX_GPU_COORDINATES} coordinates`, async () => {

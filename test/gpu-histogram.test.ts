@@ -146,6 +146,25 @@ describe('GPU particle histogram', () => {
     expect(result.counts.reduce((a, b) => a + b, 0)).toBe(sim.n - result.outside);
   });
 
+  it('counts every buffer of a simulation whose particles are split', async () => {
+    // Particles in buffers of 1024 rows: three shards of the 3000.
+    const split = await createGpuSimulation(gpu(), smallProblem(24), dynamics, shaders, {
+      maxBufferBytes: 1024 * sim.d * 4,
+    });
+    const splitHistogram = createHistogram(gpu(), split, { bins: BINS, shaders });
+    try {
+      await split.run(3);
+      const range: HistogramRange = { x: [-1.5, 1.7], y: [-1.3, 2.1] };
+      const result = await splitHistogram.compute(sim.d - 1, 0, range);
+      const expected = cpuHistogram(await split.particles(), sim.d, sim.d - 1, 0, range);
+      expect(Array.from(result.counts)).toEqual(Array.from(expected.counts));
+      expect(result.outside).toBe(expected.outside);
+    } finally {
+      splitHistogram.destroy();
+      split.destroy();
+    }
+  });
+
   it('refuses a bad projection or range, and the CPU simulation', async () => {
     await expect(histogram.compute(sim.d, 0, { x: [0, 1], y: [0, 1] })).rejects.toThrow(
       /coordinate index/,

@@ -104,4 +104,28 @@ describe('3-D point cloud', () => {
       sim.destroy();
     }
   });
+
+  it('draws a simulation split over several particle buffers as it draws one buffer', async () => {
+    const whole = await createGpuSimulation(gpu(), noDataProblem(3), dynamics, shaders);
+    const split = await createGpuSimulation(gpu(), noDataProblem(3), dynamics, shaders, {
+      maxBufferBytes: 640 * 4 * 4,
+    });
+    const clouds = [whole, split].map((sim) =>
+      createPointCloud(gpu(), sim, { format: FORMAT, shaders }),
+    );
+    try {
+      const moments = await whole.moments();
+      const view: CloudView = { axes: [0, 1, 3], colour: 'c', camera: DEFAULT_CAMERA, moments };
+      const [one, several] = [
+        await render((target) => clouds[0]!.draw(target, view)),
+        await render((target) => clouds[1]!.draw(target, view)),
+      ];
+      expect(inked(several)).toBeGreaterThan(500);
+      expect(differing(one, several)).toBe(0);
+    } finally {
+      for (const cloud of clouds) cloud.destroy();
+      whole.destroy();
+      split.destroy();
+    }
+  });
 });

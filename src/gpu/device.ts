@@ -5,6 +5,40 @@ export interface EngineGpu {
   readonly device: GPUDevice;
   /** Vendor, architecture and description of the adapter, for reports. */
   readonly description: string;
+  /**
+   * For a software adapter (SwiftShader, llvmpipe, WARP), whose buffers are host memory:
+   * the bytes of particles the engine may ask for, half the host's memory, so that a huge n
+   * is refused instead of filling the machine. Null on a GPU, whose driver reports running
+   * out of its own memory.
+   */
+  readonly hostMemoryBudget: number | null;
+}
+
+/** Whether the adapter renders on the CPU. */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return (
+    info.isFallbackAdapter === true ||
+    /swiftshader|llvmpipe|lavapipe|warp|software/i.test(describeAdapter(adapter))
+  );
+}
+
+/**
+ * The EngineGpu of an opened device; `hostMemoryBytes` is the host's memory where known
+ * (Node: os.totalmem(); browsers: navigator.deviceMemory, rounded down and capped).
+ */
+export function engineGpu(
+  adapter: GPUAdapter,
+  device: GPUDevice,
+  hostMemoryBytes: number | null,
+): EngineGpu {
+  const software = isSoftwareAdapter(adapter) && hostMemoryBytes !== null;
+  return {
+    adapter,
+    device,
+    description: describeAdapter(adapter),
+    hostMemoryBudget: software ? Math.floor(hostMemoryBytes / 2) : null,
+  };
 }
 
 /** Limits the engine sizes its buffers and dispatches by: the adapter's own, not the defaults. */
@@ -37,5 +71,7 @@ export async function openBrowserGpu(): Promise<EngineGpu | null> {
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const device = await requestEngineDevice(adapter);
-  return { adapter, device, description: describeAdapter(adapter) };
+  // navigator.deviceMemory (GiB, Chromium only) is coarse and capped at 8: a lower bound.
+  const gib = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  return engineGpu(adapter, device, gib === undefined ? null : gib * 2 ** 30);
 }

@@ -5,7 +5,7 @@
 import type { Moments, Simulation } from '../contract/simulation';
 import type { EngineGpu } from './device';
 import { composeShader, type ShaderSources } from './shaders';
-import { particleBuffer } from './simulation';
+import { particleShards } from './simulation';
 
 /** Invocations per workgroup of the histogram kernel. */
 const WG = 64;
@@ -124,21 +124,28 @@ export function createHistogram(
     throw new RangeError(`bins must be an integer in [1, 4096], got ${bins}`);
   }
   const device = gpu.device;
-  const particles = particleBuffer(sim);
-  const { n, d } = sim;
+  const { d } = sim;
   const counterWords = bins * bins + 1;
-  const groups = Math.ceil(n / WG);
   const maxPerDimension = device.limits.maxComputeWorkgroupsPerDimension;
-  const gridX = Math.min(groups, maxPerDimension);
-  const gridY = Math.ceil(groups / gridX);
-  if (gridY > maxPerDimension) {
-    throw new RangeError(`n = ${n} particles need more workgroups than this adapter dispatches`);
-  }
+  // One dispatch per particle buffer of the simulation, with its own parameters.
+  const shards = particleShards(sim).map((shard) => {
+    const groups = Math.ceil(shard.count / WG);
+    const gridX = Math.min(groups, maxPerDimension);
+    const gridY = Math.ceil(groups / gridX);
+    if (gridY > maxPerDimension) {
+      throw new RangeError(
+        `${shard.count} particles in one buffer need more workgroups than this adapter dispatches`,
+      );
+    }
+    return { ...shard, gridX, gridY };
+  });
 
   const buffer = (label: string, words: number, usage: GPUBufferUsageFlags): GPUBuffer =>
     device.createBuffer({ label: `histogram ${label}`, size: words * WORD_BYTES, usage });
   const copyDst = GPUBufferUsage.COPY_DST;
-  const paramsBuffer = buffer('params', PARAMS_WORDS, GPUBufferUsage.UNIFORM | copyDst);
+  const paramsBuffers = shards.map((_, index) =>
+    buffer(`params ${index}`, PARAMS_WORDS, GPUBufferUsage.UNIFORM | copyDst),
+  );
   const weightBuffer = buffer('weights', 2 * d, GPUBufferUsage.STORAGE | copyDst);
   const countBuffer = buffer(
     'counts',
@@ -155,16 +162,18 @@ export function createHistogram(
     layout: 'auto',
     compute: { module, entryPoint: 'histogram' },
   });
-  const bindGroup = device.createBindGroup({
-    label: 'histogram',
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: paramsBuffer } },
-      { binding: 1, resource: { buffer: particles } },
-      { binding: 2, resource: { buffer: weightBuffer } },
-      { binding: 3, resource: { buffer: countBuffer } },
-    ],
-  });
+  const bindGroups = shards.map((shard, index) =>
+    device.createBindGroup({
+      label: `histogram ${index}`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: paramsBuffers[index]! } },
+        { binding: 1, resource: { buffer: shard.buffer } },
+        { binding: 2, resource: { buffer: weightBuffer } },
+        { binding: 3, resource: { buffer: countBuffer } },
+      ],
+    }),
+  );
   const params = new ArrayBuffer(PARAMS_WORDS * WORD_BYTES);
   const paramWords = new Uint32Array(params);
   const paramFloats = new Float32Array(params);
@@ -183,16 +192,20 @@ export function createHistogram(
     weights.set(projectionWeights(yAxis, d), d);
     const [xMin, xScale] = binScale(range.x, bins);
     const [yMin, yScale] = binScale(range.y, bins);
-    paramWords.set([n, bins, 0, 0]);
     paramFloats.set([xMin, xScale, yMin, yScale], 4);
-    device.queue.writeBuffer(paramsBuffer, 0, params);
+    shards.forEach((shard, index) => {
+      paramWords.set([shard.count, bins, 0, 0]);
+      device.queue.writeBuffer(paramsBuffers[index]!, 0, params);
+    });
     device.queue.writeBuffer(weightBuffer, 0, weights);
     const encoder = device.createCommandEncoder({ label: 'histogram' });
     encoder.clearBuffer(countBuffer);
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(gridX, gridY);
+    shards.forEach((shard, index) => {
+      pass.setBindGroup(0, bindGroups[index]!);
+      pass.dispatchWorkgroups(shard.gridX, shard.gridY);
+    });
     pass.end();
     encoder.copyBufferToBuffer(countBuffer, 0, readback, 0, counterWords * WORD_BYTES);
     device.queue.submit([encoder.finish()]);
@@ -218,7 +231,8 @@ export function createHistogram(
     destroy() {
       if (destroyed) return;
       destroyed = true;
-      for (const buffer of [paramsBuffer, weightBuffer, countBuffer, readback]) buffer.destroy();
+      for (const buffer of [...paramsBuffers, weightBuffer, countBuffer, readback])
+        buffer.destroy();
     },
   };
 }

@@ -9,7 +9,7 @@ import { mat4, type Mat4 } from 'wgpu-matrix';
 import type { Moments, Simulation } from '../contract/simulation';
 import type { EngineGpu } from './device';
 import { composeShader, type ShaderSources } from './shaders';
-import { particleBuffer } from './simulation';
+import { particleShards } from './simulation';
 
 /** What colours a particle: c (signed), |α|, or its weight |c|·|α| in f. */
 export type CloudColour = 'c' | 'alpha' | 'weight';
@@ -96,7 +96,7 @@ export function createPointCloud(
 ): PointCloud {
   const { format, shaders, pointPixels = 3 } = options;
   const device = gpu.device;
-  const { n, d } = sim;
+  const { d } = sim;
   const paramsBuffer = device.createBuffer({
     label: 'point cloud params',
     size: PARAMS_WORDS * WORD_BYTES,
@@ -114,14 +114,18 @@ export function createPointCloud(
     primitive: { topology: 'triangle-list' },
     depthStencil: { format: DEPTH_FORMAT, depthWriteEnabled: true, depthCompare: 'less' },
   });
-  const bindGroup = device.createBindGroup({
-    label: 'point cloud',
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: paramsBuffer } },
-      { binding: 1, resource: { buffer: particleBuffer(sim) } },
-    ],
-  });
+  // One draw per particle buffer of the simulation.
+  const shards = particleShards(sim).map((shard, index) => ({
+    count: shard.count,
+    bindGroup: device.createBindGroup({
+      label: `point cloud ${index}`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: paramsBuffer } },
+        { binding: 1, resource: { buffer: shard.buffer } },
+      ],
+    }),
+  }));
   const params = new ArrayBuffer(PARAMS_WORDS * WORD_BYTES);
   const floats = new Float32Array(params);
   const words = new Uint32Array(params);
@@ -183,8 +187,10 @@ export function createPointCloud(
         },
       });
       pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.draw(VERTICES_PER_QUAD, n);
+      for (const shard of shards) {
+        pass.setBindGroup(0, shard.bindGroup);
+        pass.draw(VERTICES_PER_QUAD, shard.count);
+      }
       pass.end();
       device.queue.submit([encoder.finish()]);
     },

@@ -43,23 +43,49 @@ export class DeviceLimitError extends Error {
   override name = 'DeviceLimitError';
 }
 
-interface Layout {
+/** A run of consecutive particles in a buffer of its own, within one binding's limit. */
+interface ShardLayout {
+  /** Global index of the shard's first particle. */
+  readonly first: number;
+  readonly count: number;
   readonly numGroups: number;
-  readonly subChunks: number;
+  /** The shard's first workgroup row in `partials`. */
+  readonly firstGroup: number;
   readonly gridX: number;
   readonly gridY: number;
+}
+
+interface Layout {
+  readonly shards: readonly ShardLayout[];
+  /** Workgroups of a particle pass over all shards: the rows of `partials`. */
+  readonly totalGroups: number;
+  readonly subChunks: number;
   /** Floats per workgroup in `partials`: the most batch slots one call uses. */
   readonly partialStride: number;
   readonly zTileRows: number;
+  readonly maxPerDimension: number;
 }
 
-function planLayout(n: number, p: number, batch: number, limits: GPUSupportedLimits): Layout {
+/** Particles one buffer may hold: a whole number of workgroup chunks where that fits. */
+function shardCapacity(d: number, bufferBytes: number): number {
+  const particles = Math.floor(bufferBytes / (d * FLOAT_BYTES));
+  if (particles < 1) {
+    throw new DeviceLimitError(
+      `one particle of d = ${d} needs ${d * FLOAT_BYTES} bytes, more than a buffer may hold here (${bufferBytes} bytes)`,
+    );
+  }
+  return particles >= WG ? particles - (particles % WG) : particles;
+}
+
+function planLayout(
+  n: number,
+  p: number,
+  batch: number,
+  limits: GPUSupportedLimits,
+  capacity: number,
+): Layout {
   const partialStride = Math.max(batch, WG);
   const subChunks = Math.max(1, Math.ceil((n * partialStride) / (WG * PARTIAL_BUDGET_FLOATS)));
-  const numGroups = Math.ceil(n / (WG * subChunks));
-  const maxPerDimension = limits.maxComputeWorkgroupsPerDimension;
-  const gridX = Math.min(numGroups, maxPerDimension);
-  const gridY = Math.ceil(numGroups / gridX);
   // Workgroup memory: the contributions table, then as many data rows as still fit.
   const workgroupFloats = limits.maxComputeWorkgroupStorageSize / FLOAT_BYTES;
   const tileFloats = workgroupFloats - WG * (SUM_ROWS + 1) - 2 * WG;
@@ -69,26 +95,43 @@ function planLayout(n: number, p: number, batch: number, limits: GPUSupportedLim
       `input dimension p = ${p} does not fit this adapter's workgroup memory`,
     );
   }
-  if (gridY > maxPerDimension) {
-    throw new DeviceLimitError(
-      `n = ${n} particles need more workgroups than this adapter can dispatch`,
-    );
-  }
-  return { numGroups, subChunks, gridX, gridY, partialStride, zTileRows };
+  const sizes = {
+    subChunks,
+    partialStride,
+    zTileRows,
+    maxPerDimension: limits.maxComputeWorkgroupsPerDimension,
+  };
+  const shards = planShards(n, sizes, capacity);
+  return { ...sizes, shards, totalGroups: groupsOf(shards) };
 }
 
-function checkBufferSize(
-  what: string,
-  bytes: number,
-  limits: GPUSupportedLimits,
-  largest: string,
-): void {
-  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  if (bytes > limit) {
-    throw new DeviceLimitError(
-      `${what} needs ${bytes} bytes, more than this adapter allows in one buffer (${limit} bytes); ${largest}`,
-    );
+/** Particles [0, n) in runs of `capacity`, each run's workgroups after the previous run's. */
+function planShards(
+  n: number,
+  sizes: Pick<Layout, 'subChunks' | 'maxPerDimension'>,
+  capacity: number,
+): ShardLayout[] {
+  const shards: ShardLayout[] = [];
+  let firstGroup = 0;
+  for (let first = 0; first < n; first += capacity) {
+    const count = Math.min(capacity, n - first);
+    const numGroups = Math.ceil(count / (WG * sizes.subChunks));
+    const gridX = Math.min(numGroups, sizes.maxPerDimension);
+    const gridY = Math.ceil(numGroups / gridX);
+    if (gridY > sizes.maxPerDimension) {
+      throw new DeviceLimitError(
+        `${count} particles in one buffer need more workgroups than this adapter can dispatch`,
+      );
+    }
+    shards.push({ first, count, numGroups, firstGroup, gridX, gridY });
+    firstGroup += numGroups;
   }
+  return shards;
+}
+
+function groupsOf(shards: readonly ShardLayout[]): number {
+  const last = shards[shards.length - 1]!;
+  return last.firstGroup + last.numGroups;
 }
 
 /** writeBuffer takes no views of shared memory (the CPU reference keeps its particles there). */
@@ -103,12 +146,26 @@ interface SplitBuffers {
   readonly z: GPUBuffer;
   readonly y: GPUBuffer;
   readonly count: number;
-  readonly bindGroup: GPUBindGroup;
+  /** One per particle shard. */
+  readonly bindGroups: readonly GPUBindGroup[];
 }
 
 export interface GpuSimulationOptions {
   /** destroy() also destroys the device: for a device opened for this simulation alone. */
   readonly ownsDevice?: boolean;
+  /**
+   * The most bytes one particle buffer may hold, below the device's own binding and buffer
+   * limits: the particles are split over as many buffers as needed. WebGPU never gives a
+   * device limits below its defaults (128 MiB bindings), so tests split small runs with this.
+   */
+  readonly maxBufferBytes?: number;
+}
+
+/** A particle buffer of the WebGPU simulation: particles [first, first + count), rows of d floats. */
+export interface ParticleShard {
+  readonly buffer: GPUBuffer;
+  readonly first: number;
+  readonly count: number;
 }
 
 export async function createGpuSimulation(
@@ -118,27 +175,150 @@ export async function createGpuSimulation(
   shaders: ShaderSources,
   options: GpuSimulationOptions = {},
 ): Promise<Simulation> {
-  const simulation = new GpuSimulation(
-    gpu,
-    problem,
-    dynamics,
-    shaders,
-    options.ownsDevice ?? false,
-  );
-  await simulation.ready();
+  const plan = planEngine(gpu, problem, dynamics, options);
+  const particles = await allocateParticles(gpu.device, plan, dynamics.n);
+  const simulation = new GpuSimulation(gpu, problem, dynamics, shaders, options, plan, particles);
+  try {
+    await simulation.ready();
+  } catch (error) {
+    simulation.destroy();
+    throw error;
+  }
   return simulation;
 }
 
+/** Sizes of everything the engine makes, checked against the device before anything is made. */
+interface EnginePlan {
+  readonly p: number;
+  readonly d: number;
+  /** B of a step (0 without data). */
+  readonly batch: number;
+  readonly layout: Layout;
+}
+
+function planEngine(
+  gpu: EngineGpu,
+  problem: Problem,
+  dynamics: Dynamics,
+  options: GpuSimulationOptions,
+): EnginePlan {
+  const limits = gpu.device.limits;
+  const p = problem.p;
+  const d = p + 1;
+  const particleBytes = dynamics.n * d * FLOAT_BYTES;
+  if (gpu.hostMemoryBudget !== null && particleBytes > gpu.hostMemoryBudget) {
+    throw new DeviceLimitError(
+      `n = ${dynamics.n} particles of d = ${d} need ${particleBytes} bytes; this software adapter keeps them in host memory, of which the engine takes at most half (${gpu.hostMemoryBudget} bytes): the largest n that fits is ${Math.floor(gpu.hostMemoryBudget / (d * FLOAT_BYTES))}`,
+    );
+  }
+  if (d > MAX_GPU_COORDINATES) {
+    throw new DeviceLimitError(
+      `the WebGPU engine handles particles of at most ${MAX_GPU_COORDINATES} coordinates, got d = ${d}; use the CPU backend`,
+    );
+  }
+  const batch = batchSize(dynamics, problem);
+  const bufferBytes = Math.min(
+    limits.maxStorageBufferBindingSize,
+    limits.maxBufferSize,
+    options.maxBufferBytes ?? Infinity,
+  );
+  if (!(bufferBytes >= 4 && Number.isFinite(bufferBytes))) {
+    throw new RangeError(`maxBufferBytes must be at least 4, got ${options.maxBufferBytes}`);
+  }
+  const layout = planLayout(dynamics.n, p, batch, limits, shardCapacity(d, bufferBytes));
+  const partialBytes = partialFloats(layout, d) * FLOAT_BYTES;
+  if (partialBytes > bufferBytes) {
+    const largestBatch = Math.floor(bufferBytes / FLOAT_BYTES / layout.totalGroups);
+    throw new DeviceLimitError(
+      `the partial network outputs of a batch of B = ${batch} need ${partialBytes} bytes, more than this adapter allows in one buffer (${bufferBytes} bytes); the largest B that fits with n = ${dynamics.n} is ${largestBatch}`,
+    );
+  }
+  for (const [name, split] of [
+    ['training', problem.train],
+    ['test', problem.test],
+  ] as const) {
+    if (split && split.z.byteLength > bufferBytes) {
+      throw new DeviceLimitError(
+        `the ${name} inputs need ${split.z.byteLength} bytes, more than this adapter allows in one buffer (${bufferBytes} bytes); use fewer data points`,
+      );
+    }
+  }
+  return { p, d, batch, layout };
+}
+
+/** Rows of `partials`: per workgroup, a batch's outputs or the 2·d sums of the moments. */
+function partialFloats(layout: Layout, d: number): number {
+  return layout.totalGroups * Math.max(layout.partialStride, 2 * d);
+}
+
+interface ParticleBuffers {
+  readonly layout: Layout;
+  readonly buffers: readonly GPUBuffer[];
+}
+
+/** Particle buffers below this size are not worth halving further when one fails. */
+const SMALLEST_RETRY_BYTES = 1 << 20;
+
 /**
- * The WebGPU simulation's particle buffer (n·d float32, one row [α_1 … α_p, c] per particle),
- * for kernels outside the engine that read it (src/gpu/histogram.ts). Throws for any other
+ * Makes the particle buffers one at a time, each in its own out-of-memory scope, so that
+ * running out says how many particles fitted. A first buffer that fails is halved and tried
+ * again: some drivers take less in one allocation than the buffer limit they report
+ * (SwiftShader refuses exactly 1 GiB).
+ */
+async function allocateParticles(
+  device: GPUDevice,
+  plan: EnginePlan,
+  n: number,
+): Promise<ParticleBuffers> {
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  let layout = plan.layout;
+  for (;;) {
+    const buffers: GPUBuffer[] = [];
+    let failure: GPUError | null = null;
+    for (const [index, shard] of layout.shards.entries()) {
+      device.pushErrorScope('out-of-memory');
+      const buffer = device.createBuffer({
+        label: `particles ${index}`,
+        size: Math.max(16, shard.count * plan.d * FLOAT_BYTES),
+        usage,
+      });
+      failure = await device.popErrorScope();
+      if (failure) {
+        buffer.destroy();
+        break;
+      }
+      buffers.push(buffer);
+    }
+    if (!failure) return { layout, buffers };
+    for (const buffer of buffers) buffer.destroy();
+    const capacity = layout.shards[0]!.count;
+    const bytes = capacity * plan.d * FLOAT_BYTES;
+    if (buffers.length === 0 && bytes > SMALLEST_RETRY_BYTES) {
+      const half = shardCapacity(plan.d, bytes / 2);
+      layout = { ...layout, shards: planShards(n, layout, half) };
+      layout = { ...layout, totalGroups: groupsOf(layout.shards) };
+      continue;
+    }
+    const fitted = buffers.length * capacity;
+    throw new DeviceLimitError(
+      `not enough GPU memory for n = ${n} particles of d = ${plan.d} (${failure.message.split('\n')[0]}); ` +
+        (fitted > 0
+          ? `the largest n that fits is below ${fitted}`
+          : `not even ${capacity} particles (${bytes} bytes) fit`),
+    );
+  }
+}
+
+/**
+ * The WebGPU simulation's particle buffers in particle order (float32 rows [α_1 … α_p, c]),
+ * for kernels outside the engine that read them (src/gpu/histogram.ts). Throws for any other
  * simulation. Submit after awaiting the simulation's pending operations to see their result.
  */
-export function particleBuffer(sim: Simulation): GPUBuffer {
+export function particleShards(sim: Simulation): readonly ParticleShard[] {
   if (!(sim instanceof GpuSimulation)) {
     throw new TypeError(`this needs the WebGPU simulation, got the ${sim.backend} one`);
   }
-  return sim['particleBuffer'];
+  return sim['shards'];
 }
 
 class GpuSimulation implements Simulation {
@@ -154,7 +334,7 @@ class GpuSimulation implements Simulation {
   private readonly batch: number;
   private readonly batchMode: number;
   private readonly buffers: GPUBuffer[] = [];
-  private readonly particleBuffer: GPUBuffer;
+  private readonly shards: readonly (ShardLayout & ParticleShard)[];
   private readonly partialBuffer: GPUBuffer;
   private readonly lossTermBuffer: GPUBuffer;
   private readonly slotBuffer: GPUBuffer;
@@ -170,6 +350,7 @@ class GpuSimulation implements Simulation {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly compiled: Promise<void>;
   private destroyed = false;
+  private readonly ownsDevice: boolean;
   /** Rejects when the device is lost (driver reset, GPU removed, out of memory). */
   private readonly lost: Promise<never>;
   private lostMessage: string | null = null;
@@ -179,8 +360,11 @@ class GpuSimulation implements Simulation {
     problem: Problem,
     private readonly dynamics: Dynamics,
     shaders: ShaderSources,
-    private readonly ownsDevice: boolean,
+    options: GpuSimulationOptions,
+    plan: EnginePlan,
+    particles: ParticleBuffers,
   ) {
+    this.ownsDevice = options.ownsDevice ?? false;
     this.gpu = engine.device;
     this.device = engine.description;
     this.lost = engine.device.lost.then((info) => {
@@ -189,53 +373,30 @@ class GpuSimulation implements Simulation {
     });
     // Nobody may be waiting on the device when it is lost; the next operation reports it.
     this.lost.catch(() => undefined);
-    const limits = engine.device.limits;
-    const { n } = dynamics;
-    const p = problem.p;
-    const d = p + 1;
-    this.n = n;
+    const { p, d } = plan;
+    // The layout the particle buffers were made for (smaller buffers than planned, at times).
+    const layout = particles.layout;
+    this.n = dynamics.n;
     this.d = d;
-    if (d > MAX_GPU_COORDINATES) {
-      throw new DeviceLimitError(
-        `the WebGPU engine handles particles of at most ${MAX_GPU_COORDINATES} coordinates, got d = ${d}; use the CPU backend`,
-      );
-    }
-    this.batch = batchSize(dynamics, problem);
+    this.batch = plan.batch;
     this.batchMode =
       dynamics.batch === 'full' || problem.train.count === 0 ? BATCH_POINTS : BATCH_MINIBATCH;
-    this.layout = planLayout(n, p, this.batch, limits);
+    this.layout = layout;
+    this.buffers.push(...particles.buffers);
+    this.shards = layout.shards.map((shard, index) => ({
+      ...shard,
+      buffer: particles.buffers[index]!,
+    }));
 
-    const particleBytes = n * d * FLOAT_BYTES;
-    const largestN = Math.floor(
-      Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / (d * FLOAT_BYTES),
-    );
-    checkBufferSize(
-      `n = ${n} particles of d = ${d}`,
-      particleBytes,
-      limits,
-      `the largest n that fits is ${largestN}`,
-    );
-    const partialFloats = this.layout.numGroups * Math.max(this.layout.partialStride, 2 * d);
-    checkBufferSize(
-      'the partial network outputs',
-      partialFloats * FLOAT_BYTES,
-      limits,
-      'use fewer particles or a smaller batch',
-    );
-
-    for (const [name, split] of [
-      ['training', problem.train],
-      ['test', problem.test],
-    ] as const) {
-      if (split)
-        checkBufferSize(`the ${name} inputs`, split.z.byteLength, limits, 'use fewer data points');
-    }
-
-    // Every size is checked: from here on nothing throws until the error scopes are popped.
-    this.gpu.pushErrorScope('out-of-memory');
+    // Every size was checked: from here on nothing throws until the error scopes are popped.
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    this.particleBuffer = this.createBuffer('particles', particleBytes, storage);
-    this.partialBuffer = this.createBuffer('partials', partialFloats * FLOAT_BYTES, storage);
+    const uniform = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+    this.gpu.pushErrorScope('out-of-memory');
+    this.partialBuffer = this.createBuffer(
+      'partials',
+      partialFloats(layout, d) * FLOAT_BYTES,
+      storage,
+    );
     const weightBuffer = this.createBuffer(
       'weights',
       this.layout.partialStride * FLOAT_BYTES,
@@ -246,17 +407,12 @@ class GpuSimulation implements Simulation {
       this.layout.partialStride * FLOAT_BYTES,
       storage,
     );
-    this.slotBuffer = this.createBuffer(
-      'call params',
-      SLOTS * SLOT_BYTES,
-      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    );
-    const simBuffer = this.createBuffer(
-      'sim params',
-      SIM_PARAMS_WORDS * 4,
-      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    );
-    this.gpu.queue.writeBuffer(simBuffer, 0, this.simParams());
+    this.slotBuffer = this.createBuffer('call params', SLOTS * SLOT_BYTES, uniform);
+    const simBuffers = this.shards.map((shard, index) => {
+      const buffer = this.createBuffer(`sim params ${index}`, SIM_PARAMS_WORDS * 4, uniform);
+      this.gpu.queue.writeBuffer(buffer, 0, this.simParams(shard));
+      return buffer;
+    });
 
     const bindGroupLayout = this.gpu.createBindGroupLayout({
       label: 'mfld engine',
@@ -281,21 +437,23 @@ class GpuSimulation implements Simulation {
     ): SplitBuffers => {
       const z = this.createData(`${name} z`, split.z);
       const y = this.createData(`${name} y`, split.y);
-      const bindGroup = this.gpu.createBindGroup({
-        label: name,
-        layout: bindGroupLayout,
-        entries: [
-          { binding: 0, resource: { buffer: simBuffer } },
-          { binding: 1, resource: { buffer: this.slotBuffer, size: CALL_PARAMS_WORDS * 4 } },
-          { binding: 2, resource: { buffer: this.particleBuffer } },
-          { binding: 3, resource: { buffer: z } },
-          { binding: 4, resource: { buffer: y } },
-          { binding: 5, resource: { buffer: this.partialBuffer } },
-          { binding: 6, resource: { buffer: weightBuffer } },
-          { binding: 7, resource: { buffer: this.lossTermBuffer } },
-        ],
-      });
-      return { z, y, count: split.count, bindGroup };
+      const bindGroups = this.shards.map((shard, index) =>
+        this.gpu.createBindGroup({
+          label: `${name} ${index}`,
+          layout: bindGroupLayout,
+          entries: [
+            { binding: 0, resource: { buffer: simBuffers[index]! } },
+            { binding: 1, resource: { buffer: this.slotBuffer, size: CALL_PARAMS_WORDS * 4 } },
+            { binding: 2, resource: { buffer: shard.buffer } },
+            { binding: 3, resource: { buffer: z } },
+            { binding: 4, resource: { buffer: y } },
+            { binding: 5, resource: { buffer: this.partialBuffer } },
+            { binding: 6, resource: { buffer: weightBuffer } },
+            { binding: 7, resource: { buffer: this.lossTermBuffer } },
+          ],
+        }),
+      );
+      return { z, y, count: split.count, bindGroups };
     };
     this.train = makeSplit('train', problem.train);
     this.test = problem.test ? makeSplit('test', problem.test) : null;
@@ -340,7 +498,7 @@ class GpuSimulation implements Simulation {
     this.compiled = Promise.all([kernelError, memoryError]).then(([kernels, memory]) => {
       if (memory) {
         throw new DeviceLimitError(
-          `not enough GPU memory for n = ${n} particles of d = ${d} (${memory.message}); use fewer particles`,
+          `not enough GPU memory for the engine's buffers beside n = ${this.n} particles of d = ${d} (${memory.message}); use fewer particles`,
         );
       }
       if (kernels) throw new Error(`WebGPU rejected the engine's kernels: ${kernels.message}`);
@@ -425,37 +583,51 @@ class GpuSimulation implements Simulation {
 
   moments(): Promise<Moments> {
     return this.serial(async () => {
-      const { numGroups } = this.layout;
+      const { totalGroups } = this.layout;
       const d = this.d;
-      const groupFloats = numGroups * 2 * d;
-      const staging = this.stagingBuffer((groupFloats + d) * FLOAT_BYTES);
+      const groupFloats = totalGroups * 2 * d;
+      // After the groups' sums: each shard's first particle, the shift of its sums.
+      const floats = groupFloats + this.shards.length * d;
+      const staging = this.stagingBuffer(floats * FLOAT_BYTES);
       this.recordCalls(1, (pass, slot, encoder) => {
         this.writeSlot(slot, this.k, BATCH_POINTS, 0, 0, 0);
         this.dispatchParticles(pass, this.pipelines.moments, this.train, slot);
         return () => {
           encoder.copyBufferToBuffer(this.partialBuffer, 0, staging, 0, groupFloats * FLOAT_BYTES);
-          encoder.copyBufferToBuffer(
-            this.particleBuffer,
-            0,
-            staging,
-            groupFloats * FLOAT_BYTES,
-            d * FLOAT_BYTES,
+          this.shards.forEach((shard, s) =>
+            encoder.copyBufferToBuffer(
+              shard.buffer,
+              0,
+              staging,
+              (groupFloats + s * d) * FLOAT_BYTES,
+              d * FLOAT_BYTES,
+            ),
           );
         };
       });
       this.outputsReady = false;
-      const values = await this.mapFloats(staging, groupFloats + d);
+      const values = await this.mapFloats(staging, floats);
       const mean = new Float64Array(d);
       const variance = new Float64Array(d);
       for (let j = 0; j < d; j++) {
+        // Sums of x − x₀ with x₀ the first particle of all: a shard's sums of x − x₀ₛ move
+        // by e = x₀ₛ − x₀ (Σ(y + e) = Σy + m·e, Σ(y + e)² = Σy² + 2e·Σy + m·e²).
+        const origin = values[groupFloats + j]!;
         let sum = 0;
         let sumSq = 0;
-        for (let g = 0; g < numGroups; g++) {
-          sum += values[g * 2 * d + j]!;
-          sumSq += values[g * 2 * d + d + j]!;
-        }
+        this.shards.forEach((shard, s) => {
+          let shardSum = 0;
+          let shardSumSq = 0;
+          for (let g = shard.firstGroup; g < shard.firstGroup + shard.numGroups; g++) {
+            shardSum += values[g * 2 * d + j]!;
+            shardSumSq += values[g * 2 * d + d + j]!;
+          }
+          const e = values[groupFloats + s * d + j]! - origin;
+          sum += shardSum + shard.count * e;
+          sumSq += shardSumSq + 2 * e * shardSum + shard.count * e * e;
+        });
         const centredMean = sum / this.n;
-        mean[j] = values[groupFloats + j]! + centredMean;
+        mean[j] = origin + centredMean;
         variance[j] = Math.max(0, sumSq / this.n - centredMean * centredMean);
       }
       return { mean, var: variance };
@@ -464,12 +636,17 @@ class GpuSimulation implements Simulation {
 
   particles(): Promise<Float32Array> {
     return this.serial(async () => {
-      const bytes = this.n * this.d * FLOAT_BYTES;
-      const staging = this.stagingBuffer(bytes);
-      const encoder = this.gpu.createCommandEncoder();
-      encoder.copyBufferToBuffer(this.particleBuffer, 0, staging, 0, bytes);
-      this.gpu.queue.submit([encoder.finish()]);
-      return this.mapFloats(staging, this.n * this.d);
+      const x = new Float32Array(this.n * this.d);
+      // Shard by shard: the whole set may be larger than one staging buffer may be.
+      for (const shard of this.shards) {
+        const floats = shard.count * this.d;
+        const staging = this.stagingBuffer(floats * FLOAT_BYTES);
+        const encoder = this.gpu.createCommandEncoder();
+        encoder.copyBufferToBuffer(shard.buffer, 0, staging, 0, floats * FLOAT_BYTES);
+        this.gpu.queue.submit([encoder.finish()]);
+        x.set(await this.mapFloats(staging, floats), shard.first * this.d);
+      }
+      return x;
     });
   }
 
@@ -481,7 +658,16 @@ class GpuSimulation implements Simulation {
       throw new RangeError(`step must be an integer in [0, 2^32), got ${step}`);
     }
     return this.serial(async () => {
-      this.gpu.queue.writeBuffer(this.particleBuffer, 0, unshared(x));
+      const rows = unshared(x);
+      for (const shard of this.shards) {
+        this.gpu.queue.writeBuffer(
+          shard.buffer,
+          0,
+          rows,
+          shard.first * this.d,
+          shard.count * this.d,
+        );
+      }
       this.k = step;
       this.outputsReady = false;
       await this.orLost(this.gpu.queue.onSubmittedWorkDone());
@@ -496,15 +682,18 @@ class GpuSimulation implements Simulation {
     if (this.ownsDevice) this.gpu.destroy();
   }
 
-  private simParams(): ArrayBuffer {
+  /** SimParams of shaders/bindings.wgsl for the passes over one shard. */
+  private simParams(shard: ShardLayout): ArrayBuffer {
     const words = new ArrayBuffer(SIM_PARAMS_WORDS * 4);
     const u32 = new Uint32Array(words);
     const f32 = new Float32Array(words);
     const [key0, key1] = keyFromSeed(this.dynamics.seed);
-    const { numGroups, gridX, subChunks, partialStride } = this.layout;
-    u32.set([this.n, numGroups, gridX, subChunks, key0, key1, partialStride, 0]);
+    const { totalGroups, subChunks, partialStride } = this.layout;
+    const { count, numGroups, gridX, first, firstGroup } = shard;
+    u32.set([count, numGroups, gridX, subChunks, key0, key1, partialStride, first]);
     const { tau, priorStd, huberDelta, initStd } = this.dynamics;
-    f32.set([tau, 1 / (priorStd * priorStd), huberDelta, initStd, 0, 0, 0, 0], 8);
+    f32.set([tau, 1 / (priorStd * priorStd), huberDelta, initStd], 8);
+    u32.set([firstGroup, this.n, totalGroups, 0], 12);
     return words;
   }
 
@@ -551,8 +740,10 @@ class GpuSimulation implements Simulation {
     slot: number,
   ): void {
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, split.bindGroup, [slot * SLOT_BYTES]);
-    pass.dispatchWorkgroups(this.layout.gridX, this.layout.gridY);
+    this.shards.forEach((shard, index) => {
+      pass.setBindGroup(0, split.bindGroups[index]!, [slot * SLOT_BYTES]);
+      pass.dispatchWorkgroups(shard.gridX, shard.gridY);
+    });
   }
 
   private dispatchBatch(
@@ -564,7 +755,8 @@ class GpuSimulation implements Simulation {
     const maxPerDimension = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     const gridX = Math.min(count, maxPerDimension);
     pass.setPipeline(this.pipelines.reduce);
-    pass.setBindGroup(0, split.bindGroup, [slot * SLOT_BYTES]);
+    // Any shard's parameters do: the reduction reads all shards' rows of `partials`.
+    pass.setBindGroup(0, split.bindGroups[0]!, [slot * SLOT_BYTES]);
     pass.dispatchWorkgroups(gridX, Math.ceil(count / gridX));
   }
 

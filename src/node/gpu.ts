@@ -3,7 +3,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ShaderSources } from '../gpu/shaders';
-import { describeAdapter, requestEngineDevice, type EngineGpu } from '../gpu/device';
+import { totalmem } from 'node:os';
+import { engineGpu, requestEngineDevice, type EngineGpu } from '../gpu/device';
 
 /**
  * Dawn's instance must outlive every adapter and device made from it, but nothing in the
@@ -21,7 +22,7 @@ export async function openNodeGpu(): Promise<EngineGpu | null> {
   const adapter = await dawnInstance.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const device = await requestEngineDevice(adapter);
-  return { adapter, device, description: describeAdapter(adapter) };
+  return engineGpu(adapter, device, totalmem());
 }
 
 const SHADER_DIR = fileURLToPath(new URL('../../shaders/', import.meta.url));
