@@ -2,6 +2,8 @@
 // ones, odd sizes take the loops' remainder paths, and the chunk plan covers the particles.
 import { describe, expect, it } from 'vitest';
 import { activation as activationOf, activationCode, ACTIVATIONS } from '../src/contract/model';
+import { particleGaussians, Stream } from '../src/contract/philox';
+import { noiseLevel } from '../src/contract/simulation';
 import { ParticleKernel, type KernelConfig } from '../src/cpu/kernel';
 import { chunkPlan } from '../src/cpu/layout';
 import { testGaussians } from './cpu-fixtures';
@@ -84,6 +86,109 @@ describe.each(ACTIVATIONS)('kernels with %s', (activation) => {
     expect(xKept).toEqual(xFresh);
     expect(sumsKept).toEqual(sumsFresh);
     expect(xKept).not.toEqual(x0);
+  });
+});
+
+/**
+ * One fused step of the kernel written plainly, one particle and one data point at a time,
+ * with every sum in the order the kernel promises (j ascending in α·z, b ascending over the
+ * batch, particles ascending in the forward sums): the kernel's pairs of particles, padded
+ * tiles and groups must give exactly these bits.
+ */
+function plainStep(
+  cfg: KernelConfig,
+  x: Float32Array,
+  k: number,
+  z: Float32Array,
+  w: Float64Array,
+  zNext: Float32Array,
+  sums: Float64Array,
+): void {
+  const { n, p, d, batch: rows, tau, priorStd, key } = cfg;
+  const phiOf = activationOf(ACTIVATIONS[cfg.activation]!).phi;
+  const sigma = noiseLevel(cfg, k);
+  const priorRate = (sigma * sigma) / (2 * priorStd * priorStd);
+  const dot = (i: number, data: Float32Array, b: number): number => {
+    let u = 0;
+    for (let j = 0; j < p; j++) u += x[i * d + j]! * data[b * p + j]!;
+    return u;
+  };
+  sums.fill(0, 0, rows);
+  const xi = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const c = x[i * d + p]!;
+    const v = new Float64Array(rows);
+    const grad = new Float64Array(d);
+    for (let b = 0; b < rows; b++) {
+      const phi = phiOf(dot(i, z, b));
+      const dphi =
+        cfg.activation === activationCode('tanh')
+          ? 1 - phi * phi
+          : cfg.activation === activationCode('sigmoid')
+            ? phi * (1 - phi)
+            : phi > 0
+              ? 1
+              : 0;
+      grad[p] = grad[p]! + w[b]! * phi;
+      v[b] = w[b]! * c * dphi;
+    }
+    for (let j = 0; j < p; j++) {
+      let g = 0;
+      for (let b = 0; b < rows; b++) g += v[b]! * z[b * p + j]!;
+      grad[j] = g;
+    }
+    particleGaussians(Stream.noise, i, k, d, key, xi, 0, new Uint32Array(4), new Float64Array(4));
+    for (let j = 0; j < d; j++) {
+      const xj = x[i * d + j]!;
+      const drift = grad[j]! * (1 / rows) - priorRate * xj;
+      x[i * d + j] = Math.fround(xj + tau * drift + sigma * Math.sqrt(tau) * xi[j]!);
+    }
+    for (let b = 0; b < rows; b++) sums[b] = sums[b]! + x[i * d + p]! * phiOf(dot(i, zNext, b));
+  }
+}
+
+describe.each([
+  // odd particle count, p not a multiple of 4, B not a multiple of 4
+  [37, 5, 7],
+  // several groups of particles, batches over several tiles
+  [301, 6, 517],
+  [260, 16, 64],
+  [3, 1, 1],
+])('a step of n = %i, p = %i, B = %i', (count, inputs, rows) => {
+  it.each(ACTIVATIONS)('gives the bits of the plain loops with %s', (activation) => {
+    const cfg: KernelConfig = {
+      ...config(activation, true),
+      n: count,
+      p: inputs,
+      d: inputs + 1,
+      batch: rows,
+      trainCount: rows,
+      lossBlock: rows,
+      chunkSize: count,
+    };
+    const x = Float32Array.from(testGaussians(count * cfg.d, 11));
+    const z = Float32Array.from(testGaussians(rows * inputs, 12));
+    const zNext = Float32Array.from(testGaussians(rows * inputs, 13));
+    const w = Float64Array.from(testGaussians(rows, 14));
+    const expected = x.slice();
+    const expectedSums = new Float64Array(rows);
+    plainStep(cfg, expected, 9, z, w, zNext, expectedSums);
+
+    const xWhole = x.slice();
+    const whole = new ParticleKernel(cfg, xWhole, 0, count);
+    whole.forward(0, count, z, 0, rows, new Float64Array(rows), 0, true);
+    const sums = new Float64Array(rows);
+    whole.step(0, count, 9, z, w, zNext, sums, 0);
+    expect(xWhole).toEqual(expected);
+    expect(sums).toEqual(expectedSums);
+
+    // A step may be given any sub-range: two halves move the particles alike.
+    const kernel = new ParticleKernel(cfg, x, 0, count);
+    kernel.forward(0, count, z, 0, rows, new Float64Array(rows), 0, true);
+    const half = count >> 1;
+    kernel.step(0, half, 9, z, w, zNext, new Float64Array(rows), 0);
+    kernel.step(half, count, 9, z, w, zNext, new Float64Array(rows), 0);
+    expect(x).toEqual(expected);
   });
 });
 

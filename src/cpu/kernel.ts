@@ -41,8 +41,10 @@ export interface KernelConfig {
   readonly cachePhi: boolean;
 }
 
-/** Data points whose α·z a forward pass computes at a time. */
+/** Data points whose α·z a forward pass or a gradient computes at a time. */
 const TILE = 256;
+/** Particles of a step whose drift is summed before they are moved (scratch: GROUP × stride). */
+const GROUP = 128;
 
 /** Particles [i0, i1) of chunk `chunk`. */
 export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
@@ -55,20 +57,32 @@ export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
  * sub-range of those may be passed to a method. With cfg.cachePhi the thread keeps, for
  * each of its particles, φ(α_i·z_b) of the batch its last forward pass saw: the next step's
  * drift needs exactly those values (same stored particle, same inputs, same bits).
+ *
+ * Speed without changing a bit: data rows are copied to float64 once per tile (exact), with
+ * the row stride padded to a multiple of 4 by zeros; particles go two at a time through
+ * every product over the data, so that eight independent add chains run where one particle
+ * would give four. Each sum still adds its terms in the order of the plain loop.
  */
 export class ParticleKernel {
   private readonly p: number;
   private readonly d: number;
+  /** Row stride of the float64 data tiles: p rounded up to a multiple of 4. */
+  private readonly stride: number;
   private readonly activation: number;
   private readonly words = new Uint32Array(4);
   private readonly gauss = new Float64Array(4);
-  /** One particle in double. */
+  /** Two particles in double, at 0 and d. */
   private readonly xd: Float64Array;
-  /** Its noise ξ. */
+  /** A particle's noise ξ. */
   private readonly xi: Float64Array;
-  /** Σ_b w_b ∇_x φ̂(x, z_b). */
-  private readonly grad: Float64Array;
-  /** Per data point of a tile or batch slot: α·z_b, φ(α·z_b), then w_b c φ'(α·z_b). */
+  /** Σ_b w_b c φ'(α·z_b) z_b of the particles of a group, `stride` apart. */
+  private readonly grads: Float64Array;
+  /** Σ_b w_b φ(α·z_b) of the particles of a group. */
+  private readonly gcs: Float64Array;
+  /** Data rows of a tile in float64 (padded rows); the next batch's in zNext. */
+  private readonly zTile: Float64Array;
+  private readonly zNext: Float64Array;
+  /** Per data point of a tile, for two particles (at 0 and TILE): α·z_b, φ, w_b c φ'. */
   private readonly u: Float64Array;
   /** φ(α_i·z_b) at (i − first)·B + b, or null (recomputed in each step). */
   private readonly phis: Float64Array | null;
@@ -81,11 +95,15 @@ export class ParticleKernel {
   ) {
     this.p = cfg.p;
     this.d = cfg.d;
+    this.stride = Math.ceil(cfg.p / 4) * 4;
     this.activation = cfg.activation;
-    this.xd = new Float64Array(cfg.d);
+    this.xd = new Float64Array(2 * cfg.d);
     this.xi = new Float64Array(cfg.d);
-    this.grad = new Float64Array(cfg.d);
-    this.u = new Float64Array(Math.max(cfg.batch, TILE));
+    this.grads = new Float64Array(GROUP * this.stride);
+    this.gcs = new Float64Array(GROUP);
+    this.zTile = new Float64Array(TILE * this.stride);
+    this.zNext = new Float64Array(TILE * this.stride);
+    this.u = new Float64Array(2 * TILE);
     const keep = cfg.cachePhi && cfg.batch > 0;
     this.phis = keep ? new Float64Array((end - first) * cfg.batch) : null;
   }
@@ -116,11 +134,11 @@ export class ParticleKernel {
     outOffset: number,
     batch: boolean,
   ): void {
-    const { d, x, xd } = this;
     out.fill(0, outOffset, outOffset + count);
-    for (let i = i0; i < i1; i++) {
-      for (let j = 0; j < d; j++) xd[j] = x[i * d + j]!;
-      this.accumulate(i, z, row0, count, out, outOffset, batch);
+    for (let t0 = 0; t0 < count; t0 += TILE) {
+      const tile = Math.min(TILE, count - t0);
+      this.load(z, row0 + t0, tile, this.zTile);
+      this.forwardTile(i0, i1, this.zTile, tile, out, outOffset + t0, batch ? t0 : -1, count);
     }
   }
 
@@ -143,172 +161,394 @@ export class ParticleKernel {
     nextSums: Float64Array,
     nextOffset: number,
   ): void {
-    const { p, d, x, xd, xi, grad, u, activation } = this;
+    const B = this.cfg.batch;
+    // A batch that fits one tile is loaded once for all groups.
+    const oneTile = B <= TILE;
+    if (B > 0) {
+      nextSums.fill(0, nextOffset, nextOffset + B);
+      if (oneTile) {
+        this.load(batch, 0, B, this.zTile);
+        this.load(nextBatch, 0, B, this.zNext);
+      }
+    }
+    for (let g0 = i0; g0 < i1; g0 += GROUP) {
+      const g1 = Math.min(i1, g0 + GROUP);
+      if (B > 0) {
+        this.gradients(g0, g1, batch, w, oneTile);
+        this.move(g0, g1, k);
+        for (let t0 = 0; t0 < B; t0 += TILE) {
+          const tile = Math.min(TILE, B - t0);
+          if (!oneTile) this.load(nextBatch, t0, tile, this.zNext);
+          this.forwardTile(g0, g1, this.zNext, tile, nextSums, nextOffset + t0, t0, B);
+        }
+      } else this.move(g0, g1, k);
+    }
+  }
+
+  /** Rows row0 … row0+count−1 of z (p floats each) into dst, `stride` apart (exact). */
+  private load(z: Float32Array, row0: number, count: number, dst: Float64Array): void {
+    const { p, stride } = this;
+    for (let b = 0; b < count; b++) {
+      const from = (row0 + b) * p;
+      const to = b * stride;
+      for (let j = 0; j < p; j++) dst[to + j] = z[from + j]!;
+    }
+  }
+
+  /**
+   * grads and gcs of particles [g0, g1): Σ_b w_b ∇_x φ̂(x_i, z_b) over the batch of the step,
+   * grads[r·stride + j] for α_j and gcs[r] for c, r = i − g0.
+   */
+  private gradients(
+    g0: number,
+    g1: number,
+    batch: Float32Array,
+    w: Float64Array,
+    loaded: boolean,
+  ): void {
+    const { d, stride, grads, gcs } = this;
+    const B = this.cfg.batch;
+    grads.fill(0, 0, (g1 - g0) * stride);
+    gcs.fill(0, 0, g1 - g0);
+    for (let t0 = 0; t0 < B; t0 += TILE) {
+      const tile = Math.min(TILE, B - t0);
+      if (!loaded) this.load(batch, t0, tile, this.zTile);
+      let i = g0;
+      for (; i + 2 <= g1; i += 2) {
+        this.loadParticles(i, 2);
+        const r = i - g0;
+        this.weights(i, r, 0, 0, t0, tile, w);
+        this.weights(i + 1, r + 1, d, TILE, t0, tile, w);
+        transposedPair(this.u, TILE, this.zTile, stride, tile, grads, r * stride);
+      }
+      if (i < g1) {
+        this.loadParticles(i, 1);
+        this.weights(i, i - g0, 0, 0, t0, tile, w);
+        transposedOne(this.u, this.zTile, stride, tile, grads, (i - g0) * stride);
+      }
+    }
+  }
+
+  /**
+   * For particle i (in xd at xo; row r of the group) and the tile of the batch at t0:
+   * u[uo + b] = w_b c φ'(α·z_b), and w_b φ(α·z_b) added in order to gcs[r]. φ is the kept
+   * value or is computed from zTile.
+   */
+  private weights(
+    i: number,
+    r: number,
+    xo: number,
+    uo: number,
+    t0: number,
+    tile: number,
+    w: Float64Array,
+  ): void {
+    const { p, xd, u, activation } = this;
+    const c = xd[xo + p]!;
+    let phiOf = u;
+    let phiAt = uo;
+    if (this.phis) {
+      phiOf = this.phis;
+      phiAt = (i - this.first) * this.cfg.batch + t0;
+    } else {
+      dotOne(xd, xo, p, this.zTile, this.stride, tile, u, uo);
+      applyPhi(activation, u, uo, tile);
+    }
+    let gc = this.gcs[r]!;
+    for (let b = 0; b < tile; b++) {
+      const phi = phiOf[phiAt + b]!;
+      // φ' from φ: 1 − tanh², σ(1 − σ), and for relu u > 0 exactly when φ > 0.
+      let dphi: number;
+      if (activation === TANH) dphi = 1 - phi * phi;
+      else if (activation === SIGMOID) dphi = phi * (1 - phi);
+      else dphi = phi > 0 ? 1 : 0;
+      const wb = w[t0 + b]!;
+      gc += wb * phi;
+      u[uo + b] = wb * c * dphi;
+    }
+    this.gcs[r] = gc;
+  }
+
+  /** x_i ← x_i + τ D_i + σ√τ ξ_i for i in [g0, g1), the data term from grads and gcs. */
+  private move(g0: number, g1: number, k: number): void {
+    const { p, d, stride, x, xi, grads, gcs } = this;
     const { tau, priorStd, key } = this.cfg;
     const sigma = noiseLevel(this.cfg, k);
     const B = this.cfg.batch;
     const invB = B > 0 ? 1 / B : 0;
     const priorRate = (sigma * sigma) / (2 * priorStd * priorStd);
     const noiseScale = sigma * Math.sqrt(tau);
-    grad.fill(0);
-    if (B > 0) nextSums.fill(0, nextOffset, nextOffset + B);
-    for (let i = i0; i < i1; i++) {
+    for (let i = g0; i < g1; i++) {
       const o = i * d;
-      for (let j = 0; j < d; j++) xd[j] = x[o + j]!;
-      const c = xd[p]!;
-
-      // Σ_b w_b ∇_x φ̂(x_i, z_b): grad[0..p) = Σ_b (w_b c φ'(α·z_b)) z_b, grad[p] = Σ_b w_b φ(α·z_b).
-      if (B > 0) {
-        let phiOf = u;
-        let phiAt = 0;
-        if (this.phis) {
-          phiOf = this.phis;
-          phiAt = (i - this.first) * B;
-        } else {
-          dotRows(xd, p, batch, 0, B, u);
-          applyPhi(activation, u, B);
-        }
-        let gc = 0;
-        for (let b = 0; b < B; b++) {
-          const phi = phiOf[phiAt + b]!;
-          // φ' from φ: 1 − tanh², σ(1 − σ), and for relu u > 0 exactly when φ > 0.
-          let dphi: number;
-          if (activation === TANH) dphi = 1 - phi * phi;
-          else if (activation === SIGMOID) dphi = phi * (1 - phi);
-          else dphi = phi > 0 ? 1 : 0;
-          const wb = w[b]!;
-          gc += wb * phi;
-          u[b] = wb * c * dphi;
-        }
-        transposedProduct(u, batch, p, B, grad);
-        grad[p] = gc;
-      }
-
+      const go = (i - g0) * stride;
       particleGaussians(Stream.noise, i, k, d, key, xi, 0, this.words, this.gauss);
       for (let j = 0; j < d; j++) {
-        const xj = xd[j]!;
-        const drift = grad[j]! * invB - priorRate * xj;
-        const next = Math.fround(xj + tau * drift + noiseScale * xi[j]!);
-        x[o + j] = next;
-        xd[j] = next;
+        const xj = x[o + j]!;
+        const gj = B === 0 ? 0 : j < p ? grads[go + j]! : gcs[i - g0]!;
+        const drift = gj * invB - priorRate * xj;
+        x[o + j] = Math.fround(xj + tau * drift + noiseScale * xi[j]!);
       }
-
-      if (B > 0) this.accumulate(i, nextBatch, 0, B, nextSums, nextOffset, true);
     }
   }
 
-  /** Adds c φ(α · z_b) of particle i (in xd) to out[outOffset + b], b < count. */
-  private accumulate(
-    i: number,
-    z: Float32Array,
-    row0: number,
-    count: number,
+  /**
+   * Adds c_i φ(α_i · z_b) of particles [i0, i1), in order, to out[o + b] for the `tile`
+   * rows of z (float64, padded). With phiAt ≥ 0 these rows are slots phiAt … of a batch of
+   * `rows` points whose φ values are kept.
+   */
+  private forwardTile(
+    i0: number,
+    i1: number,
+    z: Float64Array,
+    tile: number,
     out: Float64Array,
-    outOffset: number,
-    batch: boolean,
+    o: number,
+    phiAt: number,
+    rows: number,
   ): void {
-    const { p, xd, u } = this;
-    const phis = batch ? this.phis : null;
-    const phisAt = (i - this.first) * count;
-    const c = xd[p]!;
-    for (let t0 = 0; t0 < count; t0 += TILE) {
-      const tile = Math.min(TILE, count - t0);
-      dotRows(xd, p, z, row0 + t0, tile, u);
-      applyPhi(this.activation, u, tile);
-      const o = outOffset + t0;
-      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c * u[b]!;
-      if (phis) for (let b = 0; b < tile; b++) phis[phisAt + t0 + b] = u[b]!;
+    const { p, d, stride, xd, u, activation } = this;
+    const phis = phiAt >= 0 ? this.phis : null;
+    let i = i0;
+    for (; i + 2 <= i1; i += 2) {
+      this.loadParticles(i, 2);
+      dotPair(xd, d, p, z, stride, tile, u, TILE);
+      applyPhi(activation, u, 0, tile);
+      applyPhi(activation, u, TILE, tile);
+      const c0 = xd[p]!;
+      const c1 = xd[d + p]!;
+      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c0 * u[b]! + c1 * u[TILE + b]!;
+      if (phis) {
+        const at = (i - this.first) * rows + phiAt;
+        for (let b = 0; b < tile; b++) {
+          phis[at + b] = u[b]!;
+          phis[at + rows + b] = u[TILE + b]!;
+        }
+      }
     }
+    if (i < i1) {
+      this.loadParticles(i, 1);
+      dotOne(xd, 0, p, z, stride, tile, u, 0);
+      applyPhi(activation, u, 0, tile);
+      const c = xd[p]!;
+      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c * u[b]!;
+      if (phis) {
+        const at = (i - this.first) * rows + phiAt;
+        for (let b = 0; b < tile; b++) phis[at + b] = u[b]!;
+      }
+    }
+  }
+
+  /** Particles i … i+count−1 (float32) into xd, d apart, in double. */
+  private loadParticles(i: number, count: number): void {
+    const { d, x, xd } = this;
+    const o = i * d;
+    for (let j = 0; j < count * d; j++) xd[j] = x[o + j]!;
   }
 }
 
 /**
- * u[b] = α · z_{row0+b} for b < count, α = xd[0..p). Four rows at a time, for parallel add
- * chains; each dot product still adds its terms in order j = 0 … p−1.
+ * u[b] = α·z_b and u[vo + b] = β·z_b for b < count, α = xd[0..p), β = xd[e..e+p), rows of z
+ * `stride` apart: four rows of both particles at a time, eight add chains; each dot product
+ * still adds its terms in order j = 0 … p−1.
  */
-function dotRows(
+function dotPair(
   xd: Float64Array,
+  e: number,
   p: number,
-  z: Float32Array,
-  row0: number,
+  z: Float64Array,
+  stride: number,
   count: number,
   u: Float64Array,
+  vo: number,
 ): void {
   let b = 0;
   for (; b + 4 <= count; b += 4) {
-    const o0 = (row0 + b) * p;
-    const o1 = o0 + p;
-    const o2 = o1 + p;
-    const o3 = o2 + p;
+    const o0 = b * stride;
+    const o1 = o0 + stride;
+    const o2 = o1 + stride;
+    const o3 = o2 + stride;
     let u0 = 0;
     let u1 = 0;
     let u2 = 0;
     let u3 = 0;
+    let v0 = 0;
+    let v1 = 0;
+    let v2 = 0;
+    let v3 = 0;
     for (let j = 0; j < p; j++) {
       const a = xd[j]!;
-      u0 += a * z[o0 + j]!;
-      u1 += a * z[o1 + j]!;
-      u2 += a * z[o2 + j]!;
-      u3 += a * z[o3 + j]!;
+      const c = xd[e + j]!;
+      const z0 = z[o0 + j]!;
+      const z1 = z[o1 + j]!;
+      const z2 = z[o2 + j]!;
+      const z3 = z[o3 + j]!;
+      u0 += a * z0;
+      u1 += a * z1;
+      u2 += a * z2;
+      u3 += a * z3;
+      v0 += c * z0;
+      v1 += c * z1;
+      v2 += c * z2;
+      v3 += c * z3;
     }
     u[b] = u0;
     u[b + 1] = u1;
     u[b + 2] = u2;
     u[b + 3] = u3;
+    u[vo + b] = v0;
+    u[vo + b + 1] = v1;
+    u[vo + b + 2] = v2;
+    u[vo + b + 3] = v3;
   }
   for (; b < count; b++) {
-    const o = (row0 + b) * p;
+    const o = b * stride;
     let ub = 0;
-    for (let j = 0; j < p; j++) ub += xd[j]! * z[o + j]!;
+    let vb = 0;
+    for (let j = 0; j < p; j++) {
+      const zj = z[o + j]!;
+      ub += xd[j]! * zj;
+      vb += xd[e + j]! * zj;
+    }
     u[b] = ub;
-  }
-}
-
-/** u[b] ← φ(u[b]) for b < count (model.ts activation().phi). */
-function applyPhi(activation: number, u: Float64Array, count: number): void {
-  if (activation === TANH) {
-    for (let b = 0; b < count; b++) u[b] = Math.tanh(u[b]!);
-  } else if (activation === SIGMOID) {
-    for (let b = 0; b < count; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
-  } else {
-    for (let b = 0; b < count; b++) u[b] = u[b]! > 0 ? u[b]! : 0;
+    u[vo + b] = vb;
   }
 }
 
 /**
- * g[j] = Σ_b v[b] z[b·p + j] for j < p, b < count: four coordinates at a time; each sum
- * still adds its terms in order b = 0 … count−1.
+ * u[uo + b] = α · z_b for b < count, α = xd[xo..xo+p), rows of z `stride` apart: four rows
+ * at a time; each dot product still adds its terms in order j = 0 … p−1.
  */
-function transposedProduct(
-  v: Float64Array,
-  z: Float32Array,
+function dotOne(
+  xd: Float64Array,
+  xo: number,
   p: number,
+  z: Float64Array,
+  stride: number,
+  count: number,
+  u: Float64Array,
+  uo: number,
+): void {
+  let b = 0;
+  for (; b + 4 <= count; b += 4) {
+    const o0 = b * stride;
+    const o1 = o0 + stride;
+    const o2 = o1 + stride;
+    const o3 = o2 + stride;
+    let u0 = 0;
+    let u1 = 0;
+    let u2 = 0;
+    let u3 = 0;
+    for (let j = 0; j < p; j++) {
+      const a = xd[xo + j]!;
+      u0 += a * z[o0 + j]!;
+      u1 += a * z[o1 + j]!;
+      u2 += a * z[o2 + j]!;
+      u3 += a * z[o3 + j]!;
+    }
+    u[uo + b] = u0;
+    u[uo + b + 1] = u1;
+    u[uo + b + 2] = u2;
+    u[uo + b + 3] = u3;
+  }
+  for (; b < count; b++) {
+    const o = b * stride;
+    let ub = 0;
+    for (let j = 0; j < p; j++) ub += xd[xo + j]! * z[o + j]!;
+    u[uo + b] = ub;
+  }
+}
+
+/** u[b] ← φ(u[b]) for b in [from, from + count) (model.ts activation().phi). */
+function applyPhi(activation: number, u: Float64Array, from: number, count: number): void {
+  const end = from + count;
+  if (activation === TANH) {
+    for (let b = from; b < end; b++) u[b] = Math.tanh(u[b]!);
+  } else if (activation === SIGMOID) {
+    for (let b = from; b < end; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
+  } else {
+    for (let b = from; b < end; b++) u[b] = u[b]! > 0 ? u[b]! : 0;
+  }
+}
+
+/**
+ * g[go + j] += Σ_b v[b] z[b·stride + j] and g[go + stride + j] += Σ_b v[wo + b] z[b·stride + j]
+ * for j < stride (a multiple of 4), b < count: four coordinates of both particles at a time,
+ * eight add chains; each sum goes on from the value in g and adds its terms in order
+ * b = 0 … count−1.
+ */
+function transposedPair(
+  v: Float64Array,
+  wo: number,
+  z: Float64Array,
+  stride: number,
   count: number,
   g: Float64Array,
+  go: number,
 ): void {
-  let j = 0;
-  for (; j + 4 <= p; j += 4) {
-    let g0 = 0;
-    let g1 = 0;
-    let g2 = 0;
-    let g3 = 0;
+  const ho = go + stride;
+  for (let j = 0; j < stride; j += 4) {
+    let g0 = g[go + j]!;
+    let g1 = g[go + j + 1]!;
+    let g2 = g[go + j + 2]!;
+    let g3 = g[go + j + 3]!;
+    let h0 = g[ho + j]!;
+    let h1 = g[ho + j + 1]!;
+    let h2 = g[ho + j + 2]!;
+    let h3 = g[ho + j + 3]!;
     for (let b = 0; b < count; b++) {
       const vb = v[b]!;
-      const o = b * p + j;
+      const wb = v[wo + b]!;
+      const o = b * stride + j;
+      const z0 = z[o]!;
+      const z1 = z[o + 1]!;
+      const z2 = z[o + 2]!;
+      const z3 = z[o + 3]!;
+      g0 += vb * z0;
+      g1 += vb * z1;
+      g2 += vb * z2;
+      g3 += vb * z3;
+      h0 += wb * z0;
+      h1 += wb * z1;
+      h2 += wb * z2;
+      h3 += wb * z3;
+    }
+    g[go + j] = g0;
+    g[go + j + 1] = g1;
+    g[go + j + 2] = g2;
+    g[go + j + 3] = g3;
+    g[ho + j] = h0;
+    g[ho + j + 1] = h1;
+    g[ho + j + 2] = h2;
+    g[ho + j + 3] = h3;
+  }
+}
+
+/** transposedPair for one particle: g[go + j] += Σ_b v[b] z[b·stride + j], four chains. */
+function transposedOne(
+  v: Float64Array,
+  z: Float64Array,
+  stride: number,
+  count: number,
+  g: Float64Array,
+  go: number,
+): void {
+  for (let j = 0; j < stride; j += 4) {
+    let g0 = g[go + j]!;
+    let g1 = g[go + j + 1]!;
+    let g2 = g[go + j + 2]!;
+    let g3 = g[go + j + 3]!;
+    for (let b = 0; b < count; b++) {
+      const vb = v[b]!;
+      const o = b * stride + j;
       g0 += vb * z[o]!;
       g1 += vb * z[o + 1]!;
       g2 += vb * z[o + 2]!;
       g3 += vb * z[o + 3]!;
     }
-    g[j] = g0;
-    g[j + 1] = g1;
-    g[j + 2] = g2;
-    g[j + 3] = g3;
-  }
-  for (; j < p; j++) {
-    let gj = 0;
-    for (let b = 0; b < count; b++) gj += v[b]! * z[b * p + j]!;
-    g[j] = gj;
+    g[go + j] = g0;
+    g[go + j + 1] = g1;
+    g[go + j + 2] = g2;
+    g[go + j + 3] = g3;
   }
 }
 
