@@ -5,9 +5,11 @@ import {
   gaussiansFromWords,
   keyFromSeed,
   minibatchIndex,
+  particleGaussians,
   philox4x32,
   uniformFromWord,
 } from '../src/contract/philox';
+import { gaussians } from '../src/cpu/noise';
 
 const hex = (words: Uint32Array): string[] =>
   Array.from(words, (w) => w.toString(16).padStart(8, '0'));
@@ -112,5 +114,28 @@ describe('uniforms and Gaussians', () => {
     for (const c of counts) {
       expect(Math.abs(c / draws - q)).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / draws));
     }
+  });
+});
+
+describe("the CPU reference's own Gaussians (src/cpu/noise.ts)", () => {
+  it('are those of particleGaussians, bit for bit', () => {
+    const words = new Uint32Array(4);
+    const scratch = new Float64Array(4);
+    const expected = new Float64Array(20);
+    const got = new Float64Array(20);
+    // Counters and keys from Philox itself: every word range, the extremes included.
+    const extremes = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff];
+    let mismatches = 0;
+    for (let t = 0; t < 20_000; t++) {
+      philox4x32(t, 0, 0xbeef, 0, 9, 9, words);
+      const pick = (w: number) => (t % 7 === 0 ? extremes[w % extremes.length]! : w);
+      const [a, k, k0, k1] = [pick(words[0]!), pick(words[1]!), pick(words[2]!), words[3]!];
+      const d = 1 + (t % 19);
+      const stream = t % 3;
+      particleGaussians(stream, a, k, d, [k0, k1], expected, 0, words, scratch);
+      gaussians(stream, a, k, d, k0, k1, got);
+      for (let j = 0; j < d; j++) if (!Object.is(got[j], expected[j])) mismatches++;
+    }
+    expect(mismatches).toBe(0);
   });
 });

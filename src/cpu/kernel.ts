@@ -2,8 +2,9 @@
 // step. Particles live in float32 (as on the GPU) and each is worked on in double, then
 // rounded once when stored. Nothing here allocates after construction.
 import { activationCode, type Loss } from '../contract/model';
-import { particleGaussians, Stream } from '../contract/philox';
+import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
+import { gaussians } from './noise';
 
 // φ and φ' are written out in the loops below; they must stay those of model.ts activation().
 const TANH = activationCode('tanh');
@@ -69,8 +70,6 @@ export class ParticleKernel {
   /** Row stride of the float64 data tiles: p rounded up to a multiple of 4. */
   private readonly stride: number;
   private readonly activation: number;
-  private readonly words = new Uint32Array(4);
-  private readonly gauss = new Float64Array(4);
   /** Two particles in double, at 0 and d. */
   private readonly xd: Float64Array;
   /** A particle's noise ξ. */
@@ -113,7 +112,7 @@ export class ParticleKernel {
     const { d, x, xi } = this;
     const { initStd, key } = this.cfg;
     for (let i = i0; i < i1; i++) {
-      particleGaussians(Stream.init, i, 0, d, key, xi, 0, this.words, this.gauss);
+      gaussians(Stream.init, i, 0, d, key[0], key[1], xi);
       for (let j = 0; j < d; j++) x[i * d + j] = initStd * xi[j]!;
     }
   }
@@ -281,7 +280,7 @@ export class ParticleKernel {
     for (let i = g0; i < g1; i++) {
       const o = i * d;
       const go = (i - g0) * stride;
-      particleGaussians(Stream.noise, i, k, d, key, xi, 0, this.words, this.gauss);
+      gaussians(Stream.noise, i, k, d, key[0], key[1], xi);
       for (let j = 0; j < d; j++) {
         const xj = x[o + j]!;
         const gj = B === 0 ? 0 : j < p ? grads[go + j]! : gcs[i - g0]!;
