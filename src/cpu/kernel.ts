@@ -311,28 +311,34 @@ export class ParticleKernel {
     for (; i + 2 <= i1; i += 2) {
       this.loadParticles(i, 2);
       dotPair(xd, d, p, z, stride, tile, u, TILE);
-      applyPhi(activation, u, 0, tile);
-      applyPhi(activation, u, TILE, tile);
       const c0 = xd[p]!;
       const c1 = xd[d + p]!;
-      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c0 * u[b]! + c1 * u[TILE + b]!;
       if (phis) {
         const at = (i - this.first) * rows + phiAt;
         for (let b = 0; b < tile; b++) {
-          phis[at + b] = u[b]!;
-          phis[at + rows + b] = u[TILE + b]!;
+          const f0 = phiOf(activation, u[b]!);
+          const f1 = phiOf(activation, u[TILE + b]!);
+          out[o + b] = out[o + b]! + c0 * f0 + c1 * f1;
+          phis[at + b] = f0;
+          phis[at + rows + b] = f1;
+        }
+      } else {
+        for (let b = 0; b < tile; b++) {
+          const f0 = phiOf(activation, u[b]!);
+          const f1 = phiOf(activation, u[TILE + b]!);
+          out[o + b] = out[o + b]! + c0 * f0 + c1 * f1;
         }
       }
     }
     if (i < i1) {
       this.loadParticles(i, 1);
       dotOne(xd, 0, p, z, stride, tile, u, 0);
-      applyPhi(activation, u, 0, tile);
       const c = xd[p]!;
-      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c * u[b]!;
-      if (phis) {
-        const at = (i - this.first) * rows + phiAt;
-        for (let b = 0; b < tile; b++) phis[at + b] = u[b]!;
+      const at = (i - this.first) * rows + phiAt;
+      for (let b = 0; b < tile; b++) {
+        const f = phiOf(activation, u[b]!);
+        out[o + b] = out[o + b]! + c * f;
+        if (phis) phis[at + b] = f;
       }
     }
   }
@@ -455,6 +461,13 @@ function dotOne(
     for (let j = 0; j < p; j++) ub += xd[xo + j]! * z[o + j]!;
     u[uo + b] = ub;
   }
+}
+
+/** φ(v), model.ts activation().phi. */
+function phiOf(activation: number, v: number): number {
+  if (activation === TANH) return Math.tanh(v);
+  if (activation === SIGMOID) return 1 / (1 + Math.exp(-v));
+  return v > 0 ? v : 0;
 }
 
 /** u[b] ← φ(u[b]) for b in [from, from + count) (model.ts activation().phi). */
