@@ -1,6 +1,9 @@
 // Passes over the particles (SPEC §2). A workgroup owns sim.sub_chunks chunks of WG
 // particles; each invocation holds one particle in registers. The data points of a batch
-// are staged through workgroup memory in tiles of Z_TILE_ROWS rows.
+// are staged through workgroup memory in tiles of Z_TILE_ROWS rows. accumulate_outputs and
+// the entry points' Lane come from accumulate-subgroup.wgsl or accumulate-workgroup.wgsl,
+// whichever the adapter runs; the loops over the D coordinates (dot_tile_row, add_drift_row,
+// load_particle, store_particle, add_update) are written out by src/gpu/particle-rows.ts.
 //
 // `step` reads and writes each particle once: drift from the weights of step k, the
 // Euler–Maruyama update, then (same pass) the particle's contributions to the network
@@ -9,9 +12,6 @@
 var<workgroup> tile_points: array<u32, Z_TILE_ROWS>;
 var<workgroup> tile_z: array<f32, Z_TILE_ROWS * P>;
 var<workgroup> tile_w: array<f32, Z_TILE_ROWS>;
-// Contributions of the WG particles to SUM_ROWS batch slots, padded against bank conflicts.
-const CONTRIBUTION_STRIDE: u32 = SUM_ROWS + 1u;
-var<workgroup> contributions: array<f32, WG * CONTRIBUTION_STRIDE>;
 
 // Stages batch slots [first, first + rows) of step k; the whole workgroup calls it.
 fn load_tile(first: u32, rows: u32, k: u32, lid: u32, with_weights: bool) {
@@ -29,51 +29,10 @@ fn load_tile(first: u32, rows: u32, k: u32, lid: u32, with_weights: bool) {
   workgroupBarrier();
 }
 
-fn dot_tile_row(x: ptr<function, array<f32, D>>, row: u32) -> f32 {
-  var u = 0.0;
-  for (var j = 0u; j < P; j++) {
-    u += (*x)[j] * tile_z[row * P + j];
-  }
-  return u;
-}
-
-// Adds the particle's c·φ(α·z_b) for the batch of step k to the workgroup's partial sums.
-fn accumulate_outputs(x: ptr<function, array<f32, D>>, live: bool, k: u32, group: u32,
-                      first_chunk: bool, lid: u32) {
-  let count = call.point_count;
-  for (var first = 0u; first < count; first += Z_TILE_ROWS) {
-    let rows = min(Z_TILE_ROWS, count - first);
-    load_tile(first, rows, k, lid, false);
-    for (var r0 = 0u; r0 < rows; r0 += SUM_ROWS) {
-      let sum_rows = min(SUM_ROWS, rows - r0);
-      for (var r = 0u; r < sum_rows; r++) {
-        let value = (*x)[P] * phi(dot_tile_row(x, r0 + r));
-        contributions[lid * CONTRIBUTION_STRIDE + r] = select(0.0, value, live);
-      }
-      workgroupBarrier();
-      if (lid < sum_rows) {
-        var s = 0.0;
-        for (var q = 0u; q < WG; q++) {
-          s += contributions[q * CONTRIBUTION_STRIDE + lid];
-        }
-        let slot = partial_row(group) + first + r0 + lid;
-        partials[slot] = select(partials[slot] + s, s, first_chunk);
-      }
-      workgroupBarrier();
-    }
-  }
-}
-
-fn load_particle(x: ptr<function, array<f32, D>>, i: u32, live: bool) {
-  for (var j = 0u; j < D; j++) {
-    (*x)[j] = select(0.0, particles[min(i, sim.n - 1u) * D + j], live);
-  }
-}
-
 // x⁰ = s0 · g from stream 1 (SPEC §3).
 @compute @workgroup_size(WG)
-fn init_particles(@builtin(workgroup_id) wid: vec3<u32>,
-                  @builtin(local_invocation_index) lid: u32) {
+fn init_particles(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+  let lid = lane.lid;
   let group = group_index(wid);
   if (group >= sim.num_groups) {
     return;
@@ -98,8 +57,8 @@ fn init_particles(@builtin(workgroup_id) wid: vec3<u32>,
 
 // Partial network outputs for the batch of step call.k, without moving the particles.
 @compute @workgroup_size(WG)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>,
-           @builtin(local_invocation_index) lid: u32) {
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+  let lid = lane.lid;
   let group = group_index(wid);
   if (group >= sim.num_groups) {
     return;
@@ -109,14 +68,14 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>,
     let live = i < sim.n;
     var x: array<f32, D>;
     load_particle(&x, i, live);
-    accumulate_outputs(&x, live, call.k, group, sub == 0u, lid);
+    accumulate_outputs(&x, live, call.k, group, sub == 0u, lane);
   }
 }
 
 // One time step k = call.k (SPEC §2), then the partial outputs of step k + 1.
 @compute @workgroup_size(WG)
-fn step(@builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
+  let lid = lane.lid;
   let group = group_index(wid);
   if (group >= sim.num_groups) {
     return;
@@ -126,7 +85,6 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>,
   let inv_batch = select(0.0, 1.0 / f32(count), count > 0u);
   let confinement = 0.5 * call.sigma * call.sigma * sim.inv_prior_var;
   let noise_scale = call.sigma * sqrt(sim.tau);
-  let key = vec2<u32>(sim.key0, sim.key1);
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
     let i = particle_index(group, sub, lid);
     let global_i = sim.first_particle + i;
@@ -142,29 +100,15 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>,
       for (var r = 0u; r < rows; r++) {
         let u = dot_tile_row(&x, r);
         let w = tile_w[r];
-        let coef = w * x[P] * dphi(u);
-        for (var j = 0u; j < P; j++) {
-          drift[j] += coef * tile_z[r * P + j];
-        }
+        add_drift_row(&drift, w * x[P] * dphi(u), r);
         drift[P] += w * phi(u);
       }
     }
 
-    // x ← x + τ ((1/B) Σ_b … − (σ²/2) x/s²) + σ√τ ξ, ξ from stream 0, counter (i, k, 0, j).
-    for (var block = 0u; block < (D + 3u) / 4u; block++) {
-      let g = gaussians_from_words(philox4x32(vec4<u32>(global_i, k, STREAM_NOISE, block), key));
-      for (var t = 0u; t < 4u; t++) {
-        let j = block * 4u + t;
-        if (j < D) {
-          x[j] += sim.tau * (drift[j] * inv_batch - confinement * x[j]) + noise_scale * g[t];
-        }
-      }
-    }
+    add_update(&x, &drift, global_i, k, inv_batch, confinement, noise_scale);
     if (live) {
-      for (var j = 0u; j < D; j++) {
-        particles[i * D + j] = x[j];
-      }
+      store_particle(&x, i);
     }
-    accumulate_outputs(&x, live, k + 1u, group, sub == 0u, lid);
+    accumulate_outputs(&x, live, k + 1u, group, sub == 0u, lane);
   }
 }

@@ -9,8 +9,9 @@ import {
   DeviceLimitError,
   GpuDeviceLostError,
   MAX_GPU_COORDINATES,
+  type GpuSimulationOptions,
 } from '../src/gpu/simulation';
-import { isSoftwareAdapter } from '../src/gpu/device';
+import { isSoftwareAdapter, subgroupMinSize } from '../src/gpu/device';
 import { openNodeGpu } from '../src/node/gpu';
 import { noDataProblem } from './cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
@@ -51,8 +52,9 @@ async function withBoth<T>(
   problem: Problem,
   dynamics: Dynamics,
   body: (g: Simulation, c: Simulation) => Promise<T>,
+  options: GpuSimulationOptions = {},
 ): Promise<T> {
-  const g = await createGpuSimulation(gpu(), problem, dynamics, shaders);
+  const g = await createGpuSimulation(gpu(), problem, dynamics, shaders, options);
   const c = await createCpuSimulation(problem, dynamics, { threads: 2 });
   try {
     return await body(g, c);
@@ -97,6 +99,34 @@ describe('GPU against the CPU reference, same seed', () => {
         });
       }
     }
+  }
+
+  // The step sums the particles' outputs with subgroup operations where the adapter has
+  // them; both ways must give the CPU's trajectory, and asking for subgroups without them fails.
+  for (const reduction of ['subgroup', 'workgroup'] as const) {
+    it(`${reduction} reduction: minibatch B = 100 in tiles, particles after 5 steps agree`, async () => {
+      if (reduction === 'subgroup' && subgroupMinSize(gpu()) === null) {
+        await expect(
+          createGpuSimulation(gpu(), problem, base, shaders, { reduction }),
+        ).rejects.toThrow(/no subgroup operations/);
+        return;
+      }
+      const dynamics = { ...base, batch: 100 };
+      await withBoth(
+        problem,
+        dynamics,
+        async (g, c) => {
+          await g.run(5);
+          await c.run(5);
+          expect(worstDifference(await g.particles(), await c.particles())).toBeLessThan(
+            PARTICLE_TOLERANCE,
+          );
+          const [lg, lc] = [await g.loss('train'), await c.loss('train')];
+          expect(Math.abs(lg - lc) / lc).toBeLessThan(1e-4);
+        },
+        { reduction },
+      );
+    });
   }
 
   it('losses and moments agree', async () => {

@@ -50,11 +50,27 @@ const ENGINE_LIMITS = [
   'maxComputeInvocationsPerWorkgroup',
 ] as const;
 
+/**
+ * Features the engine uses where the adapter has them: subgroup operations for the step's
+ * reductions, timestamp queries for the benchmark's GPU times.
+ */
+const ENGINE_FEATURES: readonly GPUFeatureName[] = ['subgroups', 'timestamp-query'];
+
 export async function requestEngineDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const requiredLimits: Record<string, number> = {};
   for (const name of ENGINE_LIMITS) requiredLimits[name] = adapter.limits[name];
-  const device = await adapter.requestDevice({ requiredLimits, label: 'mfld engine' });
-  return device;
+  const requiredFeatures = ENGINE_FEATURES.filter((feature) => adapter.features.has(feature));
+  return adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'mfld engine' });
+}
+
+/**
+ * The smallest subgroup the step's subgroup reduction may see, or null to reduce through
+ * workgroup memory alone: without the feature, or with subgroups too small to save work.
+ */
+export function subgroupMinSize(gpu: EngineGpu): number | null {
+  const size = gpu.adapter.info.subgroupMinSize;
+  if (!gpu.device.features.has('subgroups') || size === undefined || size < 4) return null;
+  return size;
 }
 
 export function describeAdapter(adapter: GPUAdapter): string {

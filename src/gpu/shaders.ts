@@ -8,10 +8,12 @@ export type ShaderSources = Readonly<Record<string, string>>;
 
 export type ShaderConstants = Readonly<Record<string, number>>;
 
+/** `enables` are WGSL extensions (`subgroups`), which must precede every declaration. */
 export function composeShader(
   sources: ShaderSources,
   pieces: readonly string[],
   constants: ShaderConstants,
+  enables: readonly string[] = [],
 ): string {
   const header = Object.entries(constants).map(([name, value]) => {
     if (!Number.isInteger(value) || value < 0 || value >= 2 ** 32) {
@@ -24,5 +26,5 @@ export function composeShader(
     if (source === undefined) throw new Error(`shader source "${piece}.wgsl" is missing`);
     return `// ---- ${piece}.wgsl\n${source}`;
   });
-  return [...header, ...bodies].join('\n');
+  return [...enables.map((name) => `enable ${name};`), ...header, ...bodies].join('\n');
 }

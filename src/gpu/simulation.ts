@@ -11,12 +11,13 @@ import {
   type Problem,
   type Simulation,
 } from '../contract/simulation';
-import type { EngineGpu } from './device';
+import { subgroupMinSize, type EngineGpu } from './device';
+import { particleRowCode } from './particle-rows';
 import { composeShader, type ShaderSources } from './shaders';
 
 /** Invocations per workgroup of every kernel. */
 const WG = 64;
-/** Batch slots whose partial outputs a workgroup sums at once. */
+/** Batch slots whose partial outputs a workgroup sums at once without subgroups. */
 const SUM_ROWS = 16;
 /** Particle coordinates d beyond which the per-invocation arrays get too large for the GPU kernels. */
 export const MAX_GPU_COORDINATES = 256;
@@ -64,6 +65,8 @@ interface Layout {
   readonly partialStride: number;
   readonly zTileRows: number;
   readonly maxPerDimension: number;
+  /** The smallest subgroup the step's reduction adds over, or null for workgroup memory alone. */
+  readonly subgroupMin: number | null;
 }
 
 /** Particles one buffer may hold: a whole number of workgroup chunks where that fits. */
@@ -83,14 +86,17 @@ function planLayout(
   batch: number,
   limits: GPUSupportedLimits,
   capacity: number,
+  subgroupMin: number | null,
 ): Layout {
   const partialStride = Math.max(batch, WG);
   const subChunks = Math.max(1, Math.ceil((n * partialStride) / (WG * PARTIAL_BUDGET_FLOATS)));
-  // Workgroup memory: the contributions table, then as many data rows as still fit.
+  // Workgroup memory: a row of a data tile holds z, its data index and its weight, and with
+  // subgroups the totals of each subgroup; without, a table of WG × SUM_ROWS comes first.
   const workgroupFloats = limits.maxComputeWorkgroupStorageSize / FLOAT_BYTES;
-  const tileFloats = workgroupFloats - WG * (SUM_ROWS + 1) - 2 * WG;
-  const zTileRows = Math.max(1, Math.min(WG, Math.floor(tileFloats / (p + 2))));
-  if (tileFloats < p + 2) {
+  const rowFloats = p + 2 + (subgroupMin === null ? 0 : WG / subgroupMin);
+  const tileFloats = workgroupFloats - (subgroupMin === null ? WG * (SUM_ROWS + 1) : 0) - 2 * WG;
+  const zTileRows = Math.max(1, Math.min(WG, Math.floor(tileFloats / rowFloats)));
+  if (tileFloats < rowFloats) {
     throw new DeviceLimitError(
       `input dimension p = ${p} does not fit this adapter's workgroup memory`,
     );
@@ -100,6 +106,7 @@ function planLayout(
     partialStride,
     zTileRows,
     maxPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    subgroupMin,
   };
   const shards = planShards(n, sizes, capacity);
   return { ...sizes, shards, totalGroups: groupsOf(shards) };
@@ -159,6 +166,11 @@ export interface GpuSimulationOptions {
    * device limits below its defaults (128 MiB bindings), so tests split small runs with this.
    */
   readonly maxBufferBytes?: number;
+  /**
+   * How the step sums the particles' outputs within a workgroup: with subgroup operations
+   * where the adapter has them (the default), or through workgroup memory alone.
+   */
+  readonly reduction?: 'subgroup' | 'workgroup';
 }
 
 /** A particle buffer of the WebGPU simulation: particles [first, first + count), rows of d floats. */
@@ -225,7 +237,20 @@ function planEngine(
   if (!(bufferBytes >= 4 && Number.isFinite(bufferBytes))) {
     throw new RangeError(`maxBufferBytes must be at least 4, got ${options.maxBufferBytes}`);
   }
-  const layout = planLayout(dynamics.n, p, batch, limits, shardCapacity(d, bufferBytes));
+  const subgroupMin = options.reduction === 'workgroup' ? null : subgroupMinSize(gpu);
+  if (options.reduction === 'subgroup' && subgroupMin === null) {
+    throw new DeviceLimitError(
+      'this adapter has no subgroup operations (WebGPU feature "subgroups")',
+    );
+  }
+  const layout = planLayout(
+    dynamics.n,
+    p,
+    batch,
+    limits,
+    shardCapacity(d, bufferBytes),
+    subgroupMin,
+  );
   const partialBytes = partialFloats(layout, d) * FLOAT_BYTES;
   if (partialBytes > bufferBytes) {
     const largestBatch = Math.floor(bufferBytes / FLOAT_BYTES / layout.totalGroups);
@@ -463,15 +488,32 @@ class GpuSimulation implements Simulation {
       P: p,
       WG,
       SUM_ROWS,
+      SUBGROUP_MIN: this.layout.subgroupMin ?? 1,
       Z_TILE_ROWS: this.layout.zTileRows,
       ACTIVATION: activationCode(dynamics.activation),
       LOSS: lossCode(dynamics.loss),
     };
     const pipelineLayout = this.gpu.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
     this.gpu.pushErrorScope('validation');
-    const module = (pieces: string[], label: string): GPUShaderModule =>
-      this.gpu.createShaderModule({ label, code: composeShader(shaders, pieces, constants) });
-    const particleModule = module(['philox', 'model', 'bindings', 'particles'], 'particles');
+    const rowShaders = { ...shaders, 'particle-rows': particleRowCode(d) };
+    const module = (pieces: string[], label: string, enables: string[] = []): GPUShaderModule =>
+      this.gpu.createShaderModule({
+        label,
+        code: composeShader(rowShaders, pieces, constants, enables),
+      });
+    const subgroups = layout.subgroupMin !== null;
+    const particleModule = module(
+      [
+        'philox',
+        'model',
+        'bindings',
+        subgroups ? 'accumulate-subgroup' : 'accumulate-workgroup',
+        'particle-rows',
+        'particles',
+      ],
+      'particles',
+      subgroups ? ['subgroups'] : [],
+    );
     const reduceModule = module(
       ['philox', 'model', 'bindings', 'workgroup-sum', 'reduce'],
       'reduce',
