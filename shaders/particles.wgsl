@@ -3,7 +3,7 @@
 // are staged through workgroup memory in tiles of Z_TILE_ROWS rows. accumulate_outputs and
 // the entry points' Lane come from accumulate-subgroup.wgsl or accumulate-workgroup.wgsl,
 // whichever the adapter runs; the loops over the D coordinates (dot_tile_row, add_drift_row,
-// load_particle, store_particle, add_update) are written out by src/gpu/particle-rows.ts.
+// load_particle, store_particle) are written out by src/gpu/particle-rows.ts.
 //
 // `step` reads and writes each particle once: drift from the weights of step k, the
 // Euler–Maruyama update, then (same pass) the particle's contributions to the network
@@ -85,6 +85,7 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
   let inv_batch = select(0.0, 1.0 / f32(count), count > 0u);
   let confinement = 0.5 * call.sigma * call.sigma * sim.inv_prior_var;
   let noise_scale = call.sigma * sqrt(sim.tau);
+  let key = vec2<u32>(sim.key0, sim.key1);
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
     let i = particle_index(group, sub, lid);
     let global_i = sim.first_particle + i;
@@ -105,7 +106,17 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
       }
     }
 
-    add_update(&x, &drift, global_i, k, inv_batch, confinement, noise_scale);
+    // x ← x + τ ((1/B) Σ_b … − (σ²/2) x/s²) + σ√τ ξ, ξ from stream 0, counter (i, k, 0, j).
+    // A loop, not written out: each block's Philox and Box–Muller is much code to compile.
+    for (var block = 0u; block < (D + 3u) / 4u; block++) {
+      let g = gaussians_from_words(philox4x32(vec4<u32>(global_i, k, STREAM_NOISE, block), key));
+      for (var t = 0u; t < 4u; t++) {
+        let j = block * 4u + t;
+        if (j < D) {
+          x[j] += sim.tau * (drift[j] * inv_batch - confinement * x[j]) + noise_scale * g[t];
+        }
+      }
+    }
     if (live) {
       store_particle(&x, i);
     }
