@@ -9,6 +9,7 @@ import { measureBench, SizeRefusedError, type Timing } from '../src/bench/measur
 import {
   BenchInputError,
   benchCsv,
+  clockSummary,
   parseBenchFields,
   rooflineParticleSteps,
   type PageBenchResult,
@@ -124,6 +125,7 @@ function renderSummary(result: PageBenchResult): void {
       `${config.counts.flopPerParticleStep} FLOP and ${config.counts.bytesPerParticleStep} bytes per particle-step`,
     `limits     GPU ${fmt(limits.gpu.gflops)} GFLOP/s, ${fmt(limits.gpu.gbps)} GB/s` +
       (limits.cpu ? `; CPU ${fmt(limits.cpu.gflops)} GFLOP/s, ${fmt(limits.cpu.gbps)} GB/s` : ''),
+    `timed      ${clockSummary(result)}`,
   ];
   for (const backend of ['gpu', 'cpu'] as const) {
     const fit = exponents[backend];

@@ -57,6 +57,7 @@ const timing = (seconds: number): Timing => ({
   gbps: 2,
   fractionOfLimit: 0.5,
   bandwidthFraction: 0.25,
+  clock: 'gpu-timestamps',
 });
 
 describe('benchCsv', () => {

@@ -9,6 +9,7 @@ import {
   DeviceLimitError,
   GpuDeviceLostError,
   MAX_GPU_COORDINATES,
+  runTimedOnGpu,
   type GpuSimulationOptions,
 } from '../src/gpu/simulation';
 import { isSoftwareAdapter, subgroupMinSize } from '../src/gpu/device';
@@ -184,6 +185,30 @@ describe('GPU step counter', () => {
       whole.destroy();
       split.destroy();
       resumed.destroy();
+    }
+  });
+});
+
+describe('GPU timestamp queries', () => {
+  it('time steps on the GPU where the device has them, moving the particles as run() does', async () => {
+    const problem = smallProblem(40, 4);
+    const timed = await createGpuSimulation(gpu(), problem, base, shaders);
+    const plain = await createGpuSimulation(gpu(), problem, base, shaders);
+    try {
+      // 200 steps: two command buffers, each timed from its first pass to its last.
+      const seconds = await runTimedOnGpu(timed, 200);
+      await plain.run(200);
+      expect(timed.step).toBe(200);
+      expect(await timed.particles()).toEqual(await plain.particles());
+      if (gpu().device.features.has('timestamp-query')) {
+        expect(seconds).toBeGreaterThan(0);
+        expect(seconds).toBeLessThan(600);
+      } else {
+        expect(seconds).toBeNull();
+      }
+    } finally {
+      timed.destroy();
+      plain.destroy();
     }
   });
 });

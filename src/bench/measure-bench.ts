@@ -10,7 +10,7 @@ import type { Dynamics, Simulation } from '../contract/simulation';
 import { createCpuSimulation } from '../cpu/reference';
 import { buildProblem } from '../data/datasets';
 import type { EngineGpu } from '../gpu/device';
-import { createGpuSimulation, DeviceLimitError } from '../gpu/simulation';
+import { createGpuSimulation, DeviceLimitError, runTimedOnGpu } from '../gpu/simulation';
 import type { ShaderSources } from '../gpu/shaders';
 import {
   bytesPerParticleStep,
@@ -78,7 +78,14 @@ export interface Timing {
   readonly fractionOfLimit: number;
   /** GB/s over the device's measured GB/s. */
   readonly bandwidthFraction: number;
+  /**
+   * What timed the blocks: the GPU's timestamp queries (its own time for the passes), or
+   * the host's clock from the call to the completion of the last step.
+   */
+  readonly clock: Clock;
 }
+
+export type Clock = 'gpu-timestamps' | 'host';
 
 export interface Agreement {
   /** Whether particles after AGREEMENT_STEPS steps agree within the tolerance. */
@@ -186,8 +193,7 @@ export async function measureBench(
   done++;
 
   const timingOf = (
-    seconds: number[],
-    steps: number,
+    { seconds, steps, clock }: TimedBlocks,
     limitGflops: number,
     limitGbps: number,
     n: number,
@@ -204,6 +210,7 @@ export async function measureBench(
       gbps,
       fractionOfLimit: gflops / limitGflops,
       bandwidthFraction: gbps / limitGbps,
+      clock,
     };
   };
 
@@ -239,25 +246,13 @@ export async function measureBench(
       }
       events.progress(`n = ${n}: timing the GPU`, done, total);
       const gpuTimes = await timeBlocks(gpuSim, config);
-      const gpuTiming = timingOf(
-        gpuTimes.seconds,
-        gpuTimes.steps,
-        gpuLimits.gflops.value,
-        gpuLimits.gbps.value,
-        n,
-      );
+      const gpuTiming = timingOf(gpuTimes, gpuLimits.gflops.value, gpuLimits.gbps.value, n);
       done++;
       let cpuTiming: Timing | null = null;
       if (cpuSim && cpuLimits) {
         events.progress(`n = ${n}: timing the CPU`, done, total);
         const cpuTimes = await timeBlocks(cpuSim, config);
-        cpuTiming = timingOf(
-          cpuTimes.seconds,
-          cpuTimes.steps,
-          cpuLimits.gflops.value,
-          cpuLimits.gbps.value,
-          n,
-        );
+        cpuTiming = timingOf(cpuTimes, cpuLimits.gflops.value, cpuLimits.gbps.value, n);
         done++;
       }
       sizes.push({
@@ -300,7 +295,7 @@ export async function measureBench(
         device: info.device,
         description: info.description,
       },
-      timestampQuery: gpu.adapter.features.has('timestamp-query'),
+      timestampQuery: gpu.device.features.has('timestamp-query'),
     },
     config: {
       ...config,
@@ -324,29 +319,53 @@ function dynamicsWithoutN(dynamics: Dynamics): Omit<Dynamics, 'n'> {
   return rest;
 }
 
+interface TimedBlocks {
+  readonly steps: number;
+  readonly seconds: number[];
+  readonly clock: Clock;
+}
+
 /**
  * One warm-up block (which, with --steps unset, also picks the block length), then
- * `repeats` timed blocks; each time is from the call to the completion of its last step.
+ * `repeats` timed blocks. The GPU's blocks are timed by its timestamp queries where it has
+ * them (every block, or none: one clock per size), else like the CPU's by the host's clock.
  */
-async function timeBlocks(
-  sim: Simulation,
-  config: BenchConfig,
-): Promise<{ steps: number; seconds: number[] }> {
+async function timeBlocks(sim: Simulation, config: BenchConfig): Promise<TimedBlocks> {
   let steps = config.steps ?? 1;
   const warmUp = await timeRun(sim, steps);
   if (config.steps === null) {
-    steps = Math.max(1, Math.min(MAX_AUTO_STEPS, Math.round(TARGET_BLOCK_SECONDS / warmUp)));
+    steps = Math.max(
+      1,
+      Math.min(MAX_AUTO_STEPS, Math.round(TARGET_BLOCK_SECONDS / warmUp.seconds)),
+    );
     if (steps > 1) await timeRun(sim, steps);
   }
-  const seconds: number[] = [];
-  for (let r = 0; r < config.repeats; r++) seconds.push(await timeRun(sim, steps));
-  return { steps, seconds };
+  const blocks: { seconds: number; clock: Clock }[] = [];
+  for (let r = 0; r < config.repeats; r++) blocks.push(await timeRun(sim, steps));
+  const clock = blocks.every((block) => block.clock === 'gpu-timestamps')
+    ? 'gpu-timestamps'
+    : 'host';
+  if (clock === 'host' && blocks.some((block) => block.clock === 'gpu-timestamps')) {
+    // A block whose timestamps were unusable: time them all again by the host's clock.
+    blocks.length = 0;
+    for (let r = 0; r < config.repeats; r++) blocks.push(await timeRun(sim, steps, 'host'));
+  }
+  return { steps, seconds: blocks.map((block) => block.seconds), clock };
 }
 
-async function timeRun(sim: Simulation, steps: number): Promise<number> {
+async function timeRun(
+  sim: Simulation,
+  steps: number,
+  clock: Clock = sim.backend === 'webgpu' ? 'gpu-timestamps' : 'host',
+): Promise<{ seconds: number; clock: Clock }> {
   const start = performance.now();
-  await sim.run(steps);
-  return (performance.now() - start) / 1000;
+  if (clock === 'gpu-timestamps') {
+    const seconds = await runTimedOnGpu(sim, steps);
+    if (seconds !== null && seconds > 0) return { seconds, clock };
+  } else {
+    await sim.run(steps);
+  }
+  return { seconds: (performance.now() - start) / 1000, clock: 'host' };
 }
 
 /** Largest |a − b| / (1 + |b|) over two particle sets of the same shape. */

@@ -75,6 +75,7 @@ const TIMING_COLUMNS = [
   'bandwidth_fraction',
   'steps',
   'blocks',
+  'clock',
 ] as const;
 
 function timingCells(timing: Timing | null): string[] {
@@ -90,7 +91,22 @@ function timingCells(timing: Timing | null): string[] {
     timing.bandwidthFraction,
     timing.steps,
     timing.blocks,
+    timing.clock,
   ].map(String);
+}
+
+/** How the GPU's and the CPU's blocks were timed, in words, for the reports. */
+export function clockSummary(result: BenchMeasurement): string {
+  const clocks = new Set(result.sizes.flatMap((size) => (size.gpu ? [size.gpu.clock] : [])));
+  const gpu =
+    clocks.size === 0
+      ? 'GPU not timed'
+      : clocks.has('host')
+        ? clocks.size > 1
+          ? 'GPU by its timestamp queries where usable, else by the host clock'
+          : 'GPU by the host clock, submit to completion'
+        : "GPU by its timestamp queries (the passes' own time)";
+  return `${gpu}; CPU by the host clock`;
 }
 
 /** A header and one row per size; empty cells where a backend was not timed. */

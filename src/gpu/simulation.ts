@@ -173,6 +173,24 @@ export interface GpuSimulationOptions {
   readonly reduction?: 'subgroup' | 'workgroup';
 }
 
+interface TimestampQueries {
+  readonly querySet: GPUQuerySet;
+  /** QUERY_RESOLVE buffer of the two 64-bit timestamps, in nanoseconds. */
+  readonly resolved: GPUBuffer;
+}
+
+/**
+ * Advances the WebGPU simulation `steps` steps like run() and returns the GPU's own time for
+ * them in seconds, from timestamp queries around each command buffer's passes (the time
+ * between command buffers is not counted); null where the device has no 'timestamp-query'.
+ */
+export function runTimedOnGpu(sim: Simulation, steps: number): Promise<number | null> {
+  if (!(sim instanceof GpuSimulation)) {
+    throw new TypeError(`this needs the WebGPU simulation, got the ${sim.backend} one`);
+  }
+  return sim.runTimed(steps);
+}
+
 /** A particle buffer of the WebGPU simulation: particles [first, first + count), rows of d floats. */
 export interface ParticleShard {
   readonly buffer: GPUBuffer;
@@ -372,6 +390,7 @@ class GpuSimulation implements Simulation {
     GPUComputePipeline
   >;
   private readbackBuffer: GPUBuffer | null = null;
+  private timestamps: TimestampQueries | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly compiled: Promise<void>;
   private destroyed = false;
@@ -562,31 +581,92 @@ class GpuSimulation implements Simulation {
   }
 
   run(steps: number): Promise<void> {
+    this.checkSteps(steps);
+    return this.serial(async () => {
+      await this.advance(steps, false);
+    });
+  }
+
+  /** run(), timed by the GPU's timestamp queries; null without the feature. */
+  runTimed(steps: number): Promise<number | null> {
+    this.checkSteps(steps);
+    return this.serial(() => this.advance(steps, this.gpu.features.has('timestamp-query')));
+  }
+
+  private checkSteps(steps: number): void {
     if (!Number.isInteger(steps) || steps < 0)
       throw new RangeError(`steps must be an integer ≥ 0, got ${steps}`);
     if (this.k + steps >= 2 ** 32)
       throw new RangeError(`the global step must stay below 2^32, got ${this.k} + ${steps}`);
-    return this.serial(() => this.advance(steps));
   }
 
-  private async advance(steps: number): Promise<void> {
+  /**
+   * Records the steps, SLOTS to a command buffer. Timed: each command buffer's first pass
+   * writes a timestamp as it begins and its last as it ends; returns the sum of those spans
+   * in seconds, or null when timing was not asked for or a span came out negative (the
+   * WebGPU spec lets timestamps be reset or reordered).
+   */
+  private async advance(steps: number, timed: boolean): Promise<number | null> {
     const count = this.train.count === 0 ? 0 : this.batch;
     let done = 0;
+    let nanoseconds: bigint | null = timed ? 0n : null;
     while (done < steps) {
       const calls = Math.min(SLOTS, steps - done);
       const needsOutputs = !this.outputsReady && count > 0;
-      this.recordCalls(calls, (pass, slot) => {
-        const k = this.k + slot;
-        this.writeSlot(slot, k, this.batchMode, 0, count, this.train.count);
-        if (slot === 0 && needsOutputs)
-          this.dispatchParticles(pass, this.pipelines.forward, this.train, slot);
-        if (count > 0) this.dispatchBatch(pass, this.train, slot, count);
-        this.dispatchParticles(pass, this.pipelines.step, this.train, slot);
-      });
+      const timestamps = timed ? this.timestampQueries() : null;
+      this.recordCalls(
+        calls,
+        (pass, slot) => {
+          const k = this.k + slot;
+          this.writeSlot(slot, k, this.batchMode, 0, count, this.train.count);
+          if (slot === 0 && needsOutputs)
+            this.dispatchParticles(pass, this.pipelines.forward, this.train, slot);
+          if (count > 0) this.dispatchBatch(pass, this.train, slot, count);
+          this.dispatchParticles(pass, this.pipelines.step, this.train, slot);
+        },
+        timestamps,
+      );
       this.k += calls;
       this.outputsReady = true;
       done += calls;
       await this.orLost(this.gpu.queue.onSubmittedWorkDone());
+      if (timestamps) {
+        const [begin, end] = await this.mapTimestamps(timestamps);
+        nanoseconds = nanoseconds !== null && end >= begin ? nanoseconds + (end - begin) : null;
+      }
+    }
+    return nanoseconds === null ? null : Number(nanoseconds) / 1e9;
+  }
+
+  /** The query set of a timed command buffer (two timestamps) and where it is resolved to. */
+  private timestampQueries(): TimestampQueries {
+    if (!this.timestamps) {
+      const querySet = this.gpu.createQuerySet({
+        label: 'step timing',
+        type: 'timestamp',
+        count: 2,
+      });
+      const resolved = this.createBuffer(
+        'step timing',
+        16,
+        GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      );
+      this.timestamps = { querySet, resolved };
+    }
+    return this.timestamps;
+  }
+
+  private async mapTimestamps(timestamps: TimestampQueries): Promise<[bigint, bigint]> {
+    const staging = this.stagingBuffer(16);
+    const encoder = this.gpu.createCommandEncoder();
+    encoder.copyBufferToBuffer(timestamps.resolved, 0, staging, 0, 16);
+    this.gpu.queue.submit([encoder.finish()]);
+    await this.orLost(staging.mapAsync(GPUMapMode.READ, 0, 16));
+    try {
+      const [begin, end] = new BigUint64Array(staging.getMappedRange(0, 16));
+      return [begin!, end!];
+    } finally {
+      staging.unmap();
     }
   }
 
@@ -721,6 +801,7 @@ class GpuSimulation implements Simulation {
     this.destroyed = true;
     for (const buffer of this.buffers) buffer.destroy();
     this.readbackBuffer?.destroy();
+    this.timestamps?.querySet.destroy();
     if (this.ownsDevice) this.gpu.destroy();
   }
 
@@ -763,14 +844,28 @@ class GpuSimulation implements Simulation {
       slot: number,
       encoder: GPUCommandEncoder,
     ) => void | (() => void),
+    timestamps: TimestampQueries | null = null,
   ): void {
     const encoder = this.gpu.createCommandEncoder();
     for (let slot = 0; slot < calls; slot++) {
-      const pass = encoder.beginComputePass();
+      const first = slot === 0;
+      const last = slot === calls - 1;
+      const pass = encoder.beginComputePass(
+        timestamps && (first || last)
+          ? {
+              timestampWrites: {
+                querySet: timestamps.querySet,
+                ...(first ? { beginningOfPassWriteIndex: 0 } : {}),
+                ...(last ? { endOfPassWriteIndex: 1 } : {}),
+              },
+            }
+          : {},
+      );
       const copies = record(pass, slot, encoder);
       pass.end();
       if (copies) copies();
     }
+    if (timestamps) encoder.resolveQuerySet(timestamps.querySet, 0, 2, timestamps.resolved, 0);
     this.gpu.queue.writeBuffer(this.slotBuffer, 0, this.slotWords, 0, (calls * SLOT_BYTES) / 4);
     this.gpu.queue.submit([encoder.finish()]);
   }
