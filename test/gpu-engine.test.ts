@@ -14,6 +14,9 @@ import {
 } from '../src/gpu/simulation';
 import { isSoftwareAdapter, subgroupMinSize } from '../src/gpu/device';
 import { openNodeGpu } from '../src/node/gpu';
+import { DEFAULT_CONFIG } from '../src/contract/config';
+import { buildProblem } from '../src/data/datasets';
+import { dynamicsFromConfig, runStudy, StudyInterruptedError } from '../src/study/run-study';
 import { noDataProblem } from './cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
 
@@ -373,6 +376,53 @@ describe('GPU device loss', () => {
     await expect(sim.run(10).then(() => sim.loss('train'))).rejects.toThrow(GpuDeviceLostError);
     await expect(sim.moments()).rejects.toThrow(/the GPU device was lost \(destroyed\)/);
     sim.destroy();
+  });
+
+  it('stops at an uncaptured WebGPU error: the next operation says the results cannot be trusted', async () => {
+    const own = await openNodeGpu();
+    if (!own) throw new Error('no adapter');
+    const sim = await createGpuSimulation(own, smallProblem(40, 4), base, shaders);
+    try {
+      await sim.run(3);
+      // An invalid buffer, made outside any error scope: Dawn reports it as uncaptured.
+      own.device.createBuffer({ size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+      await own.device.queue.onSubmittedWorkDone();
+      await expect(sim.run(3)).rejects.toThrow(GpuDeviceLostError);
+      await expect(sim.loss('train')).rejects.toThrow(/did not expect .*can no longer be trusted/);
+    } finally {
+      sim.destroy();
+      own.device.destroy();
+    }
+  });
+
+  it('a study whose device is lost ends with its last good state, not a hang or a crash', async () => {
+    const own = await openNodeGpu();
+    if (!own) throw new Error('no adapter');
+    const config = { ...DEFAULT_CONFIG, n: 256, steps: 100, logEvery: 20 };
+    const sim = await createGpuSimulation(
+      own,
+      buildProblem(config),
+      dynamicsFromConfig(config),
+      shaders,
+    );
+    try {
+      const study = runStudy(
+        sim,
+        config,
+        { onLog: (entry) => (entry.step === 40 ? own.device.destroy() : undefined) },
+        { keepLastGood: true },
+      );
+      await expect(study).rejects.toThrow(StudyInterruptedError);
+      const error = (await study.catch((e: unknown) => e)) as StudyInterruptedError;
+      expect(error.cause).toBeInstanceOf(GpuDeviceLostError);
+      expect(error.message).toMatch(/the GPU device was lost \(destroyed\).*at step 40/);
+      // The state at step 20 passed every check; step 40's was logged as the device went.
+      expect(error.lastGood?.step).toBe(20);
+      expect(error.lastGood?.particles).toHaveLength(256 * sim.d);
+      expect(error.lossHistory.map((entry) => entry.step)).toEqual([0, 20, 40]);
+    } finally {
+      sim.destroy();
+    }
   });
 
   it('destroys a device it owns with the simulation, and only then', async () => {

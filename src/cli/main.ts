@@ -14,11 +14,13 @@ import {
 import { buildProblem } from '../data/datasets';
 import { CheckpointError, problemCrc32, type Checkpoint } from '../io/checkpoint';
 import { FileError } from '../io/file-error';
+import { GpuDeviceLostError } from '../gpu/simulation';
 import { encodeNpy } from '../io/npy';
 import { BackendUnavailableError, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import {
   DivergenceError,
+  StudyInterruptedError,
   dynamicsFromConfig,
   readFinalState,
   runStudy,
@@ -70,6 +72,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A run stopped by its GPU device; the message says what was kept. */
+class DeviceFailureError extends Error {
+  override readonly name = 'DeviceFailureError';
+}
+
 function reportError(error: unknown): number {
   if (error instanceof ConfigError) {
     process.stderr.write(`mfld: ${error.message}\n(mfld help lists the commands and flags)\n`);
@@ -79,7 +86,10 @@ function reportError(error: unknown): number {
     error instanceof FileError ||
     error instanceof CheckpointError ||
     error instanceof BackendUnavailableError ||
-    error instanceof DivergenceError
+    error instanceof DivergenceError ||
+    error instanceof DeviceFailureError ||
+    error instanceof StudyInterruptedError ||
+    error instanceof GpuDeviceLostError
   ) {
     process.stderr.write(`mfld: ${error.message}\n`);
     return EXIT_RUNTIME_ERROR;
@@ -190,6 +200,31 @@ async function runStudyCommand(
     device: sim.device,
     dataCrc32: (dataCrc32 ??= problemCrc32(problem)),
   });
+  /** Writes the last good state of a run its device stopped; returns the message to end with. */
+  const saveInterrupted = (
+    error: StudyInterruptedError,
+    checkpointPath: string | null,
+    particlesPath: string | null,
+  ): string => {
+    const good = error.lastGood;
+    if (checkpointPath === null && particlesPath === null) {
+      return `${error.message}; nothing was kept (--checkpoint PATH keeps the last good state)`;
+    }
+    if (!good) return `${error.message}; no state passed the checks before, nothing was written`;
+    const written: string[] = [];
+    if (checkpointPath !== null) {
+      writeCheckpointFile(checkpointPath, checkpointOf(good));
+      written.push(checkpointPath);
+    }
+    if (particlesPath !== null) {
+      writeFileAtomic(particlesPath, encodeNpy(good.particles, sim.n, sim.d));
+      written.push(particlesPath);
+    }
+    return (
+      `${error.message}; the last good state (step ${good.step}) is in ${written.join(' and ')}` +
+      (checkpointPath === null ? '' : `: continue with mfld run --resume ${checkpointPath}`)
+    );
+  };
   const progress = new ProgressReporter(config.n);
   let status: RunStatus = 'completed';
   let failure: DivergenceError | null = null;
@@ -240,6 +275,9 @@ async function runStudyCommand(
           ? null
           : { step: sim.step, particles: await sim.particles(), lossHistory: summary.lossHistory };
     } catch (error) {
+      if (error instanceof StudyInterruptedError) {
+        throw new DeviceFailureError(saveInterrupted(error, checkpointPath, cli.saveParticles));
+      }
       if (!(error instanceof DivergenceError)) throw error;
       status = 'diverged';
       failure = error;

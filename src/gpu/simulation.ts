@@ -34,7 +34,10 @@ const BATCH_MINIBATCH = 0;
 const BATCH_POINTS = 1;
 const FLOAT_BYTES = 4;
 
-/** The device stopped working (driver reset, GPU removed); the simulation's state is gone. */
+/**
+ * The device stopped working (driver reset, GPU removed), or reported an error the engine did
+ * not expect (an uncaptured WebGPU error), after which its results cannot be trusted.
+ */
 export class GpuDeviceLostError extends Error {
   override name = 'GpuDeviceLostError';
 }
@@ -398,6 +401,7 @@ class GpuSimulation implements Simulation {
   /** Rejects when the device is lost (driver reset, GPU removed, out of memory). */
   private readonly lost: Promise<never>;
   private lostMessage: string | null = null;
+  private readonly onUncapturedError: (event: GPUUncapturedErrorEvent) => void;
 
   constructor(
     engine: EngineGpu,
@@ -417,6 +421,11 @@ class GpuSimulation implements Simulation {
     });
     // Nobody may be waiting on the device when it is lost; the next operation reports it.
     this.lost.catch(() => undefined);
+    // Errors outside the engine's error scopes: a device that made one is not trusted again.
+    this.onUncapturedError = (event: GPUUncapturedErrorEvent) => {
+      this.lostMessage ??= `WebGPU reported an error the engine did not expect (${event.error.message.split('\n')[0]}); the results can no longer be trusted`;
+    };
+    engine.device.addEventListener('uncapturederror', this.onUncapturedError);
     const { p, d } = plan;
     // The layout the particle buffers were made for (smaller buffers than planned, at times).
     const layout = particles.layout;
@@ -799,6 +808,7 @@ class GpuSimulation implements Simulation {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.gpu.removeEventListener('uncapturederror', this.onUncapturedError);
     for (const buffer of this.buffers) buffer.destroy();
     this.readbackBuffer?.destroy();
     this.timestamps?.querySet.destroy();

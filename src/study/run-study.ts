@@ -12,6 +12,7 @@
 import type { RunConfig } from '../contract/config';
 import type { Dynamics, Moments, Simulation } from '../contract/simulation';
 import { testSplitSize } from '../data/datasets';
+import { GpuDeviceLostError } from '../gpu/simulation';
 
 export interface LossEntry {
   /** Global step k. */
@@ -115,6 +116,23 @@ export class DivergenceError extends Error {
   }
 }
 
+/**
+ * The GPU device was lost or failed at `step` (the cause says how); `lossHistory` holds the
+ * entries logged before, `lastGood` the last state that passed the checks (null unless kept).
+ */
+export class StudyInterruptedError extends Error {
+  override readonly name = 'StudyInterruptedError';
+  constructor(
+    readonly step: number,
+    readonly lossHistory: LossEntry[],
+    readonly throughput: Throughput,
+    readonly lastGood: GoodState | null,
+    override readonly cause: GpuDeviceLostError,
+  ) {
+    super(`${cause.message} (at step ${step})`);
+  }
+}
+
 function describeSign(sign: DivergenceSign): string {
   switch (sign.kind) {
     case 'loss':
@@ -199,7 +217,8 @@ const nextMultiple = (step: number, every: number): number =>
  * multiple of `options.checkpointEvery`). Log points and checkpoints are global steps, so a
  * run resumed from a checkpoint logs and checkpoints where the uninterrupted run does. A
  * fresh run (no `options.history`) logs its start too. Throws a DivergenceError when a check
- * fails (see the top of the file). Timing assumes `sim.run` resolves once its steps are done.
+ * fails (see the top of the file), a StudyInterruptedError with the last good state when the
+ * GPU device is lost or fails. Timing assumes `sim.run` resolves once its steps are done.
  */
 export async function runStudy(
   sim: Simulation,
@@ -207,8 +226,40 @@ export async function runStudy(
   hooks: StudyHooks,
   options: StudyOptions = {},
 ): Promise<StudySummary> {
+  const progress: StudyProgressState = { lossHistory: [], lastGood: null, seconds: 0 };
+  try {
+    return await runChecked(sim, config, hooks, options, progress);
+  } catch (error) {
+    if (!(error instanceof GpuDeviceLostError)) throw error;
+    throw new StudyInterruptedError(
+      sim.step,
+      progress.lossHistory,
+      throughputOf(config.n, sim.step - progress.startStep!, progress.seconds),
+      progress.lastGood,
+      error,
+    );
+  }
+}
+
+/** What runChecked has done so far, for the error that interrupts it. */
+interface StudyProgressState {
+  lossHistory: LossEntry[];
+  lastGood: GoodState | null;
+  seconds: number;
+  startStep?: number;
+}
+
+async function runChecked(
+  sim: Simulation,
+  config: RunConfig,
+  hooks: StudyHooks,
+  options: StudyOptions,
+  progress: StudyProgressState,
+): Promise<StudySummary> {
   const lossHistory: LossEntry[] = [...(options.history ?? [])];
   const startStep = sim.step;
+  progress.lossHistory = lossHistory;
+  progress.startStep = startStep;
   const stepsTotal = Math.max(0, config.steps - startStep);
   const bound = secondMomentBound(config);
   const checkpointEvery = options.checkpointEvery ?? null;
@@ -238,6 +289,7 @@ export async function runStudy(
     }
     if (!keep) return null;
     lastGood = { step: sim.step, particles: await sim.particles(), lossHistory: [...lossHistory] };
+    progress.lastGood = lastGood;
     return lastGood;
   };
 
@@ -245,6 +297,7 @@ export async function runStudy(
     await check(true, keepLastGood);
   } else if (keepLastGood) {
     lastGood = { step: sim.step, particles: await sim.particles(), lossHistory: [...lossHistory] };
+    progress.lastGood = lastGood;
   }
   while (sim.step < config.steps) {
     const step = sim.step;
@@ -253,6 +306,7 @@ export async function runStudy(
     const start = performance.now();
     await sim.run(next - step);
     seconds += (performance.now() - start) / 1000;
+    progress.seconds = seconds;
     const isLog = next % config.logEvery === 0 || next === config.steps;
     const isCheckpoint = checkpointEvery !== null && next % checkpointEvery === 0;
     const good = await check(isLog, keepLastGood || isCheckpoint);
