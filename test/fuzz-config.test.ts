@@ -1,7 +1,8 @@
 // Fuzzing the config parsers with seeded random input: flags and values of every shape
 // (huge, negative, NaN, 1e999, empty, unicode, very long, binary garbage) and JSON objects
 // of every type. Each call returns a config within the documented ranges, or throws a
-// ConfigError with a message: never another exception, never a hang.
+// ConfigError with a message: never another exception, never a hang. The study page's URL
+// parameters go through the same parser: a config, or a message per field.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type RunConfig } from '../src/contract/config';
 import {
@@ -12,6 +13,7 @@ import {
   parseConfigObject,
   parseRunArgs,
 } from '../src/contract/config-parse';
+import { queryFromRaw, rawFromQuery, validate } from '../src/page/fields';
 import {
   EDGE_NUMBERS,
   Random,
@@ -163,5 +165,57 @@ describe('fuzz parseConfigObject', () => {
     }
     expect(accepted).toBeGreaterThan(400);
     expect(slowestCase()).toBeLessThan(SLOWEST_CASE_MS);
+  });
+});
+
+/** Every UTF-8 byte as %XX (encodeURIComponent throws on the lone surrogates of garbage). */
+const percentEncoded = (text: string): string =>
+  Array.from(
+    new TextEncoder().encode(text),
+    (byte) => `%${byte.toString(16).padStart(2, '0')}`,
+  ).join('');
+
+/** A URL query: field names (both spellings, near misses), values of every shape, %-escapes. */
+function randomQuery(random: Random): string {
+  const parts: string[] = [];
+  const count = random.int(8);
+  for (let i = 0; i < count; i++) {
+    const name =
+      random.int(5) === 0
+        ? random.pick(['autorun', '', '=', '&', '%', '%zz', 'n%00', random.garbage(8)])
+        : random.pick(random.chance(0.5) ? FIELD_NAMES : KEBAB_NAMES);
+    const value = random.int(4) === 0 ? '%' + random.garbage(2) : randomValue(random);
+    parts.push(
+      random.chance(0.7) ? `${percentEncoded(name)}=${percentEncoded(value)}` : `${name}=${value}`,
+    );
+  }
+  return (random.chance(0.5) ? '?' : '') + parts.join(random.chance(0.9) ? '&' : ';');
+}
+
+describe('fuzz the study page URL parameters', () => {
+  it('give a valid config or messages naming fields, never a throw (3000 cases)', () => {
+    const random = new Random(20261129);
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const query = randomQuery(random);
+      const what = `case ${i}: ${JSON.stringify(query.slice(0, 300))}`;
+      const start = performance.now();
+      const { raw, unknown } = rawFromQuery(query);
+      const { config, errors } = validate(raw);
+      expect(performance.now() - start, what).toBeLessThan(SLOWEST_CASE_MS);
+      for (const message of [...unknown, ...errors.values()]) {
+        expect(typeof message === 'string' && message.length > 0, what).toBe(true);
+      }
+      if (config) {
+        accepted++;
+        expect(errors.size, what).toBe(0);
+        expectValidConfig(config, what);
+        // The page's link of an accepted config gives back the same config.
+        expect(validate(rawFromQuery(queryFromRaw(raw)).raw).config, what).toEqual(config);
+      } else {
+        expect(errors.size, what).toBeGreaterThan(0);
+      }
+    }
+    expect(accepted).toBeGreaterThan(100);
   });
 });
