@@ -341,8 +341,8 @@ async function allocateParticles(
     const bytes = capacity * plan.d * FLOAT_BYTES;
     if (buffers.length === 0 && bytes > SMALLEST_RETRY_BYTES) {
       const half = shardCapacity(plan.d, bytes / 2);
-      layout = { ...layout, shards: planShards(n, layout, half) };
-      layout = { ...layout, totalGroups: groupsOf(layout.shards) };
+      const shards = planShards(n, layout, half);
+      layout = { ...layout, shards, totalGroups: groupsOf(shards) };
       continue;
     }
     const fitted = buffers.length * capacity;

@@ -226,40 +226,8 @@ export async function runStudy(
   hooks: StudyHooks,
   options: StudyOptions = {},
 ): Promise<StudySummary> {
-  const progress: StudyProgressState = { lossHistory: [], lastGood: null, seconds: 0 };
-  try {
-    return await runChecked(sim, config, hooks, options, progress);
-  } catch (error) {
-    if (!(error instanceof GpuDeviceLostError)) throw error;
-    throw new StudyInterruptedError(
-      sim.step,
-      progress.lossHistory,
-      throughputOf(config.n, sim.step - progress.startStep!, progress.seconds),
-      progress.lastGood,
-      error,
-    );
-  }
-}
-
-/** What runChecked has done so far, for the error that interrupts it. */
-interface StudyProgressState {
-  lossHistory: LossEntry[];
-  lastGood: GoodState | null;
-  seconds: number;
-  startStep?: number;
-}
-
-async function runChecked(
-  sim: Simulation,
-  config: RunConfig,
-  hooks: StudyHooks,
-  options: StudyOptions,
-  progress: StudyProgressState,
-): Promise<StudySummary> {
   const lossHistory: LossEntry[] = [...(options.history ?? [])];
   const startStep = sim.step;
-  progress.lossHistory = lossHistory;
-  progress.startStep = startStep;
   const stepsTotal = Math.max(0, config.steps - startStep);
   const bound = secondMomentBound(config);
   const checkpointEvery = options.checkpointEvery ?? null;
@@ -289,34 +257,41 @@ async function runChecked(
     }
     if (!keep) return null;
     lastGood = { step: sim.step, particles: await sim.particles(), lossHistory: [...lossHistory] };
-    progress.lastGood = lastGood;
     return lastGood;
   };
 
-  if (options.history === undefined) {
-    await check(true, keepLastGood);
-  } else if (keepLastGood) {
-    lastGood = { step: sim.step, particles: await sim.particles(), lossHistory: [...lossHistory] };
-    progress.lastGood = lastGood;
+  // A device lost at any point (a run, a loss, a readback) ends the study with what it had.
+  try {
+    if (options.history === undefined) {
+      await check(true, keepLastGood);
+    } else if (keepLastGood) {
+      lastGood = {
+        step: sim.step,
+        particles: await sim.particles(),
+        lossHistory: [...lossHistory],
+      };
+    }
+    while (sim.step < config.steps) {
+      const step = sim.step;
+      let next = Math.min(config.steps, nextMultiple(step, config.logEvery));
+      if (checkpointEvery !== null) next = Math.min(next, nextMultiple(step, checkpointEvery));
+      const start = performance.now();
+      await sim.run(next - step);
+      seconds += (performance.now() - start) / 1000;
+      const isLog = next % config.logEvery === 0 || next === config.steps;
+      const isCheckpoint = checkpointEvery !== null && next % checkpointEvery === 0;
+      const good = await check(isLog, keepLastGood || isCheckpoint);
+      if (isCheckpoint && good) await hooks.onCheckpoint?.(good);
+    }
+    const last = lossHistory.at(-1);
+    const loss = last?.step === sim.step ? { train: last.train, test: last.test } : undefined;
+    return {
+      lossHistory,
+      final: await readFinalState(sim, config, loss),
+      throughput: throughput(),
+    };
+  } catch (error) {
+    if (!(error instanceof GpuDeviceLostError)) throw error;
+    throw new StudyInterruptedError(sim.step, lossHistory, throughput(), lastGood, error);
   }
-  while (sim.step < config.steps) {
-    const step = sim.step;
-    let next = Math.min(config.steps, nextMultiple(step, config.logEvery));
-    if (checkpointEvery !== null) next = Math.min(next, nextMultiple(step, checkpointEvery));
-    const start = performance.now();
-    await sim.run(next - step);
-    seconds += (performance.now() - start) / 1000;
-    progress.seconds = seconds;
-    const isLog = next % config.logEvery === 0 || next === config.steps;
-    const isCheckpoint = checkpointEvery !== null && next % checkpointEvery === 0;
-    const good = await check(isLog, keepLastGood || isCheckpoint);
-    if (isCheckpoint && good) await hooks.onCheckpoint?.(good);
-  }
-  const last = lossHistory.at(-1);
-  const loss = last?.step === sim.step ? { train: last.train, test: last.test } : undefined;
-  return {
-    lossHistory,
-    final: await readFinalState(sim, config, loss),
-    throughput: throughput(),
-  };
 }
