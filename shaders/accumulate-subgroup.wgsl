@@ -13,8 +13,8 @@ struct Lane {
 // Subgroup totals of Z_TILE_ROWS batch slots: at most WG / SUBGROUP_MIN subgroups.
 var<workgroup> subgroup_totals: array<f32, (WG / SUBGROUP_MIN) * Z_TILE_ROWS>;
 
-// Adds the particle's c·φ(α·z_b) for the batch of step k to the workgroup's partial sums.
-fn accumulate_outputs(x: ptr<function, array<f32, D>>, live: bool, k: u32, group: u32,
+// Adds the invocation's particles' c·φ(α·z_b) for the batch of step k to the workgroup's partial sums.
+fn accumulate_outputs(x: ptr<function, array<PV, D>>, live: LIVE, k: u32, group: u32,
                       first_chunk: bool, lane: Lane) {
   let lid = lane.lid;
   let subgroups = WG / lane.sg_size;
@@ -24,7 +24,7 @@ fn accumulate_outputs(x: ptr<function, array<f32, D>>, live: bool, k: u32, group
     // Starts with a barrier: the totals of the previous tile have been read.
     load_tile(first, rows, k, lid, false);
     for (var r = 0u; r < rows; r++) {
-      let value = select(0.0, (*x)[P] * phi(dot_tile_row(x, r)), live);
+      let value = lane_sum(select(PV(0.0), (*x)[P] * phi(dot_tile_row(x, r)), live));
       let total = subgroupAdd(value);
       if (lane.sg_lane == 0u) {
         subgroup_totals[(lid / lane.sg_size) * Z_TILE_ROWS + r] = total;

@@ -6,12 +6,12 @@ struct Lane {
   @builtin(local_invocation_index) lid: u32,
 }
 
-// Contributions of the WG particles to SUM_ROWS batch slots, padded against bank conflicts.
+// Contributions of the WG invocations' particles to SUM_ROWS batch slots, padded against bank conflicts.
 const CONTRIBUTION_STRIDE: u32 = SUM_ROWS + 1u;
 var<workgroup> contributions: array<f32, WG * CONTRIBUTION_STRIDE>;
 
-// Adds the particle's c·φ(α·z_b) for the batch of step k to the workgroup's partial sums.
-fn accumulate_outputs(x: ptr<function, array<f32, D>>, live: bool, k: u32, group: u32,
+// Adds the invocation's particles' c·φ(α·z_b) for the batch of step k to the workgroup's partial sums.
+fn accumulate_outputs(x: ptr<function, array<PV, D>>, live: LIVE, k: u32, group: u32,
                       first_chunk: bool, lane: Lane) {
   let lid = lane.lid;
   let count = call.point_count;
@@ -22,7 +22,7 @@ fn accumulate_outputs(x: ptr<function, array<f32, D>>, live: bool, k: u32, group
       let sum_rows = min(SUM_ROWS, rows - r0);
       for (var r = 0u; r < sum_rows; r++) {
         let value = (*x)[P] * phi(dot_tile_row(x, r0 + r));
-        contributions[lid * CONTRIBUTION_STRIDE + r] = select(0.0, value, live);
+        contributions[lid * CONTRIBUTION_STRIDE + r] = lane_sum(select(PV(0.0), value, live));
       }
       workgroupBarrier();
       if (lid < sum_rows) {

@@ -7,7 +7,7 @@ struct SimParams {
   n: u32,              // particles in this shard
   num_groups: u32,     // workgroups of a particle pass over this shard
   groups_x: u32,       // workgroups per row of the 2-D dispatch grid
-  sub_chunks: u32,     // chunks of WG particles each workgroup walks through
+  sub_chunks: u32,     // chunks of WG · LANE_PARTICLES particles each workgroup walks through
   key0: u32,           // Philox key (SPEC §3)
   key1: u32,
   partial_stride: u32, // floats per workgroup in `partials`
@@ -60,9 +60,10 @@ fn group_index(wid: vec3<u32>) -> u32 {
   return wid.y * sim.groups_x + wid.x;
 }
 
-// Particle (index within the shard) handled by invocation lid in chunk `sub` of workgroup `group`.
+// First particle (index within the shard) of invocation lid in chunk `sub` of workgroup
+// `group`; its particle c is that + c·WG, for c < LANE_PARTICLES.
 fn particle_index(group: u32, sub: u32, lid: u32) -> u32 {
-  return (group * sim.sub_chunks + sub) * WG + lid;
+  return (group * sim.sub_chunks + sub) * WG * LANE_PARTICLES + lid;
 }
 
 // Start of workgroup `group`'s row in `partials`, which holds the rows of all shards.

@@ -12,12 +12,14 @@ fn moments(@builtin(workgroup_id) wid: vec3<u32>,
   var sum: array<f32, D>;
   var sum_sq: array<f32, D>;
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
-    let i = particle_index(group, sub, lid);
-    if (i < sim.n) {
-      for (var j = 0u; j < D; j++) {
-        let centred = particles[i * D + j] - particles[j];
-        sum[j] += centred;
-        sum_sq[j] += centred * centred;
+    for (var c = 0u; c < LANE_PARTICLES; c++) {
+      let i = particle_index(group, sub, lid) + c * WG;
+      if (i < sim.n) {
+        for (var j = 0u; j < D; j++) {
+          let centred = particles[i * D + j] - particles[j];
+          sum[j] += centred;
+          sum_sq[j] += centred * centred;
+        }
       }
     }
   }

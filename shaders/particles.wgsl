@@ -1,12 +1,13 @@
-// Passes over the particles (SPEC §2). A workgroup owns sim.sub_chunks chunks of WG
-// particles; each invocation holds one particle in registers. The data points of a batch
-// are staged through workgroup memory in tiles of Z_TILE_ROWS rows. accumulate_outputs and
-// the entry points' Lane come from accumulate-subgroup.wgsl or accumulate-workgroup.wgsl,
-// whichever the adapter runs; the loops over the D coordinates (dot_tile_row, add_drift_row,
-// load_particle, store_particle) are written out by src/gpu/particle-rows.ts.
+// Passes over the particles (SPEC §2). A workgroup owns sim.sub_chunks chunks of
+// WG · LANE_PARTICLES particles; each invocation holds LANE_PARTICLES particles in
+// registers, as the components of PV (its first, then one every WG). The data points of a
+// batch are staged through workgroup memory in tiles of Z_TILE_ROWS rows. accumulate_outputs
+// and the entry points' Lane come from accumulate-subgroup.wgsl or accumulate-workgroup.wgsl,
+// whichever the adapter runs; the per-coordinate code (dot_tile_row, add_drift_row,
+// load/store/move_particles, lane_sum) is written out by src/gpu/particle-rows.ts.
 //
 // `step` reads and writes each particle once: drift from the weights of step k, the
-// Euler–Maruyama update, then (same pass) the particle's contributions to the network
+// Euler–Maruyama update, then (same pass) the particles' contributions to the network
 // outputs f^{k+1}(z_b) of the next step's batch, summed over the workgroup into `partials`.
 
 var<workgroup> tile_points: array<u32, Z_TILE_ROWS>;
@@ -39,15 +40,17 @@ fn init_particles(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
   }
   let key = vec2<u32>(sim.key0, sim.key1);
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
-    let i = particle_index(group, sub, lid);
-    if (i < sim.n) {
-      for (var block = 0u; block < (D + 3u) / 4u; block++) {
-        let global_i = sim.first_particle + i;
-        let g = gaussians_from_words(philox4x32(vec4<u32>(global_i, 0u, STREAM_INIT, block), key));
-        for (var t = 0u; t < 4u; t++) {
-          let j = block * 4u + t;
-          if (j < D) {
-            particles[i * D + j] = sim.init_std * g[t];
+    for (var c = 0u; c < LANE_PARTICLES; c++) {
+      let i = particle_index(group, sub, lid) + c * WG;
+      if (i < sim.n) {
+        for (var block = 0u; block < NOISE_BLOCKS; block++) {
+          let global_i = sim.first_particle + i;
+          let g = gaussians_from_words(philox4x32(vec4<u32>(global_i, 0u, STREAM_INIT, block), key));
+          for (var t = 0u; t < 4u; t++) {
+            let j = block * 4u + t;
+            if (j < D) {
+              particles[i * D + j] = sim.init_std * g[t];
+            }
           }
         }
       }
@@ -64,10 +67,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
     return;
   }
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
-    let i = particle_index(group, sub, lid);
-    let live = i < sim.n;
-    var x: array<f32, D>;
-    load_particle(&x, i, live);
+    var x: array<PV, D>;
+    let live = load_particles(&x, particle_index(group, sub, lid));
     accumulate_outputs(&x, live, call.k, group, sub == 0u, lane);
   }
 }
@@ -87,17 +88,15 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
   let noise_scale = call.sigma * sqrt(sim.tau);
   let key = vec2<u32>(sim.key0, sim.key1);
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
-    let i = particle_index(group, sub, lid);
-    let global_i = sim.first_particle + i;
-    let live = i < sim.n;
-    var x: array<f32, D>;
-    load_particle(&x, i, live);
+    let first = particle_index(group, sub, lid);
+    var x: array<PV, D>;
+    let live = load_particles(&x, first);
 
     // Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z, ∇_c = φ(α·z).
-    var drift: array<f32, D>;
-    for (var first = 0u; first < count; first += Z_TILE_ROWS) {
-      let rows = min(Z_TILE_ROWS, count - first);
-      load_tile(first, rows, k, lid, true);
+    var drift: array<PV, D>;
+    for (var first_row = 0u; first_row < count; first_row += Z_TILE_ROWS) {
+      let rows = min(Z_TILE_ROWS, count - first_row);
+      load_tile(first_row, rows, k, lid, true);
       for (var r = 0u; r < rows; r++) {
         let u = dot_tile_row(&x, r);
         let w = tile_w[r];
@@ -106,20 +105,17 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
       }
     }
 
-    // x ← x + τ ((1/B) Σ_b … − (σ²/2) x/s²) + σ√τ ξ, ξ from stream 0, counter (i, k, 0, j).
-    // A loop, not written out: each block's Philox and Box–Muller is much code to compile.
-    for (var block = 0u; block < (D + 3u) / 4u; block++) {
-      let g = gaussians_from_words(philox4x32(vec4<u32>(global_i, k, STREAM_NOISE, block), key));
-      for (var t = 0u; t < 4u; t++) {
-        let j = block * 4u + t;
-        if (j < D) {
-          x[j] += sim.tau * (drift[j] * inv_batch - confinement * x[j]) + noise_scale * g[t];
-        }
+    // ξ from stream 0, counter (i, k, 0, block). A loop, not written out: each block's
+    // Philox and Box–Muller is much code to compile.
+    var noise: array<array<vec4<f32>, NOISE_BLOCKS>, LANE_PARTICLES>;
+    for (var c = 0u; c < LANE_PARTICLES; c++) {
+      let global_i = sim.first_particle + first + c * WG;
+      for (var block = 0u; block < NOISE_BLOCKS; block++) {
+        noise[c][block] = gaussians_from_words(philox4x32(vec4<u32>(global_i, k, STREAM_NOISE, block), key));
       }
     }
-    if (live) {
-      store_particle(&x, i);
-    }
+    move_particles(&x, &drift, &noise, inv_batch, confinement, noise_scale);
+    store_particles(&x, first, live);
     accumulate_outputs(&x, live, k + 1u, group, sub == 0u, lane);
   }
 }

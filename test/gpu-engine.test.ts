@@ -83,6 +83,29 @@ const PARTICLE_TOLERANCE = 2e-5;
 
 describe('GPU against the CPU reference, same seed', () => {
   const problem = smallProblem(40, 4);
+
+  /** Both backends run 5 steps: particles, training loss and moments agree. */
+  const agreeAfterFiveSteps = (dynamics: Dynamics, options: GpuSimulationOptions) =>
+    withBoth(
+      problem,
+      dynamics,
+      async (g, c) => {
+        await g.run(5);
+        await c.run(5);
+        expect(worstDifference(await g.particles(), await c.particles())).toBeLessThan(
+          PARTICLE_TOLERANCE,
+        );
+        const [lg, lc] = [await g.loss('train'), await c.loss('train')];
+        expect(Math.abs(lg - lc) / lc).toBeLessThan(1e-4);
+        const [mg, mc] = [await g.moments(), await c.moments()];
+        for (let j = 0; j < 5; j++) {
+          expect(Math.abs(mg.mean[j]! - mc.mean[j]!)).toBeLessThan(1e-4);
+          expect(mg.var[j]! / mc.var[j]!).toBeCloseTo(1, 4);
+        }
+      },
+      options,
+    );
+
   for (const activation of ACTIVATIONS) {
     for (const loss of LOSSES) {
       for (const batch of ['full', 8] as const) {
@@ -115,21 +138,14 @@ describe('GPU against the CPU reference, same seed', () => {
         ).rejects.toThrow(/no subgroup operations/);
         return;
       }
-      const dynamics = { ...base, batch: 100 };
-      await withBoth(
-        problem,
-        dynamics,
-        async (g, c) => {
-          await g.run(5);
-          await c.run(5);
-          expect(worstDifference(await g.particles(), await c.particles())).toBeLessThan(
-            PARTICLE_TOLERANCE,
-          );
-          const [lg, lc] = [await g.loss('train'), await c.loss('train')];
-          expect(Math.abs(lg - lc) / lc).toBeLessThan(1e-4);
-        },
-        { reduction },
-      );
+      await agreeAfterFiveSteps({ ...base, batch: 100 }, { reduction });
+    });
+  }
+
+  // An invocation holds 1, 2 or 4 particles; n = 300 leaves the last chunk partly empty.
+  for (const laneParticles of [1, 2, 4] as const) {
+    it(`${laneParticles} particle(s) per invocation: particles, losses and moments agree`, async () => {
+      await agreeAfterFiveSteps({ ...base, n: 300, batch: 100 }, { laneParticles });
     });
   }
 

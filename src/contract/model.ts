@@ -1,5 +1,5 @@
 // The model of SPEC §1: activations φ, losses Φ and the Gaussian prior, as scalar
-// functions. The CPU reference and the tests use these; shaders/model.wgsl mirrors them.
+// functions. The CPU reference and the tests use these; shaders/activation.wgsl and loss.wgsl mirror them.
 
 export const ACTIVATIONS = ['tanh', 'sigmoid', 'relu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
