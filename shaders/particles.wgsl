@@ -11,7 +11,8 @@
 // outputs f^{k+1}(z_b) of the next step's batch, summed over the workgroup into `partials`.
 
 var<workgroup> tile_points: array<u32, Z_TILE_ROWS>;
-var<workgroup> tile_z: array<f32, Z_TILE_ROWS * P>;
+// Row r of the tile is z of its data point in Z_QUADS quads, zero past P, read a quad at a time.
+var<workgroup> tile_z: array<vec4<f32>, Z_TILE_ROWS * Z_QUADS>;
 var<workgroup> tile_w: array<f32, Z_TILE_ROWS>;
 
 // Stages batch slots [first, first + rows) of step k; the whole workgroup calls it.
@@ -24,8 +25,16 @@ fn load_tile(first: u32, rows: u32, k: u32, lid: u32, with_weights: bool) {
     }
   }
   workgroupBarrier();
-  for (var e = lid; e < rows * P; e += WG) {
-    tile_z[e] = data_z[tile_points[e / P] * P + e % P];
+  for (var e = lid; e < rows * Z_QUADS; e += WG) {
+    let j = (e % Z_QUADS) * 4u;
+    let point = tile_points[e / Z_QUADS] * P + j;
+    var quad = vec4<f32>(0.0);
+    for (var t = 0u; t < 4u; t++) {
+      if (j + t < P) {
+        quad[t] = data_z[point + t];
+      }
+    }
+    tile_z[e] = quad;
   }
   workgroupBarrier();
 }

@@ -9,6 +9,9 @@
 // of a vector `PV`: coordinate j of them all is x[j]. A row of the data tile read from
 // workgroup memory then serves that many particles, and the workgroup's reduction runs
 // once per that many particles. Particle c of an invocation is its first plus c·WG.
+// The tile's rows are read a vec4 at a time: on GPUs whose workgroup memory issues fewer
+// wide loads faster than many narrow ones, each load then feeds 4 · laneParticles
+// multiply-adds (SwiftShader runs both forms at the same speed).
 //
 // Each particle's arithmetic is the same, in the same order, whatever laneParticles is.
 
@@ -35,6 +38,9 @@ export function particleRowCode(d: number, laneParticles: LaneParticles): string
       components.flatMap((c) => items.map((j) => [j, c] as const)),
       ([j, c]) => line(j, c),
     );
+  const quads = [...Array(Math.ceil(p / 4)).keys()];
+  /** Input j of the tile's row, read as quads z0, z1, … (vec4s) from workgroup memory. */
+  const quad = (j: number): string => `z${j >> 2}.${'xyzw'[j & 3]}`;
   /** Index of the invocation's particle c. */
   const index = (c: number): string => (c === 0 ? 'first' : `first + ${c}u * WG`);
   const sum = components.map((c) => at('v', c)).join(' + ');
@@ -47,16 +53,18 @@ const NOISE_BLOCKS: u32 = ${Math.ceil(d / 4)}u;
 
 // α·z of the tile's row for each particle, summed in coordinate order.
 fn dot_tile_row(x: ptr<function, array<PV, D>>, row: u32) -> PV {
-  let z = row * P;
+  let quads = row * Z_QUADS;
+${lines(quads, (q) => `let z${q} = tile_z[quads + ${q}u];`)}
   var u = PV(0.0);
-${lines(inputs, (j) => `u += (*x)[${j}] * tile_z[z + ${j}u];`)}
+${lines(inputs, (j) => `u += (*x)[${j}] * ${quad(j)};`)}
   return u;
 }
 
 // drift_α += coef · z of the tile's row.
 fn add_drift_row(drift: ptr<function, array<PV, D>>, coef: PV, row: u32) {
-  let z = row * P;
-${lines(inputs, (j) => `(*drift)[${j}] += coef * tile_z[z + ${j}u];`)}
+  let quads = row * Z_QUADS;
+${lines(quads, (q) => `let z${q} = tile_z[quads + ${q}u];`)}
+${lines(inputs, (j) => `(*drift)[${j}] += coef * ${quad(j)};`)}
 }
 
 // The invocation's particles first + c·WG; those at or past sim.n are zeros and not live.

@@ -84,6 +84,11 @@ export function defaultLaneParticles(d: number): LaneParticles {
   return d <= 16 ? 4 : d <= 32 ? 2 : 1;
 }
 
+/** vec4s a data point's z takes in workgroup memory. */
+function zQuads(p: number): number {
+  return Math.ceil(p / 4);
+}
+
 /** Particles one buffer may hold: a whole number of workgroup chunks where that fits. */
 function shardCapacity(d: number, bufferBytes: number, chunk: number): number {
   const particles = Math.floor(bufferBytes / (d * FLOAT_BYTES));
@@ -110,7 +115,7 @@ function planLayout(
   // Workgroup memory: a row of a data tile holds z, its data index and its weight, and with
   // subgroups the totals of each subgroup; without, a table of WG × SUM_ROWS comes first.
   const workgroupFloats = limits.maxComputeWorkgroupStorageSize / FLOAT_BYTES;
-  const rowFloats = p + 2 + (subgroupMin === null ? 0 : WG / subgroupMin);
+  const rowFloats = 4 * zQuads(p) + 2 + (subgroupMin === null ? 0 : WG / subgroupMin);
   const tileFloats = workgroupFloats - (subgroupMin === null ? WG * (SUM_ROWS + 1) : 0) - 2 * WG;
   const zTileRows = Math.max(1, Math.min(WG, Math.floor(tileFloats / rowFloats)));
   if (tileFloats < rowFloats) {
@@ -540,6 +545,7 @@ class GpuSimulation implements Simulation {
       SUM_ROWS,
       SUBGROUP_MIN: this.layout.subgroupMin ?? 1,
       Z_TILE_ROWS: this.layout.zTileRows,
+      Z_QUADS: zQuads(p),
       LANE_PARTICLES: this.layout.laneParticles,
       ACTIVATION: activationCode(dynamics.activation),
       LOSS: lossCode(dynamics.loss),
