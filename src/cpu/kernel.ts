@@ -4,6 +4,7 @@
 import { activationCode, type Loss } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
+import { tanh } from '../contract/tanh';
 import { gaussians } from './noise';
 
 // φ and φ' are written out in the loops below; they must stay those of model.ts activation().
@@ -465,7 +466,7 @@ function dotOne(
 
 /** φ(v), model.ts activation().phi. */
 function phiOf(activation: number, v: number): number {
-  if (activation === TANH) return Math.tanh(v);
+  if (activation === TANH) return tanh(v);
   if (activation === SIGMOID) return 1 / (1 + Math.exp(-v));
   return v > 0 ? v : 0;
 }
@@ -474,7 +475,7 @@ function phiOf(activation: number, v: number): number {
 function applyPhi(activation: number, u: Float64Array, from: number, count: number): void {
   const end = from + count;
   if (activation === TANH) {
-    for (let b = from; b < end; b++) u[b] = Math.tanh(u[b]!);
+    for (let b = from; b < end; b++) u[b] = tanh(u[b]!);
   } else if (activation === SIGMOID) {
     for (let b = from; b < end; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
   } else {
