@@ -10,6 +10,7 @@ import {
   BenchInputError,
   benchCsv,
   clockSummary,
+  engineSummary,
   parseBenchFields,
   rooflineParticleSteps,
   type PageBenchResult,
@@ -125,6 +126,7 @@ function renderSummary(result: PageBenchResult): void {
       `${config.counts.flopPerParticleStep} FLOP and ${config.counts.bytesPerParticleStep} bytes per particle-step`,
     `limits     GPU ${fmt(limits.gpu.gflops)} GFLOP/s, ${fmt(limits.gpu.gbps)} GB/s` +
       (limits.cpu ? `; CPU ${fmt(limits.cpu.gflops)} GFLOP/s, ${fmt(limits.cpu.gbps)} GB/s` : ''),
+    `engine     ${engineSummary(result)}`,
     `timed      ${clockSummary(result)}`,
   ];
   for (const backend of ['gpu', 'cpu'] as const) {

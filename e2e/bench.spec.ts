@@ -59,6 +59,7 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
   for (const key of ['vendor', 'architecture', 'description'])
     expect(json.adapter.info).toHaveProperty(key);
   expect(json.browser.userAgent).toMatch(/Chrom/);
+  expect(json.engine).toMatchObject({ workgroupSize: 64, laneParticles: 4 });
   expect(json.cpu.logicalCores).toBeGreaterThanOrEqual(1);
   expect(json.config).toMatchObject({ sizes: [256, 512], d: 4, batch: 8, steps: 2, repeats: 2 });
   for (const device of ['gpu', 'cpu']) {

@@ -56,6 +56,13 @@ describe('mfld bench', () => {
     expect(typeof record.adapter.description).toBe('string');
     expect(record.adapter.description.length).toBeGreaterThan(0);
     expect(record.adapter.info).toBeTypeOf('object');
+    // d = 16: four particles per invocation (defaultLaneParticles), named in the table too.
+    expect(record.engine).toEqual({
+      workgroupSize: 64,
+      laneParticles: 4,
+      reduction: expect.stringMatching(/^(subgroup|workgroup)$/),
+    });
+    expect(stdout).toMatch(/engine +workgroups of 64 invocations holding 4 particles each/);
     expect(record.node).toBe(process.version);
     expectPositive(record.cpu.threads, 'cpu.threads');
     expectPositive(record.cpu.logicalCores, 'cpu.logicalCores');

@@ -10,7 +10,13 @@ import type { Dynamics, Simulation } from '../contract/simulation';
 import { createCpuSimulation } from '../cpu/reference';
 import { buildProblem } from '../data/datasets';
 import type { EngineGpu } from '../gpu/device';
-import { createGpuSimulation, DeviceLimitError, runTimedOnGpu } from '../gpu/simulation';
+import {
+  createGpuSimulation,
+  DeviceLimitError,
+  engineLayout,
+  runTimedOnGpu,
+  type EngineLayout,
+} from '../gpu/simulation';
 import type { ShaderSources } from '../gpu/shaders';
 import {
   bytesPerParticleStep,
@@ -113,6 +119,8 @@ export interface BenchMeasurement {
     readonly info: Record<string, string>;
     readonly timestampQuery: boolean;
   };
+  /** How the WebGPU engine laid out its step on this adapter for this d. */
+  readonly engine: EngineLayout;
   readonly config: BenchConfig & {
     readonly p: number;
     readonly dataset: RunConfig['dataset'];
@@ -297,6 +305,7 @@ export async function measureBench(
       },
       timestampQuery: gpu.device.features.has('timestamp-query'),
     },
+    engine: engineLayout(gpu, config.d),
     config: {
       ...config,
       p: problem.p,

@@ -95,6 +95,15 @@ function timingCells(timing: Timing | null): string[] {
   ].map(String);
 }
 
+/** The engine's layout in words: workgroup size, particles per invocation, reduction. */
+export function engineSummary(result: BenchMeasurement): string {
+  const { workgroupSize, laneParticles, reduction } = result.engine;
+  return (
+    `workgroups of ${workgroupSize} invocations holding ${laneParticles} particle${laneParticles > 1 ? 's' : ''} each, ` +
+    `sums by ${reduction === 'subgroup' ? 'subgroup operations' : 'workgroup memory'}`
+  );
+}
+
 /** How the GPU's and the CPU's blocks were timed, in words, for the reports. */
 export function clockSummary(result: BenchMeasurement): string {
   const clocks = new Set(result.sizes.flatMap((size) => (size.gpu ? [size.gpu.clock] : [])));

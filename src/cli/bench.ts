@@ -14,7 +14,7 @@ import {
   type BenchResult,
   type Timing,
 } from '../bench/run-bench';
-import { clockSummary } from '../bench/report';
+import { clockSummary, engineSummary } from '../bench/report';
 import { formatValue, writeFileAtomic } from './output';
 
 export interface BenchOptions {
@@ -276,6 +276,7 @@ export function benchTable(result: BenchResult): string[] {
       (limits.cpu
         ? `; cpu ${formatValue(limits.cpu.gflops)} GFLOP/s, ${formatValue(limits.cpu.gbps)} GB/s`
         : ''),
+    `engine     ${engineSummary(result)}`,
     `timed      ${clockSummary(result)}`,
     '',
   ];

@@ -89,6 +89,35 @@ function zQuads(p: number): number {
   return Math.ceil(p / 4);
 }
 
+/** How the step is laid out on a device: what `mfld bench` reports next to its figures. */
+export interface EngineLayout {
+  /** Invocations per workgroup. */
+  readonly workgroupSize: number;
+  /** Particles each invocation holds. */
+  readonly laneParticles: LaneParticles;
+  /** How a workgroup sums its particles' outputs. */
+  readonly reduction: 'subgroup' | 'workgroup';
+}
+
+/** The layout createGpuSimulation uses for particles of d coordinates, given `options`. */
+export function engineLayout(
+  gpu: EngineGpu,
+  d: number,
+  options: Pick<GpuSimulationOptions, 'laneParticles' | 'reduction'> = {},
+): EngineLayout {
+  const subgroups = options.reduction !== 'workgroup' && subgroupMinSize(gpu) !== null;
+  if (options.reduction === 'subgroup' && !subgroups) {
+    throw new DeviceLimitError(
+      'this adapter has no subgroup operations (WebGPU feature "subgroups")',
+    );
+  }
+  const laneParticles = options.laneParticles ?? defaultLaneParticles(d);
+  if (![1, 2, 4].includes(laneParticles)) {
+    throw new RangeError(`laneParticles must be 1, 2 or 4, got ${laneParticles}`);
+  }
+  return { workgroupSize: WG, laneParticles, reduction: subgroups ? 'subgroup' : 'workgroup' };
+}
+
 /** Particles one buffer may hold: a whole number of workgroup chunks where that fits. */
 function shardCapacity(d: number, bufferBytes: number, chunk: number): number {
   const particles = Math.floor(bufferBytes / (d * FLOAT_BYTES));
@@ -280,16 +309,8 @@ function planEngine(
   if (!(bufferBytes >= 4 && Number.isFinite(bufferBytes))) {
     throw new RangeError(`maxBufferBytes must be at least 4, got ${options.maxBufferBytes}`);
   }
-  const subgroupMin = options.reduction === 'workgroup' ? null : subgroupMinSize(gpu);
-  if (options.reduction === 'subgroup' && subgroupMin === null) {
-    throw new DeviceLimitError(
-      'this adapter has no subgroup operations (WebGPU feature "subgroups")',
-    );
-  }
-  const laneParticles = options.laneParticles ?? defaultLaneParticles(d);
-  if (![1, 2, 4].includes(laneParticles)) {
-    throw new RangeError(`laneParticles must be 1, 2 or 4, got ${laneParticles}`);
-  }
+  const { laneParticles, reduction } = engineLayout(gpu, d, options);
+  const subgroupMin = reduction === 'subgroup' ? subgroupMinSize(gpu) : null;
   const layout = planLayout(
     dynamics.n,
     p,
