@@ -13,7 +13,8 @@ struct Lane {
 // Subgroup totals of Z_TILE_ROWS batch slots: at most WG / SUBGROUP_MIN subgroups.
 var<workgroup> subgroup_totals: array<f32, (WG / SUBGROUP_MIN) * Z_TILE_ROWS>;
 
-// Adds the invocation's particles' c·φ(α·z_b) for the batch of step k to the workgroup's partial sums.
+// Adds the invocation's particles' c·φ(α·z_b) for the batch of step k to the workgroup's
+// partial sums.
 fn accumulate_outputs(x: ptr<function, array<PV, D>>, live: LIVE, k: u32, group: u32,
                       first_chunk: bool, lane: Lane) {
   let lid = lane.lid;

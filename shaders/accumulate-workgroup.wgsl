@@ -6,11 +6,13 @@ struct Lane {
   @builtin(local_invocation_index) lid: u32,
 }
 
-// Contributions of the WG invocations' particles to SUM_ROWS batch slots, padded against bank conflicts.
+// Contributions of the WG invocations' particles to SUM_ROWS batch slots, padded against
+// bank conflicts.
 const CONTRIBUTION_STRIDE: u32 = SUM_ROWS + 1u;
 var<workgroup> contributions: array<f32, WG * CONTRIBUTION_STRIDE>;
 
-// Adds the invocation's particles' c·φ(α·z_b) for the batch of step k to the workgroup's partial sums.
+// Adds the invocation's particles' c·φ(α·z_b) for the batch of step k to the workgroup's
+// partial sums.
 fn accumulate_outputs(x: ptr<function, array<PV, D>>, live: LIVE, k: u32, group: u32,
                       first_chunk: bool, lane: Lane) {
   let lid = lane.lid;

@@ -120,7 +120,8 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
     for (var c = 0u; c < LANE_PARTICLES; c++) {
       let global_i = sim.first_particle + first + c * WG;
       for (var block = 0u; block < NOISE_BLOCKS; block++) {
-        noise[c][block] = gaussians_from_words(philox4x32(vec4<u32>(global_i, k, STREAM_NOISE, block), key));
+        let counter = vec4<u32>(global_i, k, STREAM_NOISE, block);
+        noise[c][block] = gaussians_from_words(philox4x32(counter, key));
       }
     }
     move_particles(&x, &drift, &noise, inv_batch, confinement, noise_scale);

@@ -76,7 +76,7 @@ interface Layout {
 
 /**
  * Particles an invocation holds by default: as many as keep lanes · d ≤ 64, so that the
- * coordinates, drifts and noise of them all (3 · lanes · d floats) can stay in registers.
+ * coordinates and drifts of them all (2 · lanes · d ≤ 128 floats) can stay in registers.
  * Each data row read from workgroup memory then serves `lanes` particles: on SwiftShader
  * the step at d = 16 ran 2.6× faster with 4 than with 1.
  */
