@@ -11,6 +11,7 @@ import {
   benchCsv,
   clockSummary,
   engineSummary,
+  resultRows,
   parseBenchFields,
   rooflineParticleSteps,
   type PageBenchResult,
@@ -36,7 +37,6 @@ const fmt = (value: number): string =>
   value === 0 || (Math.abs(value) >= 1e-3 && Math.abs(value) < 1e6)
     ? String(Number(value.toPrecision(3)))
     : value.toExponential(2);
-const percent = (fraction: number): string => `${fmt(100 * fraction)}%`;
 
 function download(name: string, type: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -60,20 +60,6 @@ function describeMachine(gpu: EngineGpu): string {
   ].join('\n');
 }
 
-function timingCells(timing: Timing | null): string[] {
-  if (!timing) return ['–', '–', '–', '–', '–', '–', '–'];
-  const { median, min, max } = timing.secondsPerStep;
-  return [
-    fmt(median),
-    `${fmt(min)} – ${fmt(max)}`,
-    fmt(timing.particleStepsPerSecond),
-    fmt(timing.gflops),
-    percent(timing.fractionOfLimit),
-    fmt(timing.gbps),
-    percent(timing.bandwidthFraction),
-  ];
-}
-
 function renderTable(result: PageBenchResult): void {
   const header = [
     'n',
@@ -88,20 +74,7 @@ function renderTable(result: PageBenchResult): void {
     'GPU/CPU',
     'agreement',
   ];
-  const rows: string[][] = [];
-  for (const size of result.sizes) {
-    const agree = size.agreement
-      ? `${size.agreement.ok ? 'yes' : 'NO'} (${size.agreement.worstDifference.toExponential(1)})`
-      : 'unchecked';
-    rows.push([
-      String(size.n),
-      'GPU',
-      ...timingCells(size.gpu),
-      size.ratio === null ? '–' : `×${fmt(size.ratio)}`,
-      agree,
-    ]);
-    if (!result.config.skipCpu) rows.push(['', 'CPU', ...timingCells(size.cpu), '', '']);
-  }
+  const rows = resultRows(result, fmt, true);
   const table = element<HTMLTableElement>('table');
   table.replaceChildren();
   const head = table.createTHead().insertRow();

@@ -1,9 +1,10 @@
-// The benchmark page's input checks, CSV table and roofline (src/bench/report.ts).
+// The benchmark page's input checks, CSV table, result rows and roofline (src/bench/report.ts).
 import { describe, expect, it } from 'vitest';
 import {
   BenchInputError,
   benchCsv,
   parseBenchFields,
+  resultRows,
   rooflineParticleSteps,
   type BenchFields,
 } from '../src/bench/report';
@@ -60,21 +61,24 @@ const timing = (seconds: number): Timing => ({
   clock: 'gpu-timestamps',
 });
 
+/** Two sizes: both backends timed and agreeing at n = 1000, the GPU alone at n = 2000. */
+const twoSizes = {
+  config: { skipCpu: false },
+  sizes: [
+    {
+      n: 1000,
+      gpu: timing(0.5),
+      cpu: timing(2),
+      ratio: 4,
+      agreement: { ok: true, steps: 3, worstDifference: 1e-7, tolerance: 2e-5 },
+    },
+    { n: 2000, gpu: timing(1), cpu: null, ratio: null, agreement: null },
+  ],
+} as unknown as BenchMeasurement;
+
 describe('benchCsv', () => {
   it('has a header and one row per size, empty cells where a backend was not timed', () => {
-    const result = {
-      sizes: [
-        {
-          n: 1000,
-          gpu: timing(0.5),
-          cpu: timing(2),
-          ratio: 4,
-          agreement: { ok: true, steps: 3, worstDifference: 1e-7, tolerance: 2e-5 },
-        },
-        { n: 2000, gpu: timing(1), cpu: null, ratio: null, agreement: null },
-      ],
-    } as unknown as BenchMeasurement;
-    const lines = benchCsv(result).trimEnd().split('\n');
+    const lines = benchCsv(twoSizes).trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     const header = lines[0]!.split(',');
     expect(header[0]).toBe('n');
@@ -88,6 +92,21 @@ describe('benchCsv', () => {
     expect(cell(0, 'agreement_ok')).toBe('true');
     expect(cell(1, 'cpu_seconds_per_step_median')).toBe('');
     expect(cell(1, 'gpu_cpu_ratio')).toBe('');
+  });
+});
+
+describe('resultRows', () => {
+  it('gives a GPU and a CPU row per size, dashes where a backend was not timed', () => {
+    const rows = resultRows(twoSizes, String, true);
+    expect(rows).toEqual([
+      ['1000', 'gpu', '0.5', '0.5 – 0.5', '2000', '1', '50%', '2', '25%', '×4', 'yes (1.0e-7)'],
+      ['', 'cpu', '2', '2 – 2', '500', '1', '50%', '2', '25%', '', ''],
+      ['2000', 'gpu', '1', '1 – 1', '1000', '1', '50%', '2', '25%', '–', 'unchecked'],
+      ['', 'cpu', '–', '–', '–', '–', '–', '–', '–', '', ''],
+    ]);
+    // Without the range column, and without CPU rows when the CPU was skipped.
+    const gpuOnly = { ...twoSizes, config: { skipCpu: true } } as unknown as BenchMeasurement;
+    expect(resultRows(gpuOnly, String, false).map((row) => row.length)).toEqual([10, 10]);
   });
 });
 

@@ -3,6 +3,7 @@ import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, exactNoDataVariance } from '../src/contract/model';
 import type { Dynamics, Problem, Simulation } from '../src/contract/simulation';
+import { worstDifference } from '../src/bench/measure-bench';
 import { createCpuSimulation } from '../src/cpu/reference';
 import {
   createGpuSimulation,
@@ -66,15 +67,6 @@ async function withBoth<T>(
     g.destroy();
     c.destroy();
   }
-}
-
-/** Largest |a − b| / (1 + |b|) over two particle sets. */
-function worstDifference(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++)
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  return worst;
 }
 
 // float32 arithmetic on the GPU against double arithmetic stored as float32 on the CPU:

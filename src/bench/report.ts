@@ -95,6 +95,43 @@ function timingCells(timing: Timing | null): string[] {
   ].map(String);
 }
 
+/**
+ * The results table's rows, for the page and the terminal alike: per size a GPU row and
+ * (unless the CPU was skipped) a CPU row of n, backend, s/step median, with `withRange` its
+ * min – max, particle-steps/s, GFLOP/s, fraction of the FLOP limit, GB/s, fraction of the
+ * bandwidth, then GPU/CPU and agreement on the GPU row. `format` writes a number.
+ */
+export function resultRows(
+  result: BenchMeasurement,
+  format: (value: number) => string,
+  withRange: boolean,
+): string[][] {
+  const percent = (fraction: number): string => `${format(100 * fraction)}%`;
+  const timingCells = (timing: Timing | null): string[] => {
+    if (!timing) return Array<string>(withRange ? 7 : 6).fill('–');
+    const { median, min, max } = timing.secondsPerStep;
+    return [
+      format(median),
+      ...(withRange ? [`${format(min)} – ${format(max)}`] : []),
+      format(timing.particleStepsPerSecond),
+      format(timing.gflops),
+      percent(timing.fractionOfLimit),
+      format(timing.gbps),
+      percent(timing.bandwidthFraction),
+    ];
+  };
+  const rows: string[][] = [];
+  for (const size of result.sizes) {
+    const agree = size.agreement
+      ? `${size.agreement.ok ? 'yes' : 'NO'} (${size.agreement.worstDifference.toExponential(1)})`
+      : 'unchecked';
+    const ratio = size.ratio === null ? '–' : `×${format(size.ratio)}`;
+    rows.push([String(size.n), 'gpu', ...timingCells(size.gpu), ratio, agree]);
+    if (!result.config.skipCpu) rows.push(['', 'cpu', ...timingCells(size.cpu), '', '']);
+  }
+  return rows;
+}
+
 /** The engine's layout in words: workgroup size, particles per invocation, reduction. */
 export function engineSummary(result: BenchMeasurement): string {
   const { workgroupSize, laneParticles, reduction } = result.engine;

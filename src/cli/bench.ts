@@ -7,14 +7,8 @@ import { GpuDeviceLostError } from '../gpu/simulation';
 import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
 import { enterWebGpuEnv, RESOLVED_MARK } from '../node/webgpu-env';
-import {
-  SizeRefusedError,
-  runBench,
-  type BenchConfig,
-  type BenchResult,
-  type Timing,
-} from '../bench/run-bench';
-import { clockSummary, engineSummary } from '../bench/report';
+import { SizeRefusedError, runBench, type BenchConfig, type BenchResult } from '../bench/run-bench';
+import { clockSummary, engineSummary, resultRows } from '../bench/report';
 import { formatValue, writeFileAtomic } from './output';
 
 export interface BenchOptions {
@@ -250,20 +244,6 @@ class BenchProgress {
   }
 }
 
-const percent = (fraction: number): string => `${formatValue(100 * fraction)}%`;
-
-function timingCells(timing: Timing | null): string[] {
-  if (!timing) return ['–', '–', '–', '–', '–', '–'];
-  return [
-    formatValue(timing.secondsPerStep.median),
-    formatValue(timing.particleStepsPerSecond),
-    formatValue(timing.gflops),
-    percent(timing.fractionOfLimit),
-    formatValue(timing.gbps),
-    percent(timing.bandwidthFraction),
-  ];
-}
-
 /** The results as aligned text: the machine, the limits, one row per size, the exponents. */
 export function benchTable(result: BenchResult): string[] {
   const { config, limits } = result;
@@ -292,20 +272,7 @@ export function benchTable(result: BenchResult): string[] {
     'gpu/cpu',
     'agree',
   ];
-  const rows: string[][] = [header];
-  for (const size of result.sizes) {
-    const agree = size.agreement
-      ? `${size.agreement.ok ? 'yes' : 'NO'} (${size.agreement.worstDifference.toExponential(1)})`
-      : 'unchecked';
-    rows.push([
-      String(size.n),
-      'gpu',
-      ...timingCells(size.gpu),
-      size.ratio === null ? '–' : `×${formatValue(size.ratio)}`,
-      agree,
-    ]);
-    if (!config.skipCpu) rows.push(['', 'cpu', ...timingCells(size.cpu), '', '']);
-  }
+  const rows: string[][] = [header, ...resultRows(result, formatValue, false)];
   const widths = header.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   for (const row of rows)
     lines.push(
