@@ -5,7 +5,7 @@ import { activation as activationOf, activationCode, ACTIVATIONS } from '../src/
 import { particleGaussians, Stream } from '../src/contract/philox';
 import { noiseLevel } from '../src/contract/simulation';
 import { ParticleKernel, type KernelConfig } from '../src/cpu/kernel';
-import { chunkPlan } from '../src/cpu/layout';
+import { cachePhi, chunkPlan } from '../src/cpu/layout';
 import { testGaussians } from './cpu-fixtures';
 
 const n = 37;
@@ -205,5 +205,18 @@ describe('chunk plan', () => {
     expect(chunks * chunkSize).toBeGreaterThanOrEqual(count);
     expect((chunks - 1) * chunkSize).toBeLessThan(count);
     expect(chunks).toBeLessThanOrEqual(1024);
+  });
+});
+
+describe('keeping φ between steps', () => {
+  it('takes up to an eighth of the host memory, and 256 MiB where that is unknown', () => {
+    // 2^22 · 64 doubles = 2 GiB: kept with 16 GiB of memory, not with 8 GiB or unknown.
+    expect(cachePhi(2 ** 22, 64, 16 * 2 ** 30)).toBe(true);
+    expect(cachePhi(2 ** 22, 64, 8 * 2 ** 30)).toBe(false);
+    expect(cachePhi(2 ** 22, 64, null)).toBe(false);
+    // 2^19 · 64 doubles = 256 MiB: kept anywhere.
+    expect(cachePhi(2 ** 19, 64, null)).toBe(true);
+    expect(cachePhi(2 ** 19, 64, 2 ** 30)).toBe(true);
+    expect(cachePhi(2 ** 19 + 1, 64, null)).toBe(false);
   });
 });

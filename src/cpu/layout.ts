@@ -12,12 +12,20 @@ const MIN_CHUNKS = 16;
 /** Doubles of per-chunk partial sums one buffer may hold (32 MiB). */
 const SUM_BUDGET = 1 << 22;
 
-/** Most doubles of φ(α_i·z_b) the threads keep between steps, n·B in all (256 MiB). */
-const PHI_CACHE_BUDGET = 1 << 25;
+/** Bytes of φ(α_i·z_b) the threads may keep between steps where the host's memory is unknown. */
+const PHI_CACHE_FLOOR_BYTES = 2 ** 28;
+/** Otherwise up to this share of the host's memory. */
+const PHI_CACHE_MEMORY_SHARE = 1 / 8;
 
-/** Whether keeping φ for n particles and B slots fits the budget (results are the same). */
-export function cachePhi(n: number, batch: number): boolean {
-  return n * batch <= PHI_CACHE_BUDGET;
+/**
+ * Whether the threads keep φ(α_i·z_b) for n particles and B slots between steps (n·B doubles)
+ * instead of computing it again in the next step's drift: results are the same, the step
+ * about twice as fast. Allowed up to an eighth of the host's memory (`hostMemoryBytes`,
+ * null where unknown), and at least 256 MiB.
+ */
+export function cachePhi(n: number, batch: number, hostMemoryBytes: number | null): boolean {
+  const budget = Math.max(PHI_CACHE_FLOOR_BYTES, (hostMemoryBytes ?? 0) * PHI_CACHE_MEMORY_SHARE);
+  return n * batch * 8 <= budget;
 }
 
 /** Chunk size and count for n particles with `rows` partial sums per chunk. */

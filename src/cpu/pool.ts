@@ -42,6 +42,20 @@ export async function defaultThreadCount(): Promise<number> {
   return Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
 }
 
+/**
+ * The host's memory in bytes: os.totalmem() in Node; in a browser navigator.deviceMemory
+ * (GiB, Chromium only, coarse and capped at 8: a lower bound), else null.
+ */
+export async function hostMemoryBytes(): Promise<number | null> {
+  if (isNode()) {
+    const os = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
+    return os.totalmem();
+  }
+  const gib = (globalThis.navigator as (Navigator & { deviceMemory?: number }) | undefined)
+    ?.deviceMemory;
+  return gib === undefined ? null : gib * 2 ** 30;
+}
+
 /** A short name of the platform the threads run on: the CPU architecture in Node. */
 export function platformName(): string {
   return isNode() ? process.arch : 'Web Workers';

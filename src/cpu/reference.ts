@@ -27,6 +27,7 @@ import {
 } from './layout';
 import {
   defaultThreadCount,
+  hostMemoryBytes,
   platformName,
   startThreads,
   type Thread,
@@ -58,7 +59,7 @@ export async function createCpuSimulation(
       'CPU reference: SharedArrayBuffer is unavailable (a page must be cross-origin isolated: COOP/COEP headers)',
     );
   }
-  const cfg = kernelConfig(problem, dynamics);
+  const cfg = kernelConfig(problem, dynamics, await hostMemoryBytes());
   const memory = allocateShared(cfg, problem.train, problem.test);
   const threads = Math.min(requested, cfg.chunks);
   const crew = await Crew.start(threads, cfg, memory);
@@ -72,7 +73,11 @@ export async function createCpuSimulation(
   return simulation;
 }
 
-function kernelConfig(problem: Problem, dynamics: Dynamics): KernelConfig {
+function kernelConfig(
+  problem: Problem,
+  dynamics: Dynamics,
+  hostMemory: number | null,
+): KernelConfig {
   const trainCount = problem.train.count;
   const testCount = problem.test?.count ?? 0;
   const batch = trainCount === 0 ? 0 : batchSize(dynamics, problem);
@@ -98,7 +103,7 @@ function kernelConfig(problem: Problem, dynamics: Dynamics): KernelConfig {
     chunkSize: plan.chunkSize,
     chunks: plan.chunks,
     lossBlock: lossBlockSize(plan.chunks, Math.max(trainCount, testCount)),
-    cachePhi: cachePhi(dynamics.n, batch),
+    cachePhi: cachePhi(dynamics.n, batch, hostMemory),
   };
 }
 

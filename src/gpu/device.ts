@@ -1,4 +1,5 @@
 // The adapter and device the engine runs on, in the browser and in Node alike.
+import { hostMemoryBytes } from '../cpu/pool';
 
 export interface EngineGpu {
   readonly adapter: GPUAdapter;
@@ -25,7 +26,7 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
 
 /**
  * The EngineGpu of an opened device; `hostMemoryBytes` is the host's memory where known
- * (Node: os.totalmem(); browsers: navigator.deviceMemory, rounded down and capped).
+ * (src/cpu/pool.ts hostMemoryBytes).
  */
 export function engineGpu(
   adapter: GPUAdapter,
@@ -87,7 +88,5 @@ export async function openBrowserGpu(): Promise<EngineGpu | null> {
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const device = await requestEngineDevice(adapter);
-  // navigator.deviceMemory (GiB, Chromium only) is coarse and capped at 8: a lower bound.
-  const gib = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
-  return engineGpu(adapter, device, gib === undefined ? null : gib * 2 ** 30);
+  return engineGpu(adapter, device, await hostMemoryBytes());
 }
