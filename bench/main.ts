@@ -183,6 +183,7 @@ async function run(gpu: EngineGpu): Promise<void> {
       repeats: input('repeats').value,
       threads: input('threads').value,
       skipCpu: input('skip-cpu').checked,
+      lanes: input('lanes').value,
     });
   } catch (error) {
     if (!(error instanceof BenchInputError)) throw error;

@@ -25,7 +25,9 @@ const test = base.extend<{ benchPage: Page }>({
 
 async function fill(
   page: Page,
-  fields: Partial<Record<'sizes' | 'dim' | 'batch' | 'steps' | 'repeats' | 'threads', string>>,
+  fields: Partial<
+    Record<'sizes' | 'dim' | 'batch' | 'steps' | 'repeats' | 'threads' | 'lanes', string>
+  >,
 ): Promise<void> {
   for (const [id, value] of Object.entries(fields)) await page.fill(`#${id}`, value);
 }
@@ -102,6 +104,7 @@ test('refuses a size past the adapter, and bad inputs, with clear messages', asy
     [{ sizes: '256', dim: '2' }, 'dim d must be a whole number from 3 to 256'],
     [{ dim: '4', batch: '0' }, 'batch B must be a whole number'],
     [{ batch: '8', repeats: '1.5' }, 'repeats must be a whole number from 1 to 1000'],
+    [{ repeats: '2', lanes: '3' }, 'particles per invocation must be 1, 2, 4 or auto'],
   ];
   for (const [fields, message] of cases) {
     await fill(page, fields);

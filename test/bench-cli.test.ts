@@ -76,6 +76,7 @@ describe('mfld bench', () => {
       repeats: 2,
       cpuThreads: 2,
       skipCpu: false,
+      laneParticles: null,
     });
     expect(record.config.counts).toEqual({
       flopPerParticleStep: 64 * (6 * 15 + 8) + 6 * 16,
@@ -98,6 +99,29 @@ describe('mfld bench', () => {
       expect(fit.r2).toBeGreaterThanOrEqual(0);
       expect(fit.range).toEqual({ from: 256, to: 512, points: 2 });
     }
+  });
+
+  it('runs the GPU with the particles per invocation --lanes asks for, and records them', () => {
+    const json = join(scratch, 'lanes.json');
+    const { code, stdout, stderr } = mfld(
+      'bench',
+      '--sizes',
+      '300',
+      '--steps',
+      '1',
+      '--repeats',
+      '1',
+      '--skip-cpu',
+      '--lanes',
+      '2',
+      '--json',
+      json,
+    );
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/holding 2 particles each/);
+    const record = JSON.parse(readFileSync(json, 'utf8'));
+    expect(record.config.laneParticles).toBe(2);
+    expect(record.engine.laneParticles).toBe(2);
   });
 
   it('refuses a size past the adapter with a message naming it, before timing anything', () => {
@@ -130,6 +154,8 @@ describe('mfld bench', () => {
       ['--steps', '-1'],
       ['--repeats'],
       ['--skip-cpu=yes'],
+      ['--lanes', '3'],
+      ['--lanes', ''],
       ['--frob', '1'],
     ]) {
       const { code, stderr } = await mainCaptured(['bench', ...args]);
@@ -151,6 +177,7 @@ describe('mfld bench', () => {
       '--backend-cpu-threads',
       '--json',
       '--skip-cpu',
+      '--lanes',
     ])
       expect(help.stdout).toContain(flag);
     expect((await mainCaptured(['help'])).stdout).toMatch(/mfld bench/);

@@ -18,6 +18,7 @@ const fields: BenchFields = {
   repeats: '5',
   threads: '2',
   skipCpu: false,
+  lanes: '',
 };
 
 describe('parseBenchFields', () => {
@@ -30,7 +31,10 @@ describe('parseBenchFields', () => {
       repeats: 5,
       cpuThreads: 2,
       skipCpu: false,
+      laneParticles: null,
     });
+    expect(parseBenchFields({ ...fields, lanes: ' 2 ' }).laneParticles).toBe(2);
+    expect(parseBenchFields({ ...fields, lanes: 'auto' }).laneParticles).toBeNull();
   });
 
   it.each([
@@ -43,6 +47,7 @@ describe('parseBenchFields', () => {
     [{ steps: '0' }, 'steps must be a whole number from 1'],
     [{ repeats: '2.5' }, 'repeats must be a whole number from 1 to 1000'],
     [{ threads: 'all' }, 'CPU threads must be a whole number'],
+    [{ lanes: '3' }, 'particles per invocation must be 1, 2, 4 or auto, got "3"'],
   ])('refuses %j', (change, message) => {
     expect(() => parseBenchFields({ ...fields, ...change })).toThrow(BenchInputError);
     expect(() => parseBenchFields({ ...fields, ...change })).toThrow(message);

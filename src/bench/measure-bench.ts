@@ -17,6 +17,7 @@ import {
   runTimedOnGpu,
   type EngineLayout,
 } from '../gpu/simulation';
+import type { LaneParticles } from '../gpu/particle-rows';
 import type { ShaderSources } from '../gpu/shaders';
 import {
   bytesPerParticleStep,
@@ -42,6 +43,8 @@ export interface BenchConfig {
   readonly repeats: number;
   readonly cpuThreads: number;
   readonly skipCpu: boolean;
+  /** Particles each GPU invocation holds; null: the engine's default for d. */
+  readonly laneParticles: LaneParticles | null;
 }
 
 /** Steps of both backends compared before timing, and the tolerance of test/gpu-engine.test.ts. */
@@ -165,6 +168,7 @@ export async function measureBench(
   // Every size is opened on the GPU first (and closed again, so that the sizes do not compete
   // for memory), so a size past the adapter's limits is refused before minutes go into
   // measuring the others.
+  const gpuOptions = config.laneParticles === null ? {} : { laneParticles: config.laneParticles };
   const openGpu = async (n: number): Promise<Simulation> => {
     try {
       return await createGpuSimulation(
@@ -172,6 +176,7 @@ export async function measureBench(
         problem,
         dynamicsFromConfig({ ...baseRun, n }),
         shaders,
+        gpuOptions,
       );
     } catch (error) {
       if (!(error instanceof DeviceLimitError)) throw error;
@@ -305,7 +310,7 @@ export async function measureBench(
       },
       timestampQuery: gpu.device.features.has('timestamp-query'),
     },
-    engine: engineLayout(gpu, config.d),
+    engine: engineLayout(gpu, config.d, gpuOptions),
     config: {
       ...config,
       p: problem.p,

@@ -1,6 +1,7 @@
 // The benchmark page's inputs and outputs, browser-safe and pure: the form's fields checked
 // into a BenchConfig, the page's JSON record (the shape of `mfld bench --json` where the
 // browser can know the same) and its CSV table.
+import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
 import type { BenchConfig, BenchMeasurement, Timing } from './measure-bench';
 
 /** A form field the benchmark cannot run with; the message names the field and the rule. */
@@ -22,6 +23,8 @@ export interface BenchFields {
   readonly repeats: string;
   readonly threads: string;
   readonly skipCpu: boolean;
+  /** Particles per GPU invocation: 1, 2, 4, or empty / "auto" for the engine's default. */
+  readonly lanes: string;
 }
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -50,7 +53,21 @@ export function parseBenchFields(fields: BenchFields): BenchConfig {
     repeats: integer('repeats', fields.repeats, 1, 1000),
     cpuThreads: integer('CPU threads', fields.threads, 1, 1024),
     skipCpu: fields.skipCpu,
+    laneParticles: laneParticlesField(fields.lanes),
   };
+}
+
+/** The page's "particles per invocation" field: empty or "auto" for the engine's default. */
+function laneParticlesField(text: string): LaneParticles | null {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === 'auto') return null;
+  const value = Number(trimmed);
+  if (!isLaneParticles(value)) {
+    throw new BenchInputError(
+      `particles per invocation must be 1, 2, 4 or auto, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
 }
 
 /** The page's record: `mfld bench --json` with the browser in place of Node's machine facts. */

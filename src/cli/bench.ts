@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../contract/config-parse';
 import type { EngineGpu } from '../gpu/device';
+import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
 import { GpuDeviceLostError } from '../gpu/simulation';
 import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
@@ -21,6 +22,8 @@ export interface BenchOptions {
   readonly cpuThreads: number;
   readonly json: string | null;
   readonly skipCpu: boolean;
+  /** --lanes; null: the engine's default for d. */
+  readonly laneParticles: LaneParticles | null;
   readonly help: boolean;
 }
 
@@ -55,6 +58,10 @@ const FLAGS: readonly { readonly usage: string; readonly help: string }[] = [
     usage: '--backend-cpu-threads T',
     help: 'CPU reference and CPU limit threads; default all cores',
   },
+  {
+    usage: '--lanes L',
+    help: 'particles each GPU invocation holds: 1, 2 or 4; default 4 for d ≤ 16, 2 for d ≤ 32, else 1',
+  },
   { usage: '--json PATH', help: 'write every figure, the machine and the configuration as JSON' },
   { usage: '--skip-cpu', help: 'time the GPU only (no agreement check, no CPU figures)' },
 ];
@@ -78,6 +85,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   let cpuThreads = availableParallelism();
   let json: string | null = null;
   let skipCpu = false;
+  let laneParticles: LaneParticles | null = null;
   let help = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -111,6 +119,9 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       case '--backend-cpu-threads':
         cpuThreads = parseInteger(flag, value(), 1, 1024);
         break;
+      case '--lanes':
+        laneParticles = parseLaneParticles(flag, value());
+        break;
       case '--json':
         json = value();
         if (json === '') throw new ConfigError('--json needs a file path');
@@ -129,7 +140,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
         );
     }
   }
-  return { sizes, d, batch, steps, repeats, cpuThreads, json, skipCpu, help };
+  return { sizes, d, batch, steps, repeats, cpuThreads, json, skipCpu, laneParticles, help };
 }
 
 function parseInteger(flag: string, text: string, min: number, max: number): number {
@@ -138,6 +149,13 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
     throw new ConfigError(
       `${flag} must be an integer in ${min}…${max}, got ${JSON.stringify(text)}`,
     );
+  return value;
+}
+
+function parseLaneParticles(flag: string, text: string): LaneParticles {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !isLaneParticles(value))
+    throw new ConfigError(`${flag} must be 1, 2 or 4, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -188,6 +206,7 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
       repeats: options.repeats,
       cpuThreads: options.cpuThreads,
       skipCpu: options.skipCpu,
+      laneParticles: options.laneParticles,
     };
     const progress = new BenchProgress();
     let result: BenchResult;

@@ -18,10 +18,14 @@
 /** Particles an invocation may hold: the widths of WGSL vectors, and 1. */
 export type LaneParticles = 1 | 2 | 4;
 
+export function isLaneParticles(value: unknown): value is LaneParticles {
+  return value === 1 || value === 2 || value === 4;
+}
+
 /** WGSL: the PV/LIVE aliases, dot_tile_row, add_drift_row, load/store/move_particles, lane_sum. */
 export function particleRowCode(d: number, laneParticles: LaneParticles): string {
   if (!Number.isInteger(d) || d < 2) throw new RangeError(`d must be an integer ≥ 2, got ${d}`);
-  if (![1, 2, 4].includes(laneParticles)) {
+  if (!isLaneParticles(laneParticles)) {
     throw new RangeError(`laneParticles must be 1, 2 or 4, got ${laneParticles}`);
   }
   const p = d - 1;

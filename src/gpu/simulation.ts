@@ -12,7 +12,7 @@ import {
   type Simulation,
 } from '../contract/simulation';
 import { subgroupMinSize, type EngineGpu } from './device';
-import { particleRowCode, type LaneParticles } from './particle-rows';
+import { isLaneParticles, particleRowCode, type LaneParticles } from './particle-rows';
 import { composeShader, type ShaderSources } from './shaders';
 
 /** Invocations per workgroup of every kernel. */
@@ -112,7 +112,7 @@ export function engineLayout(
     );
   }
   const laneParticles = options.laneParticles ?? defaultLaneParticles(d);
-  if (![1, 2, 4].includes(laneParticles)) {
+  if (!isLaneParticles(laneParticles)) {
     throw new RangeError(`laneParticles must be 1, 2 or 4, got ${laneParticles}`);
   }
   return { workgroupSize: WG, laneParticles, reduction: subgroups ? 'subgroup' : 'workgroup' };
