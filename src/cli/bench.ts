@@ -60,7 +60,7 @@ const FLAGS: readonly { readonly usage: string; readonly help: string }[] = [
   },
   {
     usage: '--lanes L',
-    help: 'particles each GPU invocation holds: 1, 2 or 4; default 4 for d ≤ 16, 2 for d ≤ 32, else 1',
+    help: "particles each GPU invocation holds: 1, 2 or 4; default: the engine's choice for d (the table's engine line names it)",
   },
   { usage: '--json PATH', help: 'write every figure, the machine and the configuration as JSON' },
   { usage: '--skip-cpu', help: 'time the GPU only (no agreement check, no CPU figures)' },

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ShaderSources } from '../gpu/shaders';
-import { totalmem } from 'node:os';
+import { hostMemoryBytes } from '../cpu/pool';
 import { engineGpu, requestEngineDevice, type EngineGpu } from '../gpu/device';
 
 /**
@@ -22,7 +22,7 @@ export async function openNodeGpu(): Promise<EngineGpu | null> {
   const adapter = await dawnInstance.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const device = await requestEngineDevice(adapter);
-  return engineGpu(adapter, device, totalmem());
+  return engineGpu(adapter, device, await hostMemoryBytes());
 }
 
 const SHADER_DIR = fileURLToPath(new URL('../../shaders/', import.meta.url));
