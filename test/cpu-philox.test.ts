@@ -9,6 +9,7 @@ import {
   philox4x32,
   uniformFromWord,
 } from '../src/contract/philox';
+import { gaussianPair, logUniform } from '../src/contract/box-muller';
 import { gaussians } from '../src/cpu/noise';
 
 const hex = (words: Uint32Array): string[] =>
@@ -114,6 +115,58 @@ describe('uniforms and Gaussians', () => {
     for (const c of counts) {
       expect(Math.abs(c / draws - q)).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / draws));
     }
+  });
+});
+
+describe('Box–Muller without Math.log, Math.cos and Math.sin (src/contract/box-muller.ts)', () => {
+  // A uniform is one of 2^23 values (w >>> 9), so every one of them is checked.
+  const UNIFORMS = 2 ** 23;
+  const uniformOf = (n: number) => (n + 0.5) * 2 ** -23;
+
+  it('takes ln u within 1 ulp of Math.log for every uniform', () => {
+    let worst = 0;
+    let worstAt = 0;
+    for (let n = 0; n < UNIFORMS; n++) {
+      const expected = Math.log(uniformOf(n));
+      const ulp = 2 ** (Math.floor(Math.log2(-expected)) - 52);
+      const error = Math.abs(logUniform(n << 9) - expected) / ulp;
+      if (error > worst) [worst, worstAt] = [error, n];
+    }
+    expect(worst, `worst at w >>> 9 = ${worstAt}`).toBeLessThanOrEqual(1);
+  });
+
+  it('takes cos 2πu and sin 2πu within 8 · 2^-53 of Math.cos and Math.sin for every uniform', () => {
+    // Math.cos(2π u) itself rounds 2π u first: up to 2π · 2^-53 off in the angle, so the
+    // bound is absolute (near a zero of cos, relative error says nothing).
+    const u0Word = 0x80000000;
+    const radius = Math.sqrt(-2 * Math.log(uniformOf(u0Word >>> 9)));
+    const out = new Float64Array(2);
+    let worst = 0;
+    let worstAt = 0;
+    for (let n = 0; n < UNIFORMS; n++) {
+      gaussianPair(u0Word, n << 9, out, 0, 2);
+      const angle = 2 * Math.PI * uniformOf(n);
+      const error = Math.max(
+        Math.abs(out[0]! - radius * Math.cos(angle)),
+        Math.abs(out[1]! - radius * Math.sin(angle)),
+      );
+      if (error > worst) [worst, worstAt] = [error, n];
+    }
+    expect(worst / radius / 2 ** -53, `worst at w >>> 9 = ${worstAt}`).toBeLessThanOrEqual(8);
+  });
+
+  it('writes one coordinate when count is 1 and keeps the radius of the first word', () => {
+    const out = new Float64Array([7, 7, 7]);
+    gaussianPair(0x12345678, 0x9abcdef0, out, 1, 1);
+    expect(out[0]).toBe(7);
+    expect(out[2]).toBe(7);
+    const both = new Float64Array(2);
+    gaussianPair(0x12345678, 0x9abcdef0, both, 0, 2);
+    expect(out[1]).toBe(both[0]);
+    expect(Math.hypot(both[0]!, both[1]!)).toBeCloseTo(
+      Math.sqrt(-2 * Math.log(uniformOf(0x12345678 >>> 9))),
+      14,
+    );
   });
 });
 

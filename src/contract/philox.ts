@@ -1,5 +1,6 @@
 // Philox4x32-10 and the derived uniforms and Gaussians of SPEC §3. This is the CPU twin of
 // shaders/philox.wgsl: both must produce the same words bit for bit.
+import { gaussianPair } from './box-muller';
 
 export const PHILOX_M0 = 0xd2511f53;
 export const PHILOX_M1 = 0xcd9e8d57;
@@ -71,23 +72,13 @@ export function uniformFromWord(w: number): number {
   return ((w >>> 9) + 0.5) * 2 ** -23;
 }
 
-const TWO_PI = 2 * Math.PI;
-
 /**
- * Four Gaussians from one Philox output by Box–Muller on (u0,u1) and (u2,u3).
- * Computed in double precision; the GPU's float32 values agree to about 1e-6.
+ * Four Gaussians from one Philox output by Box–Muller on (u0,u1) and (u2,u3)
+ * (box-muller.ts). Computed in double precision; the GPU's float32 values agree to about 1e-6.
  */
 export function gaussiansFromWords(words: Uint32Array, out: Float64Array | Float32Array): void {
-  const u0 = uniformFromWord(words[0]!);
-  const u1 = uniformFromWord(words[1]!);
-  const u2 = uniformFromWord(words[2]!);
-  const u3 = uniformFromWord(words[3]!);
-  const r01 = Math.sqrt(-2 * Math.log(u0));
-  const r23 = Math.sqrt(-2 * Math.log(u2));
-  out[0] = r01 * Math.cos(TWO_PI * u1);
-  out[1] = r01 * Math.sin(TWO_PI * u1);
-  out[2] = r23 * Math.cos(TWO_PI * u3);
-  out[3] = r23 * Math.sin(TWO_PI * u3);
+  gaussianPair(words[0]!, words[1]!, out, 0, 2);
+  gaussianPair(words[2]!, words[3]!, out, 2, 2);
 }
 
 /**
