@@ -11,6 +11,7 @@ import {
   benchCsv,
   clockSummary,
   engineSummary,
+  limitsSummary,
   resultRows,
   parseBenchFields,
   rooflineParticleSteps,
@@ -92,13 +93,12 @@ function renderTable(result: PageBenchResult): void {
 }
 
 function renderSummary(result: PageBenchResult): void {
-  const { config, limits, exponents } = result;
+  const { config, exponents } = result;
   const lines = [
     `problem    teacher, d = ${config.d} (p = ${config.p} with bias), batch ${config.batch}, ` +
       `steps ${config.steps ?? 'auto'}, repeats ${config.repeats}, CPU threads ${config.cpuThreads}: ` +
       `${config.counts.flopPerParticleStep} FLOP and ${config.counts.bytesPerParticleStep} bytes per particle-step`,
-    `limits     GPU ${fmt(limits.gpu.gflops)} GFLOP/s, ${fmt(limits.gpu.gbps)} GB/s` +
-      (limits.cpu ? `; CPU ${fmt(limits.cpu.gflops)} GFLOP/s, ${fmt(limits.cpu.gbps)} GB/s` : ''),
+    `limits     ${limitsSummary(result, fmt)}`,
     `engine     ${engineSummary(result)}`,
     `timed      ${clockSummary(result)}`,
   ];

@@ -75,6 +75,9 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
     expect(size.cpu.particleStepsPerSecond).toBeGreaterThan(0);
     expect(size.gpu.fractionOfLimit).toBeGreaterThan(0);
     expect(size.cpu.fractionOfLimit).toBeGreaterThan(0);
+    // The FMA limit measured again after each timed block (what fractionOfLimit divides by).
+    expect(size.gpu.limitGflops.min).toBeGreaterThan(0);
+    expect(size.cpu.limitGflops.min).toBeLessThanOrEqual(size.cpu.limitGflops.max);
     expect(size.ratio).toBeGreaterThan(0);
     expect(size.gpu.secondsPerStep.min).toBeLessThanOrEqual(size.gpu.secondsPerStep.max);
   }

@@ -25,11 +25,13 @@ function expectTiming(timing: Record<string, unknown>, path: string): void {
     'blocks',
   ])
     expectPositive(timing[key], `${path}.${key}`);
-  const perStep = timing['secondsPerStep'] as Record<string, number>;
-  for (const key of ['median', 'min', 'max'])
-    expectPositive(perStep[key], `${path}.secondsPerStep.${key}`);
-  expect(perStep['min']).toBeLessThanOrEqual(perStep['median']!);
-  expect(perStep['median']).toBeLessThanOrEqual(perStep['max']!);
+  for (const range of ['secondsPerStep', 'limitGflops']) {
+    const spread = timing[range] as Record<string, number>;
+    for (const key of ['median', 'min', 'max'])
+      expectPositive(spread[key], `${path}.${range}.${key}`);
+    expect(spread['min']).toBeLessThanOrEqual(spread['median']!);
+    expect(spread['median']).toBeLessThanOrEqual(spread['max']!);
+  }
 }
 
 describe('mfld bench', () => {

@@ -5,6 +5,7 @@ import {
   bytesPerParticleStep,
   fitExponent,
   flopPerParticleStep,
+  medianRatio,
   summarize,
 } from '../src/bench/counts';
 
@@ -83,5 +84,23 @@ describe('summarize', () => {
     expect(summarize([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3 });
     expect(summarize([4, 1, 2, 3])).toEqual({ median: 2.5, min: 1, max: 4 });
     expect(() => summarize([])).toThrow(RangeError);
+  });
+});
+
+describe('medianRatio (fraction of a limit measured next to each block)', () => {
+  it('pairs each rate with its own limit, so that a drift common to both cancels', () => {
+    // The machine slows to half speed in the middle: rates and limits drop together.
+    const rates = [3, 1.5, 1.5, 3, 3];
+    const limits = [10, 5, 5, 10, 10];
+    expect(medianRatio(rates, limits)).toBeCloseTo(0.3, 15);
+    // The median of the rates over the median of the limits would not see the pairing.
+    expect(medianRatio([1, 2, 9], [10, 4, 10])).toBeCloseTo(0.5, 15);
+  });
+
+  it('refuses unpaired lists and limits that are not finite and positive', () => {
+    expect(() => medianRatio([1, 2], [1])).toThrow('2 rates but 1 limits');
+    expect(() => medianRatio([1], [0])).toThrow('finite and positive, got 0');
+    expect(() => medianRatio([1], [NaN])).toThrow('got NaN');
+    expect(() => medianRatio([], [])).toThrow(RangeError);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BenchInputError,
   benchCsv,
+  limitsSummary,
   parseBenchFields,
   resultRows,
   rooflineParticleSteps,
@@ -61,6 +62,7 @@ const timing = (seconds: number): Timing => ({
   secondsPerStep: { median: seconds, min: seconds, max: seconds },
   gflops: 1,
   gbps: 2,
+  limitGflops: { median: 2, min: 1.5, max: 2.5 },
   fractionOfLimit: 0.5,
   bandwidthFraction: 0.25,
   clock: 'gpu-timestamps',
@@ -94,6 +96,7 @@ describe('benchCsv', () => {
     const cell = (row: number, name: string): string => rows[row]![header.indexOf(name)]!;
     expect(cell(0, 'gpu_particle_steps_per_second')).toBe('2000');
     expect(cell(0, 'gpu_cpu_ratio')).toBe('4');
+    expect(cell(0, 'gpu_limit_gflops_median')).toBe('2');
     expect(cell(0, 'agreement_ok')).toBe('true');
     expect(cell(1, 'cpu_seconds_per_step_median')).toBe('');
     expect(cell(1, 'gpu_cpu_ratio')).toBe('');
@@ -112,6 +115,21 @@ describe('resultRows', () => {
     // Without the range column, and without CPU rows when the CPU was skipped.
     const gpuOnly = { ...twoSizes, config: { skipCpu: true } } as unknown as BenchMeasurement;
     expect(resultRows(gpuOnly, String, false).map((row) => row.length)).toEqual([10, 10]);
+  });
+});
+
+describe('limitsSummary', () => {
+  it("names both devices' limits and what the fraction column divides by", () => {
+    const limits = { gpu: { gflops: 5, gbps: 0.5 }, cpu: { gflops: 10, gbps: 40 } };
+    const both = { ...twoSizes, limits } as unknown as BenchMeasurement;
+    expect(limitsSummary(both, String)).toBe(
+      "GPU 5 GFLOP/s, 0.5 GB/s; CPU 10 GFLOP/s, 40 GB/s at the start; 'of peak' sets each timed block against an FMA block run right after it",
+    );
+    const gpuOnly = {
+      ...twoSizes,
+      limits: { ...limits, cpu: null },
+    } as unknown as BenchMeasurement;
+    expect(limitsSummary(gpuOnly, String)).toMatch(/^GPU 5 GFLOP\/s, 0.5 GB\/s at the start;/);
   });
 });
 

@@ -103,6 +103,20 @@ export function fitExponent(
   };
 }
 
+/**
+ * Median over paired blocks of rate[i] / limit[i]: each figure against the limit measured
+ * next to it, so that a machine whose speed drifts between blocks moves both alike.
+ */
+export function medianRatio(rates: readonly number[], limits: readonly number[]): number {
+  if (rates.length !== limits.length)
+    throw new RangeError(`medianRatio: ${rates.length} rates but ${limits.length} limits`);
+  for (const limit of limits) {
+    if (!(limit > 0 && Number.isFinite(limit)))
+      throw new RangeError(`medianRatio: a limit must be finite and positive, got ${limit}`);
+  }
+  return summarize(rates.map((rate, i) => rate / limits[i]!)).median;
+}
+
 /** Median, min and max of a non-empty list. */
 export function summarize(values: readonly number[]): {
   median: number;

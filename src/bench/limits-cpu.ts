@@ -3,10 +3,12 @@
 // larger than the caches), both in limits-cpu-loops.ts. A timed block is one job run by every
 // thread; its time is from posting the job to the last thread's reply. The figure is the
 // median of the blocks after a warm-up and a calibration that makes a block last
-// ≥ TARGET_BLOCK_SECONDS. The threads are Node worker_threads or browser Web Workers; Node's
-// module is imported under a name the bundler does not follow, so this bundles for the browser.
+// ≥ TARGET_BLOCK_SECONDS. The threads stay up until the probe is closed, so that the FMA rate
+// can be measured again between the benchmark's timed blocks. They are Node worker_threads or
+// browser Web Workers; Node's module is imported under a name the bundler does not follow, so
+// this bundles for the browser.
 import { FMA_ARRAY_LENGTH, FMA_ROUNDS, type CpuLimitJob } from './limits-cpu-loops';
-import { measure, type LimitMeasurement } from './limits-gpu';
+import { measure, type LimitMeasurement, type LimitProbe } from './limits-gpu';
 
 export { FMA_ARRAY_LENGTH, FMA_ROUNDS, type CpuLimitJob } from './limits-cpu-loops';
 
@@ -31,33 +33,44 @@ interface LimitThread {
   terminate(): void;
 }
 
-export async function measureCpuLimits(threads: number, repeats: number): Promise<CpuLimits> {
+export async function openCpuLimits(threads: number): Promise<LimitProbe<CpuLimits>> {
   const started = await Promise.allSettled(Array.from({ length: threads }, startThread));
   const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  try {
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    const block = async (job: CpuLimitJob): Promise<number> => {
-      const start = performance.now();
-      await Promise.all(workers.map((worker) => worker.run(job)));
-      return (performance.now() - start) / 1000;
-    };
-    const fmaFlop = threads * FMA_PASSES_PER_UNIT * FMA_ARRAY_LENGTH * FMA_ROUNDS * 2;
-    const gflops = await measure(
-      (units) => block({ kind: 'fma', passes: units * FMA_PASSES_PER_UNIT }),
-      repeats,
-      (seconds, units) => (fmaFlop * units) / seconds / 1e9,
-    );
-    const copyBytes = threads * 2 * COPY_FLOATS * FLOAT_BYTES;
-    const gbps = await measure(
-      (units) => block({ kind: 'copy', passes: units, floats: COPY_FLOATS }),
-      repeats,
-      (seconds, units) => (copyBytes * units) / seconds / 1e9,
-    );
-    return { gflops, gbps, threads };
-  } finally {
+  const close = (): void => {
     for (const worker of workers) worker.terminate();
+  };
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    close();
+    throw failed.reason;
   }
+  const block = async (job: CpuLimitJob): Promise<number> => {
+    const start = performance.now();
+    await Promise.all(workers.map((worker) => worker.run(job)));
+    return (performance.now() - start) / 1000;
+  };
+  const fmaBlock = (units: number) => block({ kind: 'fma', passes: units * FMA_PASSES_PER_UNIT });
+  const fmaFlop = threads * FMA_PASSES_PER_UNIT * FMA_ARRAY_LENGTH * FMA_ROUNDS * 2;
+  const fmaGflops = (seconds: number, units: number) => (fmaFlop * units) / seconds / 1e9;
+  let fmaUnits: number | null = null;
+  return {
+    async measure(repeats) {
+      const gflops = await measure(fmaBlock, repeats, fmaGflops);
+      fmaUnits = gflops.blockSize;
+      const copyBytes = threads * 2 * COPY_FLOATS * FLOAT_BYTES;
+      const gbps = await measure(
+        (units) => block({ kind: 'copy', passes: units, floats: COPY_FLOATS }),
+        repeats,
+        (seconds, units) => (copyBytes * units) / seconds / 1e9,
+      );
+      return { gflops, gbps, threads };
+    },
+    async fmaRate() {
+      if (fmaUnits === null) throw new Error('fmaRate: measure the CPU limits first');
+      return fmaGflops(await fmaBlock(fmaUnits), fmaUnits);
+    },
+    close,
+  };
 }
 
 function isNode(): boolean {

@@ -2,7 +2,9 @@
 // and streaming bandwidth (shaders/bench-bandwidth.wgsl). A timed block is many dispatches in
 // one submission, timed from submit to queue.onSubmittedWorkDone(); the figure is the median
 // of the blocks after a warm-up. Submission latency is in the time, which is why a block is
-// made long (≥ TARGET_BLOCK_SECONDS) before it is timed.
+// made long (≥ TARGET_BLOCK_SECONDS) before it is timed. The kernels stay ready after that
+// (a LimitProbe), so that the benchmark can measure the FMA rate again between its timed
+// blocks: on a shared machine the speed drifts by tens of percent within minutes.
 import type { EngineGpu } from '../gpu/device';
 import { composeShader, type ShaderSources } from '../gpu/shaders';
 import { summarize } from './counts';
@@ -38,17 +40,28 @@ export interface GpuLimits {
   readonly streamBytes: number;
 }
 
-export async function measureGpuLimits(
+/** A device's limit benchmarks, kept ready between measurements until closed. */
+export interface LimitProbe<Limits> {
+  /** Warm-up, calibration and `repeats` timed blocks of each benchmark. */
+  measure(repeats: number): Promise<Limits>;
+  /** One more FMA block of the length `measure` calibrated (it must have run): GFLOP/s. */
+  fmaRate(): Promise<number>;
+  close(): void;
+}
+
+export async function openGpuLimits(
   gpu: EngineGpu,
   shaders: ShaderSources,
-  repeats: number,
-): Promise<GpuLimits> {
+): Promise<LimitProbe<GpuLimits>> {
   const { device } = gpu;
   const buffers: GPUBuffer[] = [];
   const buffer = (size: number, usage: number): GPUBuffer => {
     const made = device.createBuffer({ size, usage });
     buffers.push(made);
     return made;
+  };
+  const close = (): void => {
+    for (const made of buffers) made.destroy();
   };
   try {
     device.pushErrorScope('validation');
@@ -114,15 +127,28 @@ export async function measureGpuLimits(
 
     // The grid may round up past the data: the FMA kernel's extra invocations still compute.
     const fmaFlop = fmaGrid[0] * fmaGrid[1] * WG * FMA_ITERATIONS * FMA_CHAINS * VEC4_LANES * 2;
-    const gflops = await measure(fmaBlock, repeats, (seconds, k) => (fmaFlop * k) / seconds / 1e9);
-    const gbps = await measure(
-      streamBlock,
-      repeats,
-      (seconds, k) => (2 * streamBytes * k) / seconds / 1e9,
-    );
-    return { gflops, gbps, streamBytes };
-  } finally {
-    for (const made of buffers) made.destroy();
+    const fmaGflops = (seconds: number, k: number) => (fmaFlop * k) / seconds / 1e9;
+    let fmaDispatches: number | null = null;
+    return {
+      async measure(repeats) {
+        const gflops = await measure(fmaBlock, repeats, fmaGflops);
+        fmaDispatches = gflops.blockSize;
+        const gbps = await measure(
+          streamBlock,
+          repeats,
+          (seconds, k) => (2 * streamBytes * k) / seconds / 1e9,
+        );
+        return { gflops, gbps, streamBytes };
+      },
+      async fmaRate() {
+        if (fmaDispatches === null) throw new Error('fmaRate: measure the GPU limits first');
+        return fmaGflops(await fmaBlock(fmaDispatches), fmaDispatches);
+      },
+      close,
+    };
+  } catch (error) {
+    close();
+    throw error;
   }
 }
 

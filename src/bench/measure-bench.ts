@@ -23,11 +23,12 @@ import {
   bytesPerParticleStep,
   fitExponent,
   flopPerParticleStep,
+  medianRatio,
   summarize,
   type PowerFit,
 } from './counts';
-import { measureCpuLimits, type CpuLimits } from './limits-cpu';
-import { measureGpuLimits, type GpuLimits } from './limits-gpu';
+import { openCpuLimits, type CpuLimits } from './limits-cpu';
+import { openGpuLimits, type GpuLimits, type LimitProbe } from './limits-gpu';
 import { dynamicsFromConfig } from '../study/run-study';
 
 export interface BenchConfig {
@@ -83,9 +84,14 @@ export interface Timing {
   readonly secondsPerStep: { readonly median: number; readonly min: number; readonly max: number };
   readonly gflops: number;
   readonly gbps: number;
-  /** GFLOP/s over the device's measured GFLOP/s. */
+  /**
+   * The device's FMA limit (GFLOP/s) measured again right after each timed block: on a
+   * shared machine the speed drifts by tens of percent within minutes.
+   */
+  readonly limitGflops: { readonly median: number; readonly min: number; readonly max: number };
+  /** Median over the timed blocks of the block's GFLOP/s over the limit measured after it. */
   readonly fractionOfLimit: number;
-  /** GB/s over the device's measured GB/s. */
+  /** GB/s over the device's GB/s measured at the start. */
   readonly bandwidthFraction: number;
   /**
    * What timed the blocks: the GPU's timestamp queries (its own time for the passes), or
@@ -196,136 +202,144 @@ export async function measureBench(
   const phasesPerSize = config.skipCpu ? 1 : 3;
   const total = 2 + config.sizes.length * phasesPerSize;
   let done = 0;
-  events.progress('measuring the GPU limits', done, total);
-  const gpuLimits = await measureGpuLimits(gpu, shaders, config.repeats);
-  done++;
-  events.progress('measuring the CPU limits', done, total);
-  const cpuLimits = config.skipCpu
-    ? null
-    : await measureCpuLimits(config.cpuThreads, config.repeats);
-  done++;
+  // The limit benchmarks stay open: each timed block is followed by an FMA block.
+  const gpuProbe = await openGpuLimits(gpu, shaders);
+  let cpuProbe: LimitProbe<CpuLimits> | null = null;
+  try {
+    events.progress('measuring the GPU limits', done, total);
+    const gpuLimits = await gpuProbe.measure(config.repeats);
+    done++;
+    events.progress('measuring the CPU limits', done, total);
+    cpuProbe = config.skipCpu ? null : await openCpuLimits(config.cpuThreads);
+    const cpuLimits = cpuProbe ? await cpuProbe.measure(config.repeats) : null;
+    done++;
 
-  const timingOf = (
-    { seconds, steps, clock }: TimedBlocks,
-    limitGflops: number,
-    limitGbps: number,
-    n: number,
-  ): Timing => {
-    const perStep = summarize(seconds.map((s) => s / steps));
-    const gflops = (flop * n) / perStep.median / 1e9;
-    const gbps = (bytes * n) / perStep.median / 1e9;
-    return {
-      steps,
-      blocks: seconds.length,
-      particleStepsPerSecond: n / perStep.median,
-      secondsPerStep: perStep,
-      gflops,
-      gbps,
-      fractionOfLimit: gflops / limitGflops,
-      bandwidthFraction: gbps / limitGbps,
-      clock,
+    const timingOf = (
+      { seconds, steps, clock, limitGflops }: TimedBlocks,
+      limitGbps: number,
+      n: number,
+    ): Timing => {
+      const perStep = summarize(seconds.map((s) => s / steps));
+      const gflops = (flop * n) / perStep.median / 1e9;
+      const gbps = (bytes * n) / perStep.median / 1e9;
+      const blockGflops = seconds.map((s) => (flop * n * steps) / s / 1e9);
+      return {
+        steps,
+        blocks: seconds.length,
+        particleStepsPerSecond: n / perStep.median,
+        secondsPerStep: perStep,
+        gflops,
+        gbps,
+        limitGflops: summarize(limitGflops),
+        fractionOfLimit: medianRatio(blockGflops, limitGflops),
+        bandwidthFraction: gbps / limitGbps,
+        clock,
+      };
     };
-  };
 
-  const sizes: SizeResult[] = [];
-  for (const n of config.sizes) {
-    const gpuSim = await openGpu(n);
-    let cpuSim: Simulation | null = null;
-    try {
-      let agreement: Agreement | null = null;
-      if (cpuLimits) {
-        events.progress(`n = ${n}: GPU and CPU agreement`, done, total);
-        cpuSim = await createCpuSimulation(problem, dynamicsFromConfig({ ...baseRun, n }), {
-          threads: config.cpuThreads,
-        });
-        await Promise.all([gpuSim.run(AGREEMENT_STEPS), cpuSim.run(AGREEMENT_STEPS)]);
-        const worst = worstDifference(await gpuSim.particles(), await cpuSim.particles());
-        agreement = {
-          ok: worst <= AGREEMENT_TOLERANCE,
-          steps: AGREEMENT_STEPS,
-          worstDifference: worst,
-          tolerance: AGREEMENT_TOLERANCE,
-        };
-        done++;
-        if (!agreement.ok) {
-          events.notice(
-            `n = ${n}: the GPU and the CPU disagree after ${AGREEMENT_STEPS} steps ` +
-              `(worst relative difference ${worst.toExponential(2)} > ${AGREEMENT_TOLERANCE}); this size is not timed`,
-          );
-          sizes.push({ n, gpu: null, cpu: null, ratio: null, agreement });
-          done += 2;
-          continue;
+    const sizes: SizeResult[] = [];
+    for (const n of config.sizes) {
+      const gpuSim = await openGpu(n);
+      let cpuSim: Simulation | null = null;
+      try {
+        let agreement: Agreement | null = null;
+        if (cpuLimits) {
+          events.progress(`n = ${n}: GPU and CPU agreement`, done, total);
+          cpuSim = await createCpuSimulation(problem, dynamicsFromConfig({ ...baseRun, n }), {
+            threads: config.cpuThreads,
+          });
+          await Promise.all([gpuSim.run(AGREEMENT_STEPS), cpuSim.run(AGREEMENT_STEPS)]);
+          const worst = worstDifference(await gpuSim.particles(), await cpuSim.particles());
+          agreement = {
+            ok: worst <= AGREEMENT_TOLERANCE,
+            steps: AGREEMENT_STEPS,
+            worstDifference: worst,
+            tolerance: AGREEMENT_TOLERANCE,
+          };
+          done++;
+          if (!agreement.ok) {
+            events.notice(
+              `n = ${n}: the GPU and the CPU disagree after ${AGREEMENT_STEPS} steps ` +
+                `(worst relative difference ${worst.toExponential(2)} > ${AGREEMENT_TOLERANCE}); this size is not timed`,
+            );
+            sizes.push({ n, gpu: null, cpu: null, ratio: null, agreement });
+            done += 2;
+            continue;
+          }
         }
-      }
-      events.progress(`n = ${n}: timing the GPU`, done, total);
-      const gpuTimes = await timeBlocks(gpuSim, config);
-      const gpuTiming = timingOf(gpuTimes, gpuLimits.gflops.value, gpuLimits.gbps.value, n);
-      done++;
-      let cpuTiming: Timing | null = null;
-      if (cpuSim && cpuLimits) {
-        events.progress(`n = ${n}: timing the CPU`, done, total);
-        const cpuTimes = await timeBlocks(cpuSim, config);
-        cpuTiming = timingOf(cpuTimes, cpuLimits.gflops.value, cpuLimits.gbps.value, n);
+        events.progress(`n = ${n}: timing the GPU`, done, total);
+        const gpuTimes = await timeBlocks(gpuSim, config, gpuProbe.fmaRate);
+        const gpuTiming = timingOf(gpuTimes, gpuLimits.gbps.value, n);
         done++;
+        let cpuTiming: Timing | null = null;
+        if (cpuSim && cpuProbe && cpuLimits) {
+          events.progress(`n = ${n}: timing the CPU`, done, total);
+          const cpuTimes = await timeBlocks(cpuSim, config, cpuProbe.fmaRate);
+          cpuTiming = timingOf(cpuTimes, cpuLimits.gbps.value, n);
+          done++;
+        }
+        sizes.push({
+          n,
+          gpu: gpuTiming,
+          cpu: cpuTiming,
+          ratio: cpuTiming
+            ? gpuTiming.particleStepsPerSecond / cpuTiming.particleStepsPerSecond
+            : null,
+          agreement,
+        });
+      } finally {
+        gpuSim.destroy();
+        cpuSim?.destroy();
       }
-      sizes.push({
-        n,
-        gpu: gpuTiming,
-        cpu: cpuTiming,
-        ratio: cpuTiming
-          ? gpuTiming.particleStepsPerSecond / cpuTiming.particleStepsPerSecond
-          : null,
-        agreement,
-      });
-    } finally {
-      gpuSim.destroy();
-      cpuSim?.destroy();
     }
-  }
-  events.progress('done', total, total);
+    events.progress('done', total, total);
 
-  const scalingOf = (backend: 'gpu' | 'cpu'): PowerFit | null => {
-    const points = sizes.flatMap((size) => {
-      const timing = size[backend];
-      return timing ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
-    });
-    if (points.length < 2) {
-      if (backend === 'gpu' || !config.skipCpu)
-        events.notice(
-          `no ${backend.toUpperCase()} scaling exponent: it needs at least 2 timed sizes, got ${points.length}`,
-        );
-      return null;
-    }
-    return fitExponent(points);
-  };
-  const info = gpu.adapter.info;
-  return {
-    adapter: {
-      description: gpu.description,
-      info: {
-        vendor: info.vendor,
-        architecture: info.architecture,
-        device: info.device,
-        description: info.description,
+    const scalingOf = (backend: 'gpu' | 'cpu'): PowerFit | null => {
+      const points = sizes.flatMap((size) => {
+        const timing = size[backend];
+        return timing ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
+      });
+      if (points.length < 2) {
+        if (backend === 'gpu' || !config.skipCpu)
+          events.notice(
+            `no ${backend.toUpperCase()} scaling exponent: it needs at least 2 timed sizes, got ${points.length}`,
+          );
+        return null;
+      }
+      return fitExponent(points);
+    };
+    const info = gpu.adapter.info;
+    return {
+      adapter: {
+        description: gpu.description,
+        info: {
+          vendor: info.vendor,
+          architecture: info.architecture,
+          device: info.device,
+          description: info.description,
+        },
+        timestampQuery: gpu.device.features.has('timestamp-query'),
       },
-      timestampQuery: gpu.device.features.has('timestamp-query'),
-    },
-    engine: engineLayout(gpu, config.d, gpuOptions),
-    config: {
-      ...config,
-      p: problem.p,
-      dataset: baseRun.dataset,
-      dynamics: dynamicsWithoutN(dynamicsFromConfig(baseRun)),
-      counts: { flopPerParticleStep: flop, bytesPerParticleStep: bytes },
-    },
-    limits: {
-      gpu: { gflops: gpuLimits.gflops.value, gbps: gpuLimits.gbps.value },
-      cpu: cpuLimits && { gflops: cpuLimits.gflops.value, gbps: cpuLimits.gbps.value },
-    },
-    limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
-    sizes,
-    exponents: { gpu: scalingOf('gpu'), cpu: config.skipCpu ? null : scalingOf('cpu') },
-  };
+      engine: engineLayout(gpu, config.d, gpuOptions),
+      config: {
+        ...config,
+        p: problem.p,
+        dataset: baseRun.dataset,
+        dynamics: dynamicsWithoutN(dynamicsFromConfig(baseRun)),
+        counts: { flopPerParticleStep: flop, bytesPerParticleStep: bytes },
+      },
+      limits: {
+        gpu: { gflops: gpuLimits.gflops.value, gbps: gpuLimits.gbps.value },
+        cpu: cpuLimits && { gflops: cpuLimits.gflops.value, gbps: cpuLimits.gbps.value },
+      },
+      limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
+      sizes,
+      exponents: { gpu: scalingOf('gpu'), cpu: config.skipCpu ? null : scalingOf('cpu') },
+    };
+  } finally {
+    gpuProbe.close();
+    cpuProbe?.close();
+  }
 }
 
 function dynamicsWithoutN(dynamics: Dynamics): Omit<Dynamics, 'n'> {
@@ -336,15 +350,22 @@ function dynamicsWithoutN(dynamics: Dynamics): Omit<Dynamics, 'n'> {
 interface TimedBlocks {
   readonly steps: number;
   readonly seconds: number[];
+  /** The device's FMA rate measured right after each block, GFLOP/s. */
+  readonly limitGflops: number[];
   readonly clock: Clock;
 }
 
 /**
  * One warm-up block (which, with --steps unset, also picks the block length), then
- * `repeats` timed blocks. The GPU's blocks are timed by its timestamp queries where it has
- * them (every block, or none: one clock per size), else like the CPU's by the host's clock.
+ * `repeats` timed blocks, each followed by a block of `limitRate` (the device's FMA limit
+ * now). The GPU's blocks are timed by its timestamp queries where it has them (every block,
+ * or none: one clock per size), else like the CPU's by the host's clock.
  */
-async function timeBlocks(sim: Simulation, config: BenchConfig): Promise<TimedBlocks> {
+async function timeBlocks(
+  sim: Simulation,
+  config: BenchConfig,
+  limitRate: () => Promise<number>,
+): Promise<TimedBlocks> {
   let steps = config.steps ?? 1;
   const warmUp = await timeRun(sim, steps);
   if (config.steps === null) {
@@ -354,17 +375,26 @@ async function timeBlocks(sim: Simulation, config: BenchConfig): Promise<TimedBl
     );
     if (steps > 1) await timeRun(sim, steps);
   }
-  const blocks: { seconds: number; clock: Clock }[] = [];
-  for (let r = 0; r < config.repeats; r++) blocks.push(await timeRun(sim, steps));
+  const blocks: { seconds: number; clock: Clock; limit: number }[] = [];
+  const timeBlock = async (clock?: Clock) => {
+    const { seconds, clock: used } = await timeRun(sim, steps, clock);
+    blocks.push({ seconds, clock: used, limit: await limitRate() });
+  };
+  for (let r = 0; r < config.repeats; r++) await timeBlock();
   const clock = blocks.every((block) => block.clock === 'gpu-timestamps')
     ? 'gpu-timestamps'
     : 'host';
   if (clock === 'host' && blocks.some((block) => block.clock === 'gpu-timestamps')) {
     // A block whose timestamps were unusable: time them all again by the host's clock.
     blocks.length = 0;
-    for (let r = 0; r < config.repeats; r++) blocks.push(await timeRun(sim, steps, 'host'));
+    for (let r = 0; r < config.repeats; r++) await timeBlock('host');
   }
-  return { steps, seconds: blocks.map((block) => block.seconds), clock };
+  return {
+    steps,
+    seconds: blocks.map((block) => block.seconds),
+    limitGflops: blocks.map((block) => block.limit),
+    clock,
+  };
 }
 
 async function timeRun(

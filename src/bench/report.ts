@@ -88,6 +88,7 @@ const TIMING_COLUMNS = [
   'particle_steps_per_second',
   'gflops',
   'gbps',
+  'limit_gflops_median',
   'fraction_of_limit',
   'bandwidth_fraction',
   'steps',
@@ -104,6 +105,7 @@ function timingCells(timing: Timing | null): string[] {
     timing.particleStepsPerSecond,
     timing.gflops,
     timing.gbps,
+    timing.limitGflops.median,
     timing.fractionOfLimit,
     timing.bandwidthFraction,
     timing.steps,
@@ -155,6 +157,20 @@ export function engineSummary(result: BenchMeasurement): string {
   return (
     `workgroups of ${workgroupSize} invocations holding ${laneParticles} particle${laneParticles > 1 ? 's' : ''} each, ` +
     `sums by ${reduction === 'subgroup' ? 'subgroup operations' : 'workgroup memory'}`
+  );
+}
+
+/**
+ * The limits line of the reports: each device's FMA rate and bandwidth as measured at the
+ * start, and what the 'of peak' column divides by. `format` writes a number.
+ */
+export function limitsSummary(result: BenchMeasurement, format: (value: number) => string): string {
+  const { gpu, cpu } = result.limits;
+  const device = (name: string, limit: { gflops: number; gbps: number }) =>
+    `${name} ${format(limit.gflops)} GFLOP/s, ${format(limit.gbps)} GB/s`;
+  return (
+    `${device('GPU', gpu)}${cpu ? `; ${device('CPU', cpu)}` : ''} at the start; ` +
+    "'of peak' sets each timed block against an FMA block run right after it"
   );
 }
 

@@ -9,7 +9,7 @@ import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
 import { enterWebGpuEnv, RESOLVED_MARK } from '../node/webgpu-env';
 import { SizeRefusedError, runBench, type BenchConfig, type BenchResult } from '../bench/run-bench';
-import { clockSummary, engineSummary, resultRows } from '../bench/report';
+import { clockSummary, engineSummary, limitsSummary, resultRows } from '../bench/report';
 import { formatValue, writeFileAtomic } from './output';
 
 export interface BenchOptions {
@@ -265,16 +265,13 @@ class BenchProgress {
 
 /** The results as aligned text: the machine, the limits, one row per size, the exponents. */
 export function benchTable(result: BenchResult): string[] {
-  const { config, limits } = result;
+  const { config } = result;
   const lines = [
     `gpu        ${result.adapter.description}`,
     `cpu        ${result.cpu.model}, ${result.cpu.threads} threads of ${result.cpu.logicalCores} logical cores (load ${result.cpu.loadAverage.map((x) => x.toFixed(2)).join(' ')})`,
     `problem    teacher, d = ${config.d} (p = ${config.p} with bias), batch ${config.batch}: ` +
       `${config.counts.flopPerParticleStep} FLOP and ${config.counts.bytesPerParticleStep} bytes per particle-step`,
-    `limits     gpu ${formatValue(limits.gpu.gflops)} GFLOP/s, ${formatValue(limits.gpu.gbps)} GB/s` +
-      (limits.cpu
-        ? `; cpu ${formatValue(limits.cpu.gflops)} GFLOP/s, ${formatValue(limits.cpu.gbps)} GB/s`
-        : ''),
+    `limits     ${limitsSummary(result, formatValue)}`,
     `engine     ${engineSummary(result)}`,
     `timed      ${clockSummary(result)}`,
     '',
