@@ -91,6 +91,20 @@ describe('mfld bench', () => {
     for (const size of record.sizes) {
       expectTiming(size.gpu, `n=${size.n}.gpu`);
       expectTiming(size.cpu, `n=${size.n}.cpu`);
+      // The fraction pairs each block with the limit measured after it, so it lies between
+      // the slowest block over the highest limit and the fastest block over the lowest.
+      for (const backend of ['gpu', 'cpu']) {
+        const { secondsPerStep, limitGflops, fractionOfLimit } = size[backend];
+        const gflopsAt = (seconds: number) =>
+          (record.config.counts.flopPerParticleStep * size.n) / seconds / 1e9;
+        const slack = 1 + 1e-9;
+        expect(fractionOfLimit).toBeGreaterThanOrEqual(
+          gflopsAt(secondsPerStep.max) / limitGflops.max / slack,
+        );
+        expect(fractionOfLimit).toBeLessThanOrEqual(
+          (gflopsAt(secondsPerStep.min) / limitGflops.min) * slack,
+        );
+      }
       expectPositive(size.ratio, `n=${size.n}.ratio`);
       expect(size.agreement.ok).toBe(true);
       expect(size.agreement.worstDifference).toBeLessThanOrEqual(2e-5);

@@ -8,7 +8,7 @@
 // browser Web Workers; Node's module is imported under a name the bundler does not follow, so
 // this bundles for the browser.
 import { FMA_ARRAY_LENGTH, FMA_ROUNDS, type CpuLimitJob } from './limits-cpu-loops';
-import { measure, type LimitMeasurement, type LimitProbe } from './limits-gpu';
+import { limitProbe, measure, type LimitMeasurement, type LimitProbe } from './limits-gpu';
 
 export { FMA_ARRAY_LENGTH, FMA_ROUNDS, type CpuLimitJob } from './limits-cpu-loops';
 
@@ -52,12 +52,11 @@ export async function openCpuLimits(threads: number): Promise<LimitProbe<CpuLimi
   const fmaBlock = (units: number) => block({ kind: 'fma', passes: units * FMA_PASSES_PER_UNIT });
   const fmaFlop = threads * FMA_PASSES_PER_UNIT * FMA_ARRAY_LENGTH * FMA_ROUNDS * 2;
   const fmaGflops = (seconds: number, units: number) => (fmaFlop * units) / seconds / 1e9;
-  let fmaUnits: number | null = null;
-  return {
-    async measure(repeats) {
-      const gflops = await measure(fmaBlock, repeats, fmaGflops);
-      fmaUnits = gflops.blockSize;
-      const copyBytes = threads * 2 * COPY_FLOATS * FLOAT_BYTES;
+  const copyBytes = threads * 2 * COPY_FLOATS * FLOAT_BYTES;
+  return limitProbe(
+    fmaBlock,
+    fmaGflops,
+    async (gflops, repeats) => {
       const gbps = await measure(
         (units) => block({ kind: 'copy', passes: units, floats: COPY_FLOATS }),
         repeats,
@@ -65,12 +64,8 @@ export async function openCpuLimits(threads: number): Promise<LimitProbe<CpuLimi
       );
       return { gflops, gbps, threads };
     },
-    async fmaRate() {
-      if (fmaUnits === null) throw new Error('fmaRate: measure the CPU limits first');
-      return fmaGflops(await fmaBlock(fmaUnits), fmaUnits);
-    },
     close,
-  };
+  );
 }
 
 function isNode(): boolean {

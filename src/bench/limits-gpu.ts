@@ -49,6 +49,32 @@ export interface LimitProbe<Limits> {
   close(): void;
 }
 
+/**
+ * The probe of a device whose FMA block runs `size` units of work in the seconds it returns:
+ * `measure` calibrates it and keeps the block size for `fmaRate`, then `measureRest` measures
+ * the device's other limits and assembles them with the FMA figure.
+ */
+export function limitProbe<Limits>(
+  fmaBlock: (size: number) => Promise<number>,
+  fmaGflops: (seconds: number, size: number) => number,
+  measureRest: (gflops: LimitMeasurement, repeats: number) => Promise<Limits>,
+  close: () => void,
+): LimitProbe<Limits> {
+  let fmaSize: number | null = null;
+  return {
+    async measure(repeats) {
+      const gflops = await measure(fmaBlock, repeats, fmaGflops);
+      fmaSize = gflops.blockSize;
+      return measureRest(gflops, repeats);
+    },
+    async fmaRate() {
+      if (fmaSize === null) throw new Error('fmaRate: measure the limits first');
+      return fmaGflops(await fmaBlock(fmaSize), fmaSize);
+    },
+    close,
+  };
+}
+
 export async function openGpuLimits(
   gpu: EngineGpu,
   shaders: ShaderSources,
@@ -128,11 +154,10 @@ export async function openGpuLimits(
     // The grid may round up past the data: the FMA kernel's extra invocations still compute.
     const fmaFlop = fmaGrid[0] * fmaGrid[1] * WG * FMA_ITERATIONS * FMA_CHAINS * VEC4_LANES * 2;
     const fmaGflops = (seconds: number, k: number) => (fmaFlop * k) / seconds / 1e9;
-    let fmaDispatches: number | null = null;
-    return {
-      async measure(repeats) {
-        const gflops = await measure(fmaBlock, repeats, fmaGflops);
-        fmaDispatches = gflops.blockSize;
+    return limitProbe(
+      fmaBlock,
+      fmaGflops,
+      async (gflops, repeats) => {
         const gbps = await measure(
           streamBlock,
           repeats,
@@ -140,12 +165,8 @@ export async function openGpuLimits(
         );
         return { gflops, gbps, streamBytes };
       },
-      async fmaRate() {
-        if (fmaDispatches === null) throw new Error('fmaRate: measure the GPU limits first');
-        return fmaGflops(await fmaBlock(fmaDispatches), fmaDispatches);
-      },
       close,
-    };
+    );
   } catch (error) {
     close();
     throw error;

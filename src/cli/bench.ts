@@ -53,7 +53,10 @@ const FLAGS: readonly { readonly usage: string; readonly help: string }[] = [
     usage: '--steps K',
     help: 'steps per timed block; default: as many as make a block last about half a second',
   },
-  { usage: '--repeats R', help: `timed blocks after a warm-up block; default ${DEFAULT_REPEATS}` },
+  {
+    usage: '--repeats R',
+    help: `timed blocks after a warm-up block, each followed by a block of the device's FMA limit; default ${DEFAULT_REPEATS}`,
+  },
   {
     usage: '--backend-cpu-threads T',
     help: 'CPU reference and CPU limit threads; default all cores',
