@@ -6,6 +6,7 @@ import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
 import { tanh } from '../contract/tanh';
 import { gaussians } from './noise';
+import { createProducts, type Products } from './products';
 
 // φ and φ' are written out in the loops below; they must stay those of model.ts activation().
 const TANH = activationCode('tanh');
@@ -47,6 +48,8 @@ export interface KernelConfig {
 const TILE = 256;
 /** Particles of a step whose drift is summed before they are moved (scratch: GROUP × stride). */
 const GROUP = 128;
+/** Bytes of a WebAssembly memory page. */
+const WASM_PAGE = 65536;
 
 /** Particles [i0, i1) of chunk `chunk`. */
 export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
@@ -63,7 +66,9 @@ export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
  * Speed without changing a bit: data rows are copied to float64 once per tile (exact), with
  * the row stride padded to a multiple of 4 by zeros; particles go two at a time through
  * every product over the data, so that eight independent add chains run where one particle
- * would give four. Each sum still adds its terms in the order of the plain loop.
+ * would give four. Each sum still adds its terms in the order of the plain loop. Those
+ * products run in WebAssembly (products.ts), over a memory that holds the particles in double,
+ * the data tiles, α·z and the drift sums; the rest is JavaScript over views of that memory.
  */
 export class ParticleKernel {
   private readonly p: number;
@@ -86,6 +91,10 @@ export class ParticleKernel {
   private readonly u: Float64Array;
   /** φ(α_i·z_b) at (i − first)·B + b, or null (recomputed in each step). */
   private readonly phis: Float64Array | null;
+  /** The multiply-add loops, over the memory that holds xd, u, zTile, zNext and grads. */
+  private readonly products: Products;
+  /** Byte addresses of those arrays in that memory. */
+  private readonly at: Record<'xd' | 'u' | 'zTile' | 'zNext' | 'grads', number>;
 
   constructor(
     private readonly cfg: KernelConfig,
@@ -97,13 +106,36 @@ export class ParticleKernel {
     this.d = cfg.d;
     this.stride = Math.ceil(cfg.p / 4) * 4;
     this.activation = cfg.activation;
-    this.xd = new Float64Array(2 * cfg.d);
     this.xi = new Float64Array(cfg.d);
-    this.grads = new Float64Array(GROUP * this.stride);
     this.gcs = new Float64Array(GROUP);
-    this.zTile = new Float64Array(TILE * this.stride);
-    this.zNext = new Float64Array(TILE * this.stride);
-    this.u = new Float64Array(2 * TILE);
+    const lengths = {
+      xd: 2 * cfg.d,
+      u: 2 * TILE,
+      zTile: TILE * this.stride,
+      zNext: TILE * this.stride,
+      grads: GROUP * this.stride,
+    };
+    const doubles = Object.values(lengths).reduce((sum, length) => sum + length, 0);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((doubles * 8) / WASM_PAGE) });
+    this.products = createProducts(memory);
+    let next = 0;
+    const view = (name: keyof typeof lengths): Float64Array => {
+      const array = new Float64Array(memory.buffer, next, lengths[name]);
+      next += lengths[name] * 8;
+      return array;
+    };
+    this.xd = view('xd');
+    this.u = view('u');
+    this.zTile = view('zTile');
+    this.zNext = view('zNext');
+    this.grads = view('grads');
+    this.at = {
+      xd: this.xd.byteOffset,
+      u: this.u.byteOffset,
+      zTile: this.zTile.byteOffset,
+      zNext: this.zNext.byteOffset,
+      grads: this.grads.byteOffset,
+    };
     const keep = cfg.cachePhi && cfg.batch > 0;
     this.phis = keep ? new Float64Array((end - first) * cfg.batch) : null;
   }
@@ -138,7 +170,7 @@ export class ParticleKernel {
     for (let t0 = 0; t0 < count; t0 += TILE) {
       const tile = Math.min(TILE, count - t0);
       this.load(z, row0 + t0, tile, this.zTile);
-      this.forwardTile(i0, i1, this.zTile, tile, out, outOffset + t0, batch ? t0 : -1, count);
+      this.forwardTile(i0, i1, this.at.zTile, tile, out, outOffset + t0, batch ? t0 : -1, count);
     }
   }
 
@@ -179,7 +211,7 @@ export class ParticleKernel {
         for (let t0 = 0; t0 < B; t0 += TILE) {
           const tile = Math.min(TILE, B - t0);
           if (!oneTile) this.load(nextBatch, t0, tile, this.zNext);
-          this.forwardTile(g0, g1, this.zNext, tile, nextSums, nextOffset + t0, t0, B);
+          this.forwardTile(g0, g1, this.at.zNext, tile, nextSums, nextOffset + t0, t0, B);
         }
       } else this.move(g0, g1, k);
     }
@@ -206,8 +238,9 @@ export class ParticleKernel {
     w: Float64Array,
     loaded: boolean,
   ): void {
-    const { d, stride, grads, gcs } = this;
+    const { d, stride, grads, gcs, products, at } = this;
     const B = this.cfg.batch;
+    const rowBytes = stride * 8;
     grads.fill(0, 0, (g1 - g0) * stride);
     gcs.fill(0, 0, g1 - g0);
     for (let t0 = 0; t0 < B; t0 += TILE) {
@@ -219,12 +252,13 @@ export class ParticleKernel {
         const r = i - g0;
         this.weights(i, r, 0, 0, t0, tile, w);
         this.weights(i + 1, r + 1, d, TILE, t0, tile, w);
-        transposedPair(this.u, TILE, this.zTile, stride, tile, grads, r * stride);
+        const g = at.grads + r * rowBytes;
+        products.transposedPair(at.u, at.u + TILE * 8, at.zTile, rowBytes, tile, g, g + rowBytes);
       }
       if (i < g1) {
         this.loadParticles(i, 1);
         this.weights(i, i - g0, 0, 0, t0, tile, w);
-        transposedOne(this.u, this.zTile, stride, tile, grads, (i - g0) * stride);
+        products.transposedOne(at.u, at.zTile, rowBytes, tile, at.grads + (i - g0) * rowBytes);
       }
     }
   }
@@ -251,7 +285,8 @@ export class ParticleKernel {
       phiOf = this.phis;
       phiAt = (i - this.first) * this.cfg.batch + t0;
     } else {
-      dotOne(xd, xo, p, this.zTile, this.stride, tile, u, uo);
+      const { at } = this;
+      this.products.dotOne(at.xd + xo * 8, at.zTile, this.stride * 8, tile, at.u + uo * 8, p);
       applyPhi(activation, u, uo, tile);
     }
     let gc = this.gcs[r]!;
@@ -293,35 +328,36 @@ export class ParticleKernel {
 
   /**
    * Adds c_i φ(α_i · z_b) of particles [i0, i1), in order, to out[o + b] for the `tile`
-   * rows of z (float64, padded). With phiAt ≥ 0 these rows are slots phiAt … of a batch of
+   * rows of z (float64, padded, at byte address z of the products' memory). With phiAt ≥ 0 these rows are slots phiAt … of a batch of
    * `rows` points whose φ values are kept.
    */
   private forwardTile(
     i0: number,
     i1: number,
-    z: Float64Array,
+    z: number,
     tile: number,
     out: Float64Array,
     o: number,
     phiAt: number,
     rows: number,
   ): void {
-    const { p, d, stride, xd, u, activation } = this;
+    const { p, d, xd, u, activation, products, at } = this;
+    const rowBytes = this.stride * 8;
     const phis = phiAt >= 0 ? this.phis : null;
     let i = i0;
     for (; i + 2 <= i1; i += 2) {
       this.loadParticles(i, 2);
-      dotPair(xd, d, p, z, stride, tile, u, TILE);
+      products.dotPair(at.xd, at.xd + d * 8, z, rowBytes, tile, at.u, at.u + TILE * 8, p);
       const c0 = xd[p]!;
       const c1 = xd[d + p]!;
       if (phis) {
-        const at = (i - this.first) * rows + phiAt;
+        const kept = (i - this.first) * rows + phiAt;
         for (let b = 0; b < tile; b++) {
           const f0 = phiOf(activation, u[b]!);
           const f1 = phiOf(activation, u[TILE + b]!);
           out[o + b] = out[o + b]! + c0 * f0 + c1 * f1;
-          phis[at + b] = f0;
-          phis[at + rows + b] = f1;
+          phis[kept + b] = f0;
+          phis[kept + rows + b] = f1;
         }
       } else {
         for (let b = 0; b < tile; b++) {
@@ -333,13 +369,13 @@ export class ParticleKernel {
     }
     if (i < i1) {
       this.loadParticles(i, 1);
-      dotOne(xd, 0, p, z, stride, tile, u, 0);
+      products.dotOne(at.xd, z, rowBytes, tile, at.u, p);
       const c = xd[p]!;
-      const at = (i - this.first) * rows + phiAt;
+      const kept = (i - this.first) * rows + phiAt;
       for (let b = 0; b < tile; b++) {
         const f = phiOf(activation, u[b]!);
         out[o + b] = out[o + b]! + c * f;
-        if (phis) phis[at + b] = f;
+        if (phis) phis[kept + b] = f;
       }
     }
   }
@@ -349,118 +385,6 @@ export class ParticleKernel {
     const { d, x, xd } = this;
     const o = i * d;
     for (let j = 0; j < count * d; j++) xd[j] = x[o + j]!;
-  }
-}
-
-/**
- * u[b] = α·z_b and u[vo + b] = β·z_b for b < count, α = xd[0..p), β = xd[e..e+p), rows of z
- * `stride` apart: four rows of both particles at a time, eight add chains; each dot product
- * still adds its terms in order j = 0 … p−1.
- */
-function dotPair(
-  xd: Float64Array,
-  e: number,
-  p: number,
-  z: Float64Array,
-  stride: number,
-  count: number,
-  u: Float64Array,
-  vo: number,
-): void {
-  let b = 0;
-  for (; b + 4 <= count; b += 4) {
-    const o0 = b * stride;
-    const o1 = o0 + stride;
-    const o2 = o1 + stride;
-    const o3 = o2 + stride;
-    let u0 = 0;
-    let u1 = 0;
-    let u2 = 0;
-    let u3 = 0;
-    let v0 = 0;
-    let v1 = 0;
-    let v2 = 0;
-    let v3 = 0;
-    for (let j = 0; j < p; j++) {
-      const a = xd[j]!;
-      const c = xd[e + j]!;
-      const z0 = z[o0 + j]!;
-      const z1 = z[o1 + j]!;
-      const z2 = z[o2 + j]!;
-      const z3 = z[o3 + j]!;
-      u0 += a * z0;
-      u1 += a * z1;
-      u2 += a * z2;
-      u3 += a * z3;
-      v0 += c * z0;
-      v1 += c * z1;
-      v2 += c * z2;
-      v3 += c * z3;
-    }
-    u[b] = u0;
-    u[b + 1] = u1;
-    u[b + 2] = u2;
-    u[b + 3] = u3;
-    u[vo + b] = v0;
-    u[vo + b + 1] = v1;
-    u[vo + b + 2] = v2;
-    u[vo + b + 3] = v3;
-  }
-  for (; b < count; b++) {
-    const o = b * stride;
-    let ub = 0;
-    let vb = 0;
-    for (let j = 0; j < p; j++) {
-      const zj = z[o + j]!;
-      ub += xd[j]! * zj;
-      vb += xd[e + j]! * zj;
-    }
-    u[b] = ub;
-    u[vo + b] = vb;
-  }
-}
-
-/**
- * u[uo + b] = α · z_b for b < count, α = xd[xo..xo+p), rows of z `stride` apart: four rows
- * at a time; each dot product still adds its terms in order j = 0 … p−1.
- */
-function dotOne(
-  xd: Float64Array,
-  xo: number,
-  p: number,
-  z: Float64Array,
-  stride: number,
-  count: number,
-  u: Float64Array,
-  uo: number,
-): void {
-  let b = 0;
-  for (; b + 4 <= count; b += 4) {
-    const o0 = b * stride;
-    const o1 = o0 + stride;
-    const o2 = o1 + stride;
-    const o3 = o2 + stride;
-    let u0 = 0;
-    let u1 = 0;
-    let u2 = 0;
-    let u3 = 0;
-    for (let j = 0; j < p; j++) {
-      const a = xd[xo + j]!;
-      u0 += a * z[o0 + j]!;
-      u1 += a * z[o1 + j]!;
-      u2 += a * z[o2 + j]!;
-      u3 += a * z[o3 + j]!;
-    }
-    u[uo + b] = u0;
-    u[uo + b + 1] = u1;
-    u[uo + b + 2] = u2;
-    u[uo + b + 3] = u3;
-  }
-  for (; b < count; b++) {
-    const o = b * stride;
-    let ub = 0;
-    for (let j = 0; j < p; j++) ub += xd[xo + j]! * z[o + j]!;
-    u[uo + b] = ub;
   }
 }
 
@@ -480,88 +404,6 @@ function applyPhi(activation: number, u: Float64Array, from: number, count: numb
     for (let b = from; b < end; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
   } else {
     for (let b = from; b < end; b++) u[b] = u[b]! > 0 ? u[b]! : 0;
-  }
-}
-
-/**
- * g[go + j] += Σ_b v[b] z[b·stride + j] and g[go + stride + j] += Σ_b v[wo + b] z[b·stride + j]
- * for j < stride (a multiple of 4), b < count: four coordinates of both particles at a time,
- * eight add chains; each sum goes on from the value in g and adds its terms in order
- * b = 0 … count−1.
- */
-function transposedPair(
-  v: Float64Array,
-  wo: number,
-  z: Float64Array,
-  stride: number,
-  count: number,
-  g: Float64Array,
-  go: number,
-): void {
-  const ho = go + stride;
-  for (let j = 0; j < stride; j += 4) {
-    let g0 = g[go + j]!;
-    let g1 = g[go + j + 1]!;
-    let g2 = g[go + j + 2]!;
-    let g3 = g[go + j + 3]!;
-    let h0 = g[ho + j]!;
-    let h1 = g[ho + j + 1]!;
-    let h2 = g[ho + j + 2]!;
-    let h3 = g[ho + j + 3]!;
-    for (let b = 0; b < count; b++) {
-      const vb = v[b]!;
-      const wb = v[wo + b]!;
-      const o = b * stride + j;
-      const z0 = z[o]!;
-      const z1 = z[o + 1]!;
-      const z2 = z[o + 2]!;
-      const z3 = z[o + 3]!;
-      g0 += vb * z0;
-      g1 += vb * z1;
-      g2 += vb * z2;
-      g3 += vb * z3;
-      h0 += wb * z0;
-      h1 += wb * z1;
-      h2 += wb * z2;
-      h3 += wb * z3;
-    }
-    g[go + j] = g0;
-    g[go + j + 1] = g1;
-    g[go + j + 2] = g2;
-    g[go + j + 3] = g3;
-    g[ho + j] = h0;
-    g[ho + j + 1] = h1;
-    g[ho + j + 2] = h2;
-    g[ho + j + 3] = h3;
-  }
-}
-
-/** transposedPair for one particle: g[go + j] += Σ_b v[b] z[b·stride + j], four chains. */
-function transposedOne(
-  v: Float64Array,
-  z: Float64Array,
-  stride: number,
-  count: number,
-  g: Float64Array,
-  go: number,
-): void {
-  for (let j = 0; j < stride; j += 4) {
-    let g0 = g[go + j]!;
-    let g1 = g[go + j + 1]!;
-    let g2 = g[go + j + 2]!;
-    let g3 = g[go + j + 3]!;
-    for (let b = 0; b < count; b++) {
-      const vb = v[b]!;
-      const o = b * stride + j;
-      g0 += vb * z[o]!;
-      g1 += vb * z[o + 1]!;
-      g2 += vb * z[o + 2]!;
-      g3 += vb * z[o + 3]!;
-    }
-    g[go + j] = g0;
-    g[go + j + 1] = g1;
-    g[go + j + 2] = g2;
-    g[go + j + 3] = g3;
   }
 }
 
