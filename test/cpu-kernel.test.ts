@@ -220,3 +220,13 @@ describe('keeping φ between steps', () => {
     expect(cachePhi(2 ** 19 + 1, 64, null)).toBe(false);
   });
 });
+
+describe('kernel scratch', () => {
+  it('refuses inputs too wide for a WebAssembly memory, naming p', () => {
+    const wide = { ...config('tanh', false), p: 2 ** 21, d: 2 ** 21 + 1, n: 1 };
+    const x = new Float32Array(wide.d);
+    expect(() => new ParticleKernel(wide, x, 0, 1)).toThrow(
+      /p = 2097152 needs \d+ bytes of kernel scratch per thread, more than WebAssembly's 4 GiB/,
+    );
+  });
+});

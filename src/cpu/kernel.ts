@@ -48,8 +48,9 @@ export interface KernelConfig {
 const TILE = 256;
 /** Particles of a step whose drift is summed before they are moved (scratch: GROUP × stride). */
 const GROUP = 128;
-/** Bytes of a WebAssembly memory page. */
+/** Bytes of a WebAssembly memory page, and the most pages a memory may have (4 GiB). */
 const WASM_PAGE = 65536;
+const WASM_MAX_PAGES = 65536;
 
 /** Particles [i0, i1) of chunk `chunk`. */
 export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
@@ -116,7 +117,13 @@ export class ParticleKernel {
       grads: GROUP * this.stride,
     };
     const doubles = Object.values(lengths).reduce((sum, length) => sum + length, 0);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((doubles * 8) / WASM_PAGE) });
+    const pages = Math.ceil((doubles * 8) / WASM_PAGE);
+    if (pages > WASM_MAX_PAGES) {
+      throw new RangeError(
+        `CPU reference: p = ${cfg.p} needs ${doubles * 8} bytes of kernel scratch per thread, more than WebAssembly's 4 GiB`,
+      );
+    }
+    const memory = new WebAssembly.Memory({ initial: pages });
     this.products = createProducts(memory);
     let next = 0;
     const view = (name: keyof typeof lengths): Float64Array => {
