@@ -101,8 +101,10 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
     var x: array<PV, D>;
     let live = load_particles(&x, first);
 
-    // Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z, ∇_c = φ(α·z).
+    // Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z, ∇_c = φ(α·z). Zeroed by an assignment: a
+    // declaration alone was zeroed once per invocation on SwiftShader, not once per chunk.
     var drift: array<PV, D>;
+    drift = array<PV, D>();
     for (var first_row = 0u; first_row < count; first_row += Z_TILE_ROWS) {
       let rows = min(Z_TILE_ROWS, count - first_row);
       load_tile(first_row, rows, k, lid, true);

@@ -58,13 +58,17 @@ describe('mfld bench', () => {
     expect(typeof record.adapter.description).toBe('string');
     expect(record.adapter.description.length).toBeGreaterThan(0);
     expect(record.adapter.info).toBeTypeOf('object');
-    // d = 16: four particles per invocation (defaultLaneParticles), named in the table too.
+    // d = 16: four particles per invocation (defaultLaneParticles), and on SwiftShader up to
+    // 16 chunks per workgroup (defaultGroupChunks), named in the table too.
+    const swiftShader = /swiftshader/i.test(record.adapter.description);
     expect(record.engine).toEqual({
       workgroupSize: 64,
       laneParticles: 4,
+      groupChunks: swiftShader ? 16 : 1,
       reduction: expect.stringMatching(/^(subgroup|workgroup)$/),
     });
     expect(stdout).toMatch(/engine +workgroups of 64 invocations holding 4 particles each/);
+    if (swiftShader) expect(stdout).toMatch(/walking up to 16 chunks of 256 particles/);
     expect(record.node).toBe(process.version);
     expectPositive(record.cpu.threads, 'cpu.threads');
     expectPositive(record.cpu.logicalCores, 'cpu.logicalCores');

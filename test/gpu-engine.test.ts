@@ -7,7 +7,9 @@ import { worstDifference } from '../src/bench/measure-bench';
 import { createCpuSimulation } from '../src/cpu/reference';
 import {
   createGpuSimulation,
+  defaultGroupChunks,
   DeviceLimitError,
+  engineLayout,
   GpuDeviceLostError,
   MAX_GPU_COORDINATES,
   runTimedOnGpu,
@@ -138,6 +140,14 @@ describe('GPU against the CPU reference, same seed', () => {
   for (const laneParticles of [1, 2, 4] as const) {
     it(`${laneParticles} particle(s) per invocation: particles, losses and moments agree`, async () => {
       await agreeAfterFiveSteps({ ...base, n: 300, batch: 100 }, { laneParticles });
+    });
+  }
+
+  // A workgroup walks 1 or 3 chunks of 256 particles; n = 1000 leaves its second workgroup
+  // one partly filled chunk and two empty ones.
+  for (const groupChunks of [1, 3]) {
+    it(`${groupChunks} chunk(s) per workgroup: particles, losses and moments agree`, async () => {
+      await agreeAfterFiveSteps({ ...base, n: 1000, batch: 100 }, { groupChunks });
     });
   }
 
@@ -275,8 +285,14 @@ describe('GPU limits', () => {
   // WebGPU gives no device limits below its defaults (128 MiB per binding), too large to
   // split anything SwiftShader runs quickly: maxBufferBytes lowers the engine's own cap.
   const rowBytes = 5 * 4;
-  const split = (n: number, bufferParticles: number, dynamics: Partial<Dynamics> = {}) =>
+  const split = (
+    n: number,
+    bufferParticles: number,
+    dynamics: Partial<Dynamics> = {},
+    options: GpuSimulationOptions = {},
+  ) =>
     createGpuSimulation(gpu(), smallProblem(40, 4), { ...base, n, ...dynamics }, shaders, {
+      ...options,
       maxBufferBytes: bufferParticles * rowBytes,
     });
 
@@ -314,6 +330,24 @@ describe('GPU limits', () => {
     });
   }
 
+  it('splits buffers at whole workgroups where each walks two chunks, bit for bit as one buffer', async () => {
+    // Workgroups of 512 particles: buffers that could take 785 hold 512 each, so that no
+    // workgroup is cut short at a buffer's end: two buffers for n = 1000, as one buffer's workgroups.
+    const options = { groupChunks: 2 };
+    const dynamics = { ...base, n: 1000, batch: 8 };
+    const whole = await createGpuSimulation(gpu(), smallProblem(40, 4), dynamics, shaders, options);
+    const shards = await split(1000, 3 * 256 + 17, { batch: 8 }, options);
+    try {
+      await whole.run(25);
+      await shards.run(25);
+      expect(await shards.particles()).toEqual(await whole.particles());
+      expect(await shards.loss('train')).toBe(await whole.loss('train'));
+    } finally {
+      whole.destroy();
+      shards.destroy();
+    }
+  });
+
   it('writes and reads particles across buffers in particle order', async () => {
     const sim = await split(300, 64);
     try {
@@ -328,6 +362,22 @@ describe('GPU limits', () => {
       }
     } finally {
       sim.destroy();
+    }
+  });
+
+  it('walks more chunks per workgroup on a software adapter only, keeping 16 workgroups', () => {
+    expect(defaultGroupChunks(2 ** 18, 256, false)).toBe(1);
+    expect(defaultGroupChunks(1000, 256, true)).toBe(1);
+    expect(defaultGroupChunks(16384, 256, true)).toBe(4);
+    expect(defaultGroupChunks(2 ** 18, 256, true)).toBe(16);
+    expect(defaultGroupChunks(2 ** 22, 64, true)).toBe(16);
+    const layout = engineLayout(gpu(), 16);
+    expect(layout.groupChunks).toBe(isSoftwareAdapter(gpu().adapter) ? 16 : 1);
+    expect(engineLayout(gpu(), 16, { groupChunks: 5 }).groupChunks).toBe(5);
+    for (const groupChunks of [0, 1.5, 2 ** 16 + 1, Number.NaN]) {
+      expect(() => engineLayout(gpu(), 16, { groupChunks })).toThrow(
+        /groupChunks must be an integer in \[1, 65536\]/,
+      );
     }
   });
 

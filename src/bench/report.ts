@@ -151,11 +151,18 @@ export function resultRows(
   return rows;
 }
 
-/** The engine's layout in words: workgroup size, particles per invocation, reduction. */
+/**
+ * The engine's layout in words: workgroup size, particles per invocation, chunks per
+ * workgroup, reduction.
+ */
 export function engineSummary(result: BenchMeasurement): string {
-  const { workgroupSize, laneParticles, reduction } = result.engine;
+  const { workgroupSize, laneParticles, groupChunks, reduction } = result.engine;
+  const chunk = workgroupSize * laneParticles;
   return (
     `workgroups of ${workgroupSize} invocations holding ${laneParticles} particle${laneParticles > 1 ? 's' : ''} each, ` +
+    (groupChunks > 1
+      ? `walking up to ${groupChunks} chunks of ${chunk} particles (fewer where n leaves under 16 workgroups), `
+      : '') +
     `sums by ${reduction === 'subgroup' ? 'subgroup operations' : 'workgroup memory'}`
   );
 }

@@ -11,7 +11,7 @@ import {
   type Problem,
   type Simulation,
 } from '../contract/simulation';
-import { subgroupMinSize, type EngineGpu } from './device';
+import { isSoftwareAdapter, subgroupMinSize, type EngineGpu } from './device';
 import { isLaneParticles, particleRowCode, type LaneParticles } from './particle-rows';
 import { composeShader, type ShaderSources } from './shaders';
 
@@ -23,6 +23,14 @@ const SUM_ROWS = 16;
 export const MAX_GPU_COORDINATES = 256;
 /** Floats the partial-output buffer may hold: workgroups walk more particles past this. */
 const PARTIAL_BUDGET_FLOATS = 1 << 22;
+/**
+ * On a software adapter, the most chunks a workgroup walks by default, and the fewest
+ * workgroups a dispatch keeps (SwiftShader runs a dispatch as 16 tasks): see defaultGroupChunks.
+ */
+const SOFTWARE_GROUP_CHUNKS = 16;
+const SOFTWARE_MIN_GROUPS = 16;
+/** Most chunks a workgroup may be asked to walk. */
+const MAX_GROUP_CHUNKS = 1 << 16;
 /** Calls (steps, or chunks of a loss evaluation) recorded per command buffer. */
 const SLOTS = 128;
 /** Bytes between per-call parameter blocks: the largest minUniformBufferOffsetAlignment allowed. */
@@ -63,6 +71,7 @@ interface Layout {
   readonly shards: readonly ShardLayout[];
   /** Workgroups of a particle pass over all shards: the rows of `partials`. */
   readonly totalGroups: number;
+  /** Chunks of WG · laneParticles particles each workgroup walks in turn. */
   readonly subChunks: number;
   /** Floats per workgroup in `partials`: the most batch slots one call uses. */
   readonly partialStride: number;
@@ -89,12 +98,31 @@ function zQuads(p: number): number {
   return Math.ceil(p / 4);
 }
 
+/**
+ * Chunks each workgroup walks in turn where the caller does not say. On a GPU one: its
+ * workgroups start cheaply, and the more there are the better it is filled. SwiftShader starts
+ * each workgroup as one coroutine per 4-invocation subgroup (so that barriers can switch
+ * between them), each on a fresh stack, which took about a third of the step at n = 2^18,
+ * d = 16, B = 64: there a workgroup walks up to 16 chunks, while at least 16 workgroups
+ * remain, one for each task SwiftShader splits a dispatch into.
+ */
+export function defaultGroupChunks(n: number, chunk: number, software: boolean): number {
+  if (!software) return 1;
+  const chunks = Math.ceil(n / chunk);
+  return Math.max(1, Math.min(SOFTWARE_GROUP_CHUNKS, Math.floor(chunks / SOFTWARE_MIN_GROUPS)));
+}
+
 /** How the step is laid out on a device: what `mfld bench` reports next to its figures. */
 export interface EngineLayout {
   /** Invocations per workgroup. */
   readonly workgroupSize: number;
   /** Particles each invocation holds. */
   readonly laneParticles: LaneParticles;
+  /**
+   * The most chunks (workgroupSize · laneParticles particles) a workgroup walks in turn; by
+   * default fewer where n leaves fewer than 16 workgroups (defaultGroupChunks).
+   */
+  readonly groupChunks: number;
   /** How a workgroup sums its particles' outputs. */
   readonly reduction: 'subgroup' | 'workgroup';
 }
@@ -103,7 +131,7 @@ export interface EngineLayout {
 export function engineLayout(
   gpu: EngineGpu,
   d: number,
-  options: Pick<GpuSimulationOptions, 'laneParticles' | 'reduction'> = {},
+  options: Pick<GpuSimulationOptions, 'laneParticles' | 'reduction' | 'groupChunks'> = {},
 ): EngineLayout {
   const subgroups = options.reduction !== 'workgroup' && subgroupMinSize(gpu) !== null;
   if (options.reduction === 'subgroup' && !subgroups) {
@@ -115,18 +143,35 @@ export function engineLayout(
   if (!isLaneParticles(laneParticles)) {
     throw new RangeError(`laneParticles must be 1, 2 or 4, got ${laneParticles}`);
   }
-  return { workgroupSize: WG, laneParticles, reduction: subgroups ? 'subgroup' : 'workgroup' };
+  const { groupChunks } = options;
+  if (
+    groupChunks !== undefined &&
+    !(Number.isInteger(groupChunks) && groupChunks >= 1 && groupChunks <= MAX_GROUP_CHUNKS)
+  ) {
+    throw new RangeError(
+      `groupChunks must be an integer in [1, ${MAX_GROUP_CHUNKS}], got ${groupChunks}`,
+    );
+  }
+  return {
+    workgroupSize: WG,
+    laneParticles,
+    groupChunks: groupChunks ?? (isSoftwareAdapter(gpu.adapter) ? SOFTWARE_GROUP_CHUNKS : 1),
+    reduction: subgroups ? 'subgroup' : 'workgroup',
+  };
 }
 
-/** Particles one buffer may hold: a whole number of workgroup chunks where that fits. */
-function shardCapacity(d: number, bufferBytes: number, chunk: number): number {
+/**
+ * Particles one buffer may hold: a whole number of `span`s (the particles of one workgroup)
+ * where that fits, so that the workgroups, and so the partial sums, are those of one buffer.
+ */
+function shardCapacity(d: number, bufferBytes: number, span: number): number {
   const particles = Math.floor(bufferBytes / (d * FLOAT_BYTES));
   if (particles < 1) {
     throw new DeviceLimitError(
       `one particle of d = ${d} needs ${d * FLOAT_BYTES} bytes, more than a buffer may hold here (${bufferBytes} bytes)`,
     );
   }
-  return particles >= chunk ? particles - (particles % chunk) : particles;
+  return particles >= span ? particles - (particles % span) : particles;
 }
 
 function planLayout(
@@ -134,13 +179,17 @@ function planLayout(
   p: number,
   batch: number,
   limits: GPUSupportedLimits,
-  capacity: number,
+  bufferBytes: number,
   subgroupMin: number | null,
   laneParticles: LaneParticles,
+  groupChunks: number,
 ): Layout {
   const chunk = WG * laneParticles;
   const partialStride = Math.max(batch, WG);
-  const subChunks = Math.max(1, Math.ceil((n * partialStride) / (chunk * PARTIAL_BUDGET_FLOATS)));
+  // More chunks than asked where the partial outputs would not fit their budget; never more
+  // than n needs.
+  const forBudget = Math.ceil((n * partialStride) / (chunk * PARTIAL_BUDGET_FLOATS));
+  const subChunks = Math.max(1, forBudget, Math.min(groupChunks, Math.ceil(n / chunk)));
   // Workgroup memory: a row of a data tile holds z, its data index and its weight, and with
   // subgroups the totals of each subgroup; without, a table of WG × SUM_ROWS comes first.
   const workgroupFloats = limits.maxComputeWorkgroupStorageSize / FLOAT_BYTES;
@@ -160,6 +209,7 @@ function planLayout(
     subgroupMin,
     laneParticles,
   };
+  const capacity = shardCapacity(p + 1, bufferBytes, chunk * subChunks);
   const shards = planShards(n, sizes, capacity);
   return { ...sizes, shards, totalGroups: groupsOf(shards) };
 }
@@ -225,6 +275,11 @@ export interface GpuSimulationOptions {
   readonly reduction?: 'subgroup' | 'workgroup';
   /** Particles each invocation holds (default: defaultLaneParticles(d)); results agree to rounding. */
   readonly laneParticles?: LaneParticles;
+  /**
+   * Chunks of particles each workgroup walks in turn (default: defaultGroupChunks); results
+   * agree to rounding, the partial sums being grouped by workgroup.
+   */
+  readonly groupChunks?: number;
 }
 
 interface TimestampQueries {
@@ -311,14 +366,18 @@ function planEngine(
   }
   const { laneParticles, reduction } = engineLayout(gpu, d, options);
   const subgroupMin = reduction === 'subgroup' ? subgroupMinSize(gpu) : null;
+  const groupChunks =
+    options.groupChunks ??
+    defaultGroupChunks(dynamics.n, WG * laneParticles, isSoftwareAdapter(gpu.adapter));
   const layout = planLayout(
     dynamics.n,
     p,
     batch,
     limits,
-    shardCapacity(d, bufferBytes, WG * laneParticles),
+    bufferBytes,
     subgroupMin,
     laneParticles,
+    groupChunks,
   );
   const partialBytes = partialFloats(layout, d) * FLOAT_BYTES;
   if (partialBytes > bufferBytes) {
@@ -388,7 +447,7 @@ async function allocateParticles(
     const capacity = layout.shards[0]!.count;
     const bytes = capacity * plan.d * FLOAT_BYTES;
     if (buffers.length === 0 && bytes > SMALLEST_RETRY_BYTES) {
-      const half = shardCapacity(plan.d, bytes / 2, WG * layout.laneParticles);
+      const half = shardCapacity(plan.d, bytes / 2, WG * layout.laneParticles * layout.subChunks);
       const shards = planShards(n, layout, half);
       layout = { ...layout, shards, totalGroups: groupsOf(shards) };
       continue;
