@@ -11,6 +11,7 @@ import {
   benchCsv,
   clockSummary,
   engineSummary,
+  exponentSummary,
   limitsSummary,
   resultRows,
   parseBenchFields,
@@ -93,7 +94,7 @@ function renderTable(result: PageBenchResult): void {
 }
 
 function renderSummary(result: PageBenchResult): void {
-  const { config, exponents } = result;
+  const { config } = result;
   const lines = [
     `problem    teacher, d = ${config.d} (p = ${config.p} with bias), batch ${config.batch}, ` +
       `steps ${config.steps ?? 'auto'}, repeats ${config.repeats}, CPU threads ${config.cpuThreads}: ` +
@@ -103,12 +104,8 @@ function renderSummary(result: PageBenchResult): void {
     `timed      ${clockSummary(result)}`,
   ];
   for (const backend of ['gpu', 'cpu'] as const) {
-    const fit = exponents[backend];
-    if (fit)
-      lines.push(
-        `exponent   ${backend.toUpperCase()} time per step ∝ n^${fit.exponent.toFixed(3)} ` +
-          `(R² ${fit.r2.toFixed(4)}, n = ${fit.range.from}…${fit.range.to}, ${fit.range.points} sizes)`,
-      );
+    const line = exponentSummary(result, backend);
+    if (line) lines.push(`exponent   ${line}`);
   }
   element('summary').textContent = lines.join('\n');
 }

@@ -83,6 +83,8 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
   }
   expect(json.exponents.gpu.exponent).toEqual(expect.any(Number));
   expect(json.exponents.cpu.exponent).toEqual(expect.any(Number));
+  expect(json.exponentsAgainstLimit.gpu.exponent).toEqual(expect.any(Number));
+  expect(json.exponentsAgainstLimit.cpu.exponent).toEqual(expect.any(Number));
 
   const csv = (await downloaded(page, '#download-csv')).trim().split('\n');
   expect(csv).toHaveLength(3);

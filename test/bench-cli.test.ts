@@ -118,7 +118,15 @@ describe('mfld bench', () => {
       expect(Number.isFinite(fit.exponent), `exponents.${device}`).toBe(true);
       expect(fit.r2).toBeGreaterThanOrEqual(0);
       expect(fit.range).toEqual({ from: 256, to: 512, points: 2 });
+      // Time against the limit alongside is n / fractionOfLimit: through two sizes its slope
+      // is 1 − log(f₂/f₁) / log(n₂/n₁).
+      const [small, large] = record.sizes;
+      const fractions = large[device].fractionOfLimit / small[device].fractionOfLimit;
+      const againstLimit = record.exponentsAgainstLimit[device];
+      expect(againstLimit.exponent).toBeCloseTo(1 - Math.log(fractions) / Math.log(2), 9);
+      expect(againstLimit.range).toEqual(fit.range);
     }
+    expect(stdout).toMatch(/exponent +gpu time per step .*; against the FMA limit alongside ∝ n\^/);
   });
 
   it('runs the GPU with the particles per invocation --lanes asks for, and records them', () => {

@@ -146,6 +146,12 @@ export interface BenchMeasurement {
   readonly limitDetails: { readonly gpu: GpuLimits; readonly cpu: CpuLimits | null };
   readonly sizes: SizeResult[];
   readonly exponents: { readonly gpu: PowerFit | null; readonly cpu: PowerFit | null };
+  /**
+   * The same fit of the time per step multiplied by the FMA limit measured right after each
+   * block (n / fractionOfLimit): the step's cost in units of the device's speed at that
+   * moment, so that the machine's drift between sizes cancels as it does in fractionOfLimit.
+   */
+  readonly exponentsAgainstLimit: { readonly gpu: PowerFit | null; readonly cpu: PowerFit | null };
 }
 
 export interface BenchEvents {
@@ -294,12 +300,18 @@ export async function measureBench(
     }
     events.progress('done', total, total);
 
-    const scalingOf = (backend: 'gpu' | 'cpu'): PowerFit | null => {
+    const scalingOf = (backend: 'gpu' | 'cpu', againstLimit: boolean): PowerFit | null => {
       const points = sizes.flatMap((size) => {
         const timing = size[backend];
-        return timing ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
+        if (!timing) return [];
+        // Against the limit: seconds per step at a device speed of 1 GFLOP/s.
+        const seconds = againstLimit
+          ? (size.n * flop) / (timing.fractionOfLimit * 1e9)
+          : timing.secondsPerStep.median;
+        return [{ n: size.n, seconds }];
       });
       if (points.length < 2) {
+        if (againstLimit) return null;
         if (backend === 'gpu' || !config.skipCpu)
           events.notice(
             `no ${backend.toUpperCase()} scaling exponent: it needs at least 2 timed sizes, got ${points.length}`,
@@ -334,7 +346,14 @@ export async function measureBench(
       },
       limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
       sizes,
-      exponents: { gpu: scalingOf('gpu'), cpu: config.skipCpu ? null : scalingOf('cpu') },
+      exponents: {
+        gpu: scalingOf('gpu', false),
+        cpu: config.skipCpu ? null : scalingOf('cpu', false),
+      },
+      exponentsAgainstLimit: {
+        gpu: scalingOf('gpu', true),
+        cpu: config.skipCpu ? null : scalingOf('cpu', true),
+      },
     };
   } finally {
     gpuProbe.close();

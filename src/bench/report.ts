@@ -168,6 +168,23 @@ export function engineSummary(result: BenchMeasurement): string {
 }
 
 /**
+ * The exponent line of a backend: the fit of time per step against n, and the same fit of
+ * the time against the FMA limit measured alongside; null without a fit.
+ */
+export function exponentSummary(result: BenchMeasurement, backend: 'gpu' | 'cpu'): string | null {
+  const fit = result.exponents[backend];
+  if (!fit) return null;
+  const range = `n = ${fit.range.from}…${fit.range.to}, ${fit.range.points} sizes`;
+  const atLimit = result.exponentsAgainstLimit[backend];
+  return (
+    `${backend} time per step ∝ n^${fit.exponent.toFixed(3)} (R² ${fit.r2.toFixed(4)}, ${range})` +
+    (atLimit
+      ? `; against the FMA limit alongside ∝ n^${atLimit.exponent.toFixed(3)} (R² ${atLimit.r2.toFixed(4)})`
+      : '')
+  );
+}
+
+/**
  * The limits line of the reports: each device's FMA rate and bandwidth as measured at the
  * start, and what the 'of peak' column divides by. `format` writes a number.
  */

@@ -9,7 +9,13 @@ import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
 import { enterWebGpuEnv, RESOLVED_MARK } from '../node/webgpu-env';
 import { SizeRefusedError, runBench, type BenchConfig, type BenchResult } from '../bench/run-bench';
-import { clockSummary, engineSummary, limitsSummary, resultRows } from '../bench/report';
+import {
+  clockSummary,
+  engineSummary,
+  exponentSummary,
+  limitsSummary,
+  resultRows,
+} from '../bench/report';
 import { formatValue, writeFileAtomic } from './output';
 
 export interface BenchOptions {
@@ -302,13 +308,8 @@ export function benchTable(result: BenchResult): string[] {
     );
   lines.push('');
   for (const backend of ['gpu', 'cpu'] as const) {
-    const fit = result.exponents[backend];
-    if (fit) {
-      lines.push(
-        `exponent   ${backend} time per step ∝ n^${fit.exponent.toFixed(3)} (R² ${fit.r2.toFixed(4)}, ` +
-          `n = ${fit.range.from}…${fit.range.to}, ${fit.range.points} sizes)`,
-      );
-    }
+    const line = exponentSummary(result, backend);
+    if (line) lines.push(`exponent   ${line}`);
   }
   return lines;
 }
