@@ -59,7 +59,7 @@ describe('mfld bench', () => {
     expect(record.adapter.description.length).toBeGreaterThan(0);
     expect(record.adapter.info).toBeTypeOf('object');
     // d = 16: four particles per invocation (defaultLaneParticles), and on SwiftShader up to
-    // 16 chunks per workgroup (defaultGroupChunks), named in the table too.
+    // 16 chunks per workgroup (EngineLayout.groupChunks), named in the table too.
     const swiftShader = /swiftshader/i.test(record.adapter.description);
     expect(record.engine).toEqual({
       workgroupSize: 64,

@@ -7,9 +7,9 @@ import { worstDifference } from '../src/bench/measure-bench';
 import { createCpuSimulation } from '../src/cpu/reference';
 import {
   createGpuSimulation,
-  defaultGroupChunks,
   DeviceLimitError,
   engineLayout,
+  groupChunksFor,
   GpuDeviceLostError,
   MAX_GPU_COORDINATES,
   runTimedOnGpu,
@@ -366,11 +366,11 @@ describe('GPU limits', () => {
   });
 
   it('walks more chunks per workgroup on a software adapter only, keeping 16 workgroups', () => {
-    expect(defaultGroupChunks(2 ** 18, 256, false)).toBe(1);
-    expect(defaultGroupChunks(1000, 256, true)).toBe(1);
-    expect(defaultGroupChunks(16384, 256, true)).toBe(4);
-    expect(defaultGroupChunks(2 ** 18, 256, true)).toBe(16);
-    expect(defaultGroupChunks(2 ** 22, 64, true)).toBe(16);
+    expect(groupChunksFor(2 ** 18, 256, 1)).toBe(1);
+    expect(groupChunksFor(1000, 256, 16)).toBe(1);
+    expect(groupChunksFor(16384, 256, 16)).toBe(4);
+    expect(groupChunksFor(2 ** 18, 256, 16)).toBe(16);
+    expect(groupChunksFor(2 ** 22, 64, 16)).toBe(16);
     const layout = engineLayout(gpu(), 16);
     expect(layout.groupChunks).toBe(isSoftwareAdapter(gpu().adapter) ? 16 : 1);
     expect(engineLayout(gpu(), 16, { groupChunks: 5 }).groupChunks).toBe(5);

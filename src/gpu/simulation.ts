@@ -25,7 +25,7 @@ export const MAX_GPU_COORDINATES = 256;
 const PARTIAL_BUDGET_FLOATS = 1 << 22;
 /**
  * On a software adapter, the most chunks a workgroup walks by default, and the fewest
- * workgroups a dispatch keeps (SwiftShader runs a dispatch as 16 tasks): see defaultGroupChunks.
+ * workgroups a dispatch keeps (SwiftShader runs a dispatch as 16 tasks): see groupChunksFor.
  */
 const SOFTWARE_GROUP_CHUNKS = 16;
 const SOFTWARE_MIN_GROUPS = 16;
@@ -99,17 +99,17 @@ function zQuads(p: number): number {
 }
 
 /**
- * Chunks each workgroup walks in turn where the caller does not say. On a GPU one: its
- * workgroups start cheaply, and the more there are the better it is filled. SwiftShader starts
- * each workgroup as one coroutine per 4-invocation subgroup (so that barriers can switch
- * between them), each on a fresh stack, which took about a third of the step at n = 2^18,
- * d = 16, B = 64: there a workgroup walks up to 16 chunks, while at least 16 workgroups
- * remain, one for each task SwiftShader splits a dispatch into.
+ * Chunks each workgroup walks in turn where the caller does not say: up to `most`
+ * (EngineLayout.groupChunks) while at least 16 workgroups remain for n particles in chunks of
+ * `chunk`. On a GPU `most` is one: its workgroups start cheaply, and the more there are the
+ * better it is filled. SwiftShader starts each workgroup as one coroutine per 4-invocation
+ * subgroup (so that barriers can switch between them), each on a fresh stack, which took
+ * about a third of the step at n = 2^18, d = 16, B = 64; there `most` is 16, and the 16
+ * workgroups are one for each task SwiftShader splits a dispatch into.
  */
-export function defaultGroupChunks(n: number, chunk: number, software: boolean): number {
-  if (!software) return 1;
+export function groupChunksFor(n: number, chunk: number, most: number): number {
   const chunks = Math.ceil(n / chunk);
-  return Math.max(1, Math.min(SOFTWARE_GROUP_CHUNKS, Math.floor(chunks / SOFTWARE_MIN_GROUPS)));
+  return Math.max(1, Math.min(most, Math.floor(chunks / SOFTWARE_MIN_GROUPS)));
 }
 
 /** How the step is laid out on a device: what `mfld bench` reports next to its figures. */
@@ -120,7 +120,7 @@ export interface EngineLayout {
   readonly laneParticles: LaneParticles;
   /**
    * The most chunks (workgroupSize · laneParticles particles) a workgroup walks in turn; by
-   * default fewer where n leaves fewer than 16 workgroups (defaultGroupChunks).
+   * default fewer where n leaves fewer than 16 workgroups (groupChunksFor).
    */
   readonly groupChunks: number;
   /** How a workgroup sums its particles' outputs. */
@@ -276,8 +276,9 @@ export interface GpuSimulationOptions {
   /** Particles each invocation holds (default: defaultLaneParticles(d)); results agree to rounding. */
   readonly laneParticles?: LaneParticles;
   /**
-   * Chunks of particles each workgroup walks in turn (default: defaultGroupChunks); results
-   * agree to rounding, the partial sums being grouped by workgroup.
+   * Chunks of particles each workgroup walks in turn (default: groupChunksFor, up to 16 on a
+   * software adapter, else 1); results agree to rounding, the partial sums being grouped by
+   * workgroup.
    */
   readonly groupChunks?: number;
 }
@@ -364,11 +365,11 @@ function planEngine(
   if (!(bufferBytes >= 4 && Number.isFinite(bufferBytes))) {
     throw new RangeError(`maxBufferBytes must be at least 4, got ${options.maxBufferBytes}`);
   }
-  const { laneParticles, reduction } = engineLayout(gpu, d, options);
+  const engine = engineLayout(gpu, d, options);
+  const { laneParticles, reduction } = engine;
   const subgroupMin = reduction === 'subgroup' ? subgroupMinSize(gpu) : null;
   const groupChunks =
-    options.groupChunks ??
-    defaultGroupChunks(dynamics.n, WG * laneParticles, isSoftwareAdapter(gpu.adapter));
+    options.groupChunks ?? groupChunksFor(dynamics.n, WG * laneParticles, engine.groupChunks);
   const layout = planLayout(
     dynamics.n,
     p,
