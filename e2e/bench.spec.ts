@@ -78,9 +78,13 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
     // The FMA limit measured again after each timed block (what fractionOfLimit divides by).
     expect(size.gpu.limitGflops.min).toBeGreaterThan(0);
     expect(size.cpu.limitGflops.min).toBeLessThanOrEqual(size.cpu.limitGflops.max);
+    expect(size.gpu.blockStarts).toHaveLength(2);
     expect(size.ratio).toBeGreaterThan(0);
     expect(size.gpu.secondsPerStep.min).toBeLessThanOrEqual(size.gpu.secondsPerStep.max);
   }
+  // Timed round by round: the second size's first block comes before the first size's second.
+  const [first, second] = json.sizes;
+  expect(second.gpu.blockStarts[0]).toBeLessThan(first.gpu.blockStarts[1]);
   expect(json.exponents.gpu.exponent).toEqual(expect.any(Number));
   expect(json.exponents.cpu.exponent).toEqual(expect.any(Number));
   expect(json.exponentsAgainstLimit.gpu.exponent).toEqual(expect.any(Number));

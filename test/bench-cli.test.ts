@@ -109,10 +109,22 @@ describe('mfld bench', () => {
           (gflopsAt(secondsPerStep.min) / limitGflops.min) * slack,
         );
       }
+      expect(size.gpu.blockStarts).toHaveLength(2);
+      expect(size.cpu.blockStarts).toHaveLength(2);
       expectPositive(size.ratio, `n=${size.n}.ratio`);
       expect(size.agreement.ok).toBe(true);
       expect(size.agreement.worstDifference).toBeLessThanOrEqual(2e-5);
     }
+    // Timed round by round: in each round the GPU then the CPU at n = 256, then at n = 512.
+    const [first, second] = record.sizes;
+    const starts = [0, 1].flatMap((round) => [
+      first.gpu.blockStarts[round],
+      first.cpu.blockStarts[round],
+      second.gpu.blockStarts[round],
+      second.cpu.blockStarts[round],
+    ]);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    expect(new Set(starts).size).toBe(starts.length);
     for (const device of ['gpu', 'cpu']) {
       const fit = record.exponents[device];
       expect(Number.isFinite(fit.exponent), `exponents.${device}`).toBe(true);

@@ -65,6 +65,7 @@ const timing = (seconds: number): Timing => ({
   limitGflops: { median: 2, min: 1.5, max: 2.5 },
   fractionOfLimit: 0.5,
   bandwidthFraction: 0.25,
+  blockStarts: [1, 2],
   clock: 'gpu-timestamps',
 });
 

@@ -94,6 +94,11 @@ export interface Timing {
   /** GB/s over the device's GB/s measured at the start. */
   readonly bandwidthFraction: number;
   /**
+   * Seconds from the start of the measurement to the start of each timed block: the sizes are
+   * timed round by round, a block of each per round.
+   */
+  readonly blockStarts: number[];
+  /**
    * What timed the blocks: the GPU's timestamp queries (its own time for the passes), or
    * the host's clock from the call to the completion of the last step.
    */
@@ -172,14 +177,14 @@ export async function measureBench(
   config: BenchConfig,
   events: BenchEvents,
 ): Promise<BenchMeasurement> {
+  const origin = performance.now();
   const baseRun = benchRunConfig(config, config.sizes[0] ?? 1);
   const problem = buildProblem(baseRun);
   const flop = flopPerParticleStep(problem.p, config.batch);
   const bytes = bytesPerParticleStep(problem.p);
 
-  // Every size is opened on the GPU first (and closed again, so that the sizes do not compete
-  // for memory), so a size past the adapter's limits is refused before minutes go into
-  // measuring the others.
+  // Every size is opened on the GPU alone first, so that a size past the adapter's limits is
+  // refused before minutes go into measuring the others.
   const gpuOptions = config.laneParticles === null ? {} : { laneParticles: config.laneParticles };
   const openGpu = async (n: number): Promise<Simulation> => {
     try {
@@ -205,8 +210,8 @@ export async function measureBench(
     }
   }
   if (refused.length > 0) throw new SizeRefusedError(refused.join('\n'));
-  const phasesPerSize = config.skipCpu ? 1 : 3;
-  const total = 2 + config.sizes.length * phasesPerSize;
+  // Phases: the two devices' limits, then per size its opening and one block per round.
+  const total = 2 + config.sizes.length * (1 + config.repeats);
   let done = 0;
   // The limit benchmarks stay open: each timed block is followed by an FMA block.
   const gpuProbe = await openGpuLimits(gpu, shaders);
@@ -221,7 +226,7 @@ export async function measureBench(
     done++;
 
     const timingOf = (
-      { seconds, steps, clock, limitGflops }: TimedBlocks,
+      { seconds, steps, clock, limitGflops, starts }: TimedBlocks,
       limitGbps: number,
       n: number,
     ): Timing => {
@@ -239,18 +244,22 @@ export async function measureBench(
         limitGflops: summarize(limitGflops),
         fractionOfLimit: medianRatio(blockGflops, limitGflops),
         bandwidthFraction: gbps / limitGbps,
+        blockStarts: starts,
         clock,
       };
     };
 
-    const sizes: SizeResult[] = [];
-    for (const n of config.sizes) {
+    /** Both backends at size n, checked to agree before anything is timed. */
+    const openSize = async (n: number): Promise<OpenedSize> => {
       const gpuSim = await openGpu(n);
       let cpuSim: Simulation | null = null;
+      const destroy = (): void => {
+        gpuSim.destroy();
+        cpuSim?.destroy();
+      };
       try {
         let agreement: Agreement | null = null;
-        if (cpuLimits) {
-          events.progress(`n = ${n}: GPU and CPU agreement`, done, total);
+        if (cpuProbe) {
           cpuSim = await createCpuSimulation(problem, dynamicsFromConfig({ ...baseRun, n }), {
             threads: config.cpuThreads,
           });
@@ -262,42 +271,87 @@ export async function measureBench(
             worstDifference: worst,
             tolerance: AGREEMENT_TOLERANCE,
           };
-          done++;
-          if (!agreement.ok) {
-            events.notice(
-              `n = ${n}: the GPU and the CPU disagree after ${AGREEMENT_STEPS} steps ` +
-                `(worst relative difference ${worst.toExponential(2)} > ${AGREEMENT_TOLERANCE}); this size is not timed`,
-            );
-            sizes.push({ n, gpu: null, cpu: null, ratio: null, agreement });
-            done += 2;
-            continue;
-          }
         }
-        events.progress(`n = ${n}: timing the GPU`, done, total);
-        const gpuTimes = await timeBlocks(gpuSim, config, gpuProbe.fmaRate);
-        const gpuTiming = timingOf(gpuTimes, gpuLimits.gbps.value, n);
-        done++;
-        let cpuTiming: Timing | null = null;
-        if (cpuSim && cpuProbe && cpuLimits) {
-          events.progress(`n = ${n}: timing the CPU`, done, total);
-          const cpuTimes = await timeBlocks(cpuSim, config, cpuProbe.fmaRate);
-          cpuTiming = timingOf(cpuTimes, cpuLimits.gbps.value, n);
-          done++;
-        }
-        sizes.push({
+        return {
           n,
+          agreement,
+          gpu: new BlockSeries(gpuSim, config, gpuProbe.fmaRate, origin),
+          cpu: cpuSim && cpuProbe && new BlockSeries(cpuSim, config, cpuProbe.fmaRate, origin),
+          destroy,
+        };
+      } catch (error) {
+        destroy();
+        throw error;
+      }
+    };
+
+    // Every size is opened, checked and warmed up first, and then timed round by round: one
+    // block of each size (GPU, then CPU) per round. All sizes are held at once, but the
+    // machine's drift over the minutes of a run then falls on every size alike instead of on
+    // whichever size was being timed, which is what the scaling exponent compares.
+    const opened: OpenedSize[] = [];
+    const results = new Map<number, SizeResult>();
+    try {
+      for (const n of config.sizes) {
+        events.progress(
+          `n = ${n}: ${cpuLimits ? 'GPU and CPU agreement, warm-up' : 'warm-up'}`,
+          done,
+          total,
+        );
+        const size = await openSize(n).catch((error: unknown) => {
+          if (!(error instanceof SizeRefusedError) || opened.length === 0) throw error;
+          throw new SizeRefusedError(
+            `${error.message} (beside the ${opened.length} smaller sizes held for the round-by-round timing: ` +
+              'fewer sizes at once need less memory)',
+          );
+        });
+        if (size.agreement && !size.agreement.ok) {
+          size.destroy();
+          events.notice(
+            `n = ${n}: the GPU and the CPU disagree after ${AGREEMENT_STEPS} steps ` +
+              `(worst relative difference ${size.agreement.worstDifference.toExponential(2)} > ${AGREEMENT_TOLERANCE}); this size is not timed`,
+          );
+          results.set(n, { n, gpu: null, cpu: null, ratio: null, agreement: size.agreement });
+          done += 1 + config.repeats;
+          continue;
+        }
+        opened.push(size);
+        await size.gpu.warmUp();
+        await size.cpu?.warmUp();
+        done++;
+      }
+      for (let round = 0; round < config.repeats; round++) {
+        for (const size of opened) {
+          events.progress(
+            `round ${round + 1} of ${config.repeats}: timing n = ${size.n}`,
+            done,
+            total,
+          );
+          await size.gpu.timeBlock();
+          await size.cpu?.timeBlock();
+          done++;
+        }
+      }
+      for (const size of opened) {
+        const gpuTiming = timingOf(await size.gpu.blocks(), gpuLimits.gbps.value, size.n);
+        const cpuTiming =
+          size.cpu && cpuLimits
+            ? timingOf(await size.cpu.blocks(), cpuLimits.gbps.value, size.n)
+            : null;
+        results.set(size.n, {
+          n: size.n,
           gpu: gpuTiming,
           cpu: cpuTiming,
           ratio: cpuTiming
             ? gpuTiming.particleStepsPerSecond / cpuTiming.particleStepsPerSecond
             : null,
-          agreement,
+          agreement: size.agreement,
         });
-      } finally {
-        gpuSim.destroy();
-        cpuSim?.destroy();
       }
+    } finally {
+      for (const size of opened) size.destroy();
     }
+    const sizes = config.sizes.map((n) => results.get(n)!);
     events.progress('done', total, total);
 
     const scalingOf = (backend: 'gpu' | 'cpu', againstLimit: boolean): PowerFit | null => {
@@ -371,49 +425,77 @@ interface TimedBlocks {
   readonly seconds: number[];
   /** The device's FMA rate measured right after each block, GFLOP/s. */
   readonly limitGflops: number[];
+  /** When each block started, seconds from the measurement's origin. */
+  readonly starts: number[];
   readonly clock: Clock;
 }
 
+interface OpenedSize {
+  readonly n: number;
+  /** Null when the CPU is skipped. */
+  readonly agreement: Agreement | null;
+  readonly gpu: BlockSeries;
+  readonly cpu: BlockSeries | null;
+  destroy(): void;
+}
+
 /**
- * One warm-up block (which, with --steps unset, also picks the block length), then
- * `repeats` timed blocks, each followed by a block of `limitRate` (the device's FMA limit
- * now). The GPU's blocks are timed by its timestamp queries where it has them (every block,
- * or none: one clock per size), else like the CPU's by the host's clock.
+ * The timed blocks of one backend at one size: one warm-up block (which, with --steps unset,
+ * also picks the block length), then blocks one at a time, each followed by a block of
+ * `limitRate` (the device's FMA limit now). The GPU's blocks are timed by its timestamp
+ * queries where it has them (every block, or none: one clock per size), else like the CPU's
+ * by the host's clock.
  */
-async function timeBlocks(
-  sim: Simulation,
-  config: BenchConfig,
-  limitRate: () => Promise<number>,
-): Promise<TimedBlocks> {
-  let steps = config.steps ?? 1;
-  const warmUp = await timeRun(sim, steps);
-  if (config.steps === null) {
-    steps = Math.max(
-      1,
-      Math.min(MAX_AUTO_STEPS, Math.round(TARGET_BLOCK_SECONDS / warmUp.seconds)),
-    );
-    if (steps > 1) await timeRun(sim, steps);
+class BlockSeries {
+  private steps: number;
+  private readonly timed: { start: number; seconds: number; clock: Clock; limit: number }[] = [];
+
+  /** `origin`: performance.now() at the start of the measurement. */
+  constructor(
+    private readonly sim: Simulation,
+    private readonly config: BenchConfig,
+    private readonly limitRate: () => Promise<number>,
+    private readonly origin: number,
+  ) {
+    this.steps = config.steps ?? 1;
   }
-  const blocks: { seconds: number; clock: Clock; limit: number }[] = [];
-  const timeBlock = async (clock?: Clock) => {
-    const { seconds, clock: used } = await timeRun(sim, steps, clock);
-    blocks.push({ seconds, clock: used, limit: await limitRate() });
-  };
-  for (let r = 0; r < config.repeats; r++) await timeBlock();
-  const clock = blocks.every((block) => block.clock === 'gpu-timestamps')
-    ? 'gpu-timestamps'
-    : 'host';
-  if (clock === 'host' && blocks.some((block) => block.clock === 'gpu-timestamps')) {
-    // A block whose timestamps were unusable: time them all again by the host's clock.
-    blocks.length = 0;
-    for (let r = 0; r < config.repeats; r++) await timeBlock('host');
+
+  async warmUp(): Promise<void> {
+    const warmUp = await timeRun(this.sim, this.steps);
+    if (this.config.steps === null) {
+      this.steps = Math.max(
+        1,
+        Math.min(MAX_AUTO_STEPS, Math.round(TARGET_BLOCK_SECONDS / warmUp.seconds)),
+      );
+      if (this.steps > 1) await timeRun(this.sim, this.steps);
+    }
   }
-  return {
-    steps,
-    seconds: blocks.map((block) => block.seconds),
-    limitGflops: blocks.map((block) => block.limit),
-    clock,
-  };
+
+  async timeBlock(clock?: Clock): Promise<void> {
+    const start = (performance.now() - this.origin) / 1000;
+    const { seconds, clock: used } = await timeRun(this.sim, this.steps, clock);
+    this.timed.push({ start, seconds, clock: used, limit: await this.limitRate() });
+  }
+
+  /** The blocks timed so far, all by one clock: mixed ones are timed again by the host's. */
+  async blocks(): Promise<TimedBlocks> {
+    const clock = this.timed.every((block) => block.clock === 'gpu-timestamps')
+      ? 'gpu-timestamps'
+      : 'host';
+    if (clock === 'host' && this.timed.some((block) => block.clock === 'gpu-timestamps')) {
+      // A block whose timestamps were unusable: time them all again by the host's clock.
+      const count = this.timed.length;
+      this.timed.length = 0;
+      for (let r = 0; r < count; r++) await this.timeBlock('host');
+    }
+    return {
+      steps: this.steps,
+      seconds: this.timed.map((block) => block.seconds),
+      limitGflops: this.timed.map((block) => block.limit),
+      starts: this.timed.map((block) => block.start),
+      clock,
+    };
+  }
 }
 
 async function timeRun(

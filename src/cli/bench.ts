@@ -48,7 +48,7 @@ const D_RANGE = { min: 3, max: 256 } as const;
 const FLAGS: readonly { readonly usage: string; readonly help: string }[] = [
   {
     usage: '--sizes N,N,…',
-    help: 'particle counts n; default powers of 4 from 2^10 to 2^16 on SwiftShader, 2^22 on a GPU (or the largest that fits)',
+    help: 'particle counts n, all held at once and timed round by round; default powers of 4 from 2^10 to 2^16 on SwiftShader, 2^22 on a GPU (or the largest that fits)',
   },
   {
     usage: '--dim D',
