@@ -82,9 +82,10 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
     expect(size.ratio).toBeGreaterThan(0);
     expect(size.gpu.secondsPerStep.min).toBeLessThanOrEqual(size.gpu.secondsPerStep.max);
   }
-  // Timed round by round: the second size's first block comes before the first size's second.
-  const [first, second] = json.sizes;
-  expect(second.gpu.blockStarts[0]).toBeLessThan(first.gpu.blockStarts[1]);
+  // Timed round by round: the GPU at both sizes, then the CPU, before the next round.
+  const [small, large] = json.sizes;
+  expect(large.gpu.blockStarts[0]).toBeLessThan(small.cpu.blockStarts[0]);
+  expect(large.cpu.blockStarts[0]).toBeLessThan(small.gpu.blockStarts[1]);
   expect(json.exponents.gpu.exponent).toEqual(expect.any(Number));
   expect(json.exponents.cpu.exponent).toEqual(expect.any(Number));
   expect(json.exponentsAgainstLimit.gpu.exponent).toEqual(expect.any(Number));

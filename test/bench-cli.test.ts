@@ -115,14 +115,19 @@ describe('mfld bench', () => {
       expect(size.agreement.ok).toBe(true);
       expect(size.agreement.worstDifference).toBeLessThanOrEqual(2e-5);
     }
-    // Timed round by round: in each round the GPU then the CPU at n = 256, then at n = 512.
-    const [first, second] = record.sizes;
-    const starts = [0, 1].flatMap((round) => [
-      first.gpu.blockStarts[round],
-      first.cpu.blockStarts[round],
-      second.gpu.blockStarts[round],
-      second.cpu.blockStarts[round],
-    ]);
+    // Timed round by round, in each round the GPU at every size then the CPU: the first round
+    // from the smallest size up, the second from the largest down.
+    const [small, large] = record.sizes;
+    const starts = [
+      small.gpu.blockStarts[0],
+      large.gpu.blockStarts[0],
+      small.cpu.blockStarts[0],
+      large.cpu.blockStarts[0],
+      large.gpu.blockStarts[1],
+      small.gpu.blockStarts[1],
+      large.cpu.blockStarts[1],
+      small.cpu.blockStarts[1],
+    ];
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
     expect(new Set(starts).size).toBe(starts.length);
     for (const device of ['gpu', 'cpu']) {
@@ -132,7 +137,6 @@ describe('mfld bench', () => {
       expect(fit.range).toEqual({ from: 256, to: 512, points: 2 });
       // Time against the limit alongside is n / fractionOfLimit: through two sizes its slope
       // is 1 − log(f₂/f₁) / log(n₂/n₁).
-      const [small, large] = record.sizes;
       const fractions = large[device].fractionOfLimit / small[device].fractionOfLimit;
       const againstLimit = record.exponentsAgainstLimit[device];
       expect(againstLimit.exponent).toBeCloseTo(1 - Math.log(fractions) / Math.log(2), 9);

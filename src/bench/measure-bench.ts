@@ -210,8 +210,9 @@ export async function measureBench(
     }
   }
   if (refused.length > 0) throw new SizeRefusedError(refused.join('\n'));
-  // Phases: the two devices' limits, then per size its opening and one block per round.
-  const total = 2 + config.sizes.length * (1 + config.repeats);
+  // Phases: the two devices' limits, then per size its opening and one block per round and backend.
+  const backends = config.skipCpu ? 1 : 2;
+  const total = 2 + config.sizes.length * (1 + config.repeats * backends);
   let done = 0;
   // The limit benchmarks stay open: each timed block is followed by an FMA block.
   const gpuProbe = await openGpuLimits(gpu, shaders);
@@ -286,7 +287,7 @@ export async function measureBench(
     };
 
     // Every size is opened, checked and warmed up first, and then timed round by round: one
-    // block of each size (GPU, then CPU) per round. All sizes are held at once, but the
+    // GPU block of each size, then one CPU block of each. All sizes are held at once, but the
     // machine's drift over the minutes of a run then falls on every size alike instead of on
     // whichever size was being timed, which is what the scaling exponent compares.
     const opened: OpenedSize[] = [];
@@ -312,7 +313,7 @@ export async function measureBench(
               `(worst relative difference ${size.agreement.worstDifference.toExponential(2)} > ${AGREEMENT_TOLERANCE}); this size is not timed`,
           );
           results.set(n, { n, gpu: null, cpu: null, ratio: null, agreement: size.agreement });
-          done += 1 + config.repeats;
+          done += 1 + config.repeats * backends;
           continue;
         }
         opened.push(size);
@@ -321,15 +322,21 @@ export async function measureBench(
         done++;
       }
       for (let round = 0; round < config.repeats; round++) {
-        for (const size of opened) {
-          events.progress(
-            `round ${round + 1} of ${config.repeats}: timing n = ${size.n}`,
-            done,
-            total,
-          );
-          await size.gpu.timeBlock();
-          await size.cpu?.timeBlock();
-          done++;
+        // Ascending in even rounds, descending in odd ones, so that no size always comes
+        // first or last in a round.
+        const order = round % 2 === 0 ? opened : [...opened].reverse();
+        for (const backend of ['gpu', 'cpu'] as const) {
+          for (const size of order) {
+            const series = size[backend];
+            if (!series) continue;
+            events.progress(
+              `round ${round + 1} of ${config.repeats}: timing the ${backend.toUpperCase()} at n = ${size.n}`,
+              done,
+              total,
+            );
+            await series.timeBlock();
+            done++;
+          }
         }
       }
       for (const size of opened) {
