@@ -132,17 +132,28 @@ describe('mfld bench', () => {
     expect(new Set(starts).size).toBe(starts.length);
     for (const device of ['gpu', 'cpu']) {
       const fit = record.exponents[device];
-      expect(Number.isFinite(fit.exponent), `exponents.${device}`).toBe(true);
-      expect(fit.r2).toBeGreaterThanOrEqual(0);
       expect(fit.range).toEqual({ from: 256, to: 512, points: 2 });
-      // Time against the limit alongside is n / fractionOfLimit: through two sizes its slope
-      // is 1 − log(f₂/f₁) / log(n₂/n₁).
-      const fractions = large[device].fractionOfLimit / small[device].fractionOfLimit;
-      const againstLimit = record.exponentsAgainstLimit[device];
-      expect(againstLimit.exponent).toBeCloseTo(1 - Math.log(fractions) / Math.log(2), 9);
-      expect(againstLimit.range).toEqual(fit.range);
+      expect(fit.r2).toBeCloseTo(1, 9);
+      // Round r's exponent through two sizes is log(t₂/t₁) / log 2 of that round's blocks;
+      // the exponent is the median of the two rounds', their mean.
+      const rounds = [0, 1].map(
+        (r) =>
+          Math.log(large[device].blockSeconds[r] / small[device].blockSeconds[r]) / Math.log(2),
+      );
+      expect(fit.rounds).toHaveLength(2);
+      fit.rounds.forEach((exponent: number, r: number) =>
+        expect(exponent).toBeCloseTo(rounds[r]!, 9),
+      );
+      expect(fit.exponent).toBeCloseTo((rounds[0]! + rounds[1]!) / 2, 9);
+      for (const size of record.sizes) {
+        // The median block is the median of the blocks' seconds per step.
+        const blocks = [...size[device].blockSeconds].sort((a: number, b: number) => a - b);
+        expect(size[device].secondsPerStep.median).toBeCloseTo((blocks[0] + blocks[1]) / 2, 12);
+      }
     }
-    expect(stdout).toMatch(/exponent +gpu time per step .*; against the FMA limit alongside ∝ n\^/);
+    expect(stdout).toMatch(
+      /exponent +gpu time per step ∝ n\^-?\d\.\d+ \(median of 2 rounds' fits, /,
+    );
   });
 
   it('runs the GPU with the particles per invocation --lanes asks for, and records them', () => {

@@ -4,6 +4,7 @@ import {
   FitError,
   bytesPerParticleStep,
   fitExponent,
+  fitExponentByRound,
   flopPerParticleStep,
   medianRatio,
   summarize,
@@ -102,5 +103,44 @@ describe('medianRatio (fraction of a limit measured next to each block)', () => 
     expect(() => medianRatio([1], [0])).toThrow('finite and positive, got 0');
     expect(() => medianRatio([1], [NaN])).toThrow('got NaN');
     expect(() => medianRatio([], [])).toThrow(RangeError);
+  });
+});
+
+describe('exponent fitted round by round', () => {
+  const sizes = [4096, 16384, 65536, 262144];
+  it("cancels each round's own speed: a swing that moves a round's sizes alike", () => {
+    const speed = [1, 1.4, 0.7, 1.2, 0.9];
+    const fit = fitExponentByRound(
+      sizes.map((n) => ({ n, seconds: speed.map((s) => 1e-6 * s * n ** 1.05) })),
+    );
+    expect(fit.exponent).toBeCloseTo(1.05, 10);
+    expect(fit.rounds).toHaveLength(5);
+    for (const exponent of fit.rounds) expect(exponent).toBeCloseTo(1.05, 10);
+    expect(fit.r2).toBeCloseTo(1, 10);
+    expect(fit.range).toEqual({ from: 16384, to: 262144, points: 3 });
+  });
+  it("is the median of the rounds' exponents, each fitted to that round's blocks alone", () => {
+    // Rounds 0 and 1 are slow at the largest size, round 2 at the smallest fitted one.
+    const slow = (r: number, i: number): number =>
+      (r < 2 && i === sizes.length - 1) || (r === 2 && i === 1) ? 1.5 : 1;
+    const fit = fitExponentByRound(
+      sizes.map((n, i) => ({ n, seconds: [0, 1, 2].map((r) => 1e-6 * n * slow(r, i)) })),
+    );
+    const [steep, again, shallow] = fit.rounds;
+    expect(steep).toBeGreaterThan(1.1);
+    expect(again).toBe(steep);
+    expect(shallow).toBeLessThan(0.9);
+    expect(fit.exponent).toBe(steep);
+    expect(fit.r2).toBeLessThan(1);
+  });
+  it('refuses rounds of unequal length and sizes without blocks', () => {
+    expect(() =>
+      fitExponentByRound([
+        { n: 10, seconds: [1, 2] },
+        { n: 20, seconds: [2] },
+      ]),
+    ).toThrow(/every size needs 2 blocks, n = 20 has 1/);
+    expect(() => fitExponentByRound([])).toThrow(FitError);
+    expect(() => fitExponentByRound([{ n: 10, seconds: [1] }])).toThrow(/at least 2 sizes/);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BenchInputError,
   benchCsv,
+  exponentSummary,
   limitsSummary,
   parseBenchFields,
   resultRows,
@@ -65,6 +66,7 @@ const timing = (seconds: number): Timing => ({
   limitGflops: { median: 2, min: 1.5, max: 2.5 },
   fractionOfLimit: 0.5,
   bandwidthFraction: 0.25,
+  blockSeconds: [seconds, seconds],
   blockStarts: [1, 2],
   clock: 'gpu-timestamps',
 });
@@ -131,6 +133,25 @@ describe('limitsSummary', () => {
       limits: { ...limits, cpu: null },
     } as unknown as BenchMeasurement;
     expect(limitsSummary(gpuOnly, String)).toMatch(/^GPU 5 GFLOP\/s, 0.5 GB\/s at the start;/);
+  });
+});
+
+describe('exponentSummary', () => {
+  it("gives the median of the rounds' exponents with their least and greatest", () => {
+    const exponents = {
+      gpu: {
+        exponent: 1.02,
+        r2: 0.999,
+        range: { from: 1000, to: 4000, points: 3 },
+        rounds: [1.1, 0.97, 1.02],
+      },
+      cpu: null,
+    };
+    const result = { ...twoSizes, exponents } as unknown as BenchMeasurement;
+    expect(exponentSummary(result, 'gpu')).toBe(
+      "gpu time per step ∝ n^1.020 (median of 3 rounds' fits, 0.970…1.100; R² 0.9990; n = 1000…4000, 3 sizes)",
+    );
+    expect(exponentSummary(result, 'cpu')).toBeNull();
   });
 });
 

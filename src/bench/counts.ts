@@ -103,6 +103,44 @@ export function fitExponent(
   };
 }
 
+/** A fit made round by round: the exponent is the median of the rounds' own exponents. */
+export interface RoundsFit extends PowerFit {
+  /** The exponent fitted to each round's blocks alone, in round order. */
+  readonly rounds: readonly number[];
+}
+
+/**
+ * The scaling exponent of blocks timed round by round (one block of every size per round):
+ * each round's blocks are fitted alone, over the upper sizes as in fitExponent, and the
+ * exponent is the median over the rounds, as is R². A machine whose speed swings between
+ * rounds moves a round's sizes alike, which leaves that round's slope alone; fitted to each
+ * size's median block instead, a swing caught by one size's median and not another's tilts
+ * the line. `seconds[r]` is size n's time per step in round r; every size has the same count.
+ */
+export function fitExponentByRound(
+  sizes: readonly { readonly n: number; readonly seconds: readonly number[] }[],
+  minPoints = 3,
+): RoundsFit {
+  const rounds = sizes[0]?.seconds.length ?? 0;
+  if (rounds === 0) throw new FitError('an exponent needs at least one round of blocks');
+  for (const { n, seconds } of sizes) {
+    if (seconds.length !== rounds)
+      throw new FitError(`every size needs ${rounds} blocks, n = ${n} has ${seconds.length}`);
+  }
+  const fits = [...Array(rounds).keys()].map((r) =>
+    fitExponent(
+      sizes.map(({ n, seconds }) => ({ n, seconds: seconds[r]! })),
+      minPoints,
+    ),
+  );
+  return {
+    exponent: summarize(fits.map((fit) => fit.exponent)).median,
+    r2: summarize(fits.map((fit) => fit.r2)).median,
+    range: fits[0]!.range,
+    rounds: fits.map((fit) => fit.exponent),
+  };
+}
+
 /**
  * Median over paired blocks of rate[i] / limit[i]: each figure against the limit measured
  * next to it, so that a machine whose speed drifts between blocks moves both alike.

@@ -21,11 +21,11 @@ import type { LaneParticles } from '../gpu/particle-rows';
 import type { ShaderSources } from '../gpu/shaders';
 import {
   bytesPerParticleStep,
-  fitExponent,
+  fitExponentByRound,
   flopPerParticleStep,
   medianRatio,
   summarize,
-  type PowerFit,
+  type RoundsFit,
 } from './counts';
 import { openCpuLimits, type CpuLimits } from './limits-cpu';
 import { openGpuLimits, type GpuLimits, type LimitProbe } from './limits-gpu';
@@ -93,6 +93,8 @@ export interface Timing {
   readonly fractionOfLimit: number;
   /** GB/s over the device's GB/s measured at the start. */
   readonly bandwidthFraction: number;
+  /** Seconds per step of each timed block, in the order timed: block r is round r's. */
+  readonly blockSeconds: number[];
   /**
    * Seconds from the start of the measurement to the start of each timed block: the sizes are
    * timed round by round, a block of each per round.
@@ -150,13 +152,8 @@ export interface BenchMeasurement {
   };
   readonly limitDetails: { readonly gpu: GpuLimits; readonly cpu: CpuLimits | null };
   readonly sizes: SizeResult[];
-  readonly exponents: { readonly gpu: PowerFit | null; readonly cpu: PowerFit | null };
-  /**
-   * The same fit of the time per step multiplied by the FMA limit measured right after each
-   * block (n / fractionOfLimit): the step's cost in units of the device's speed at that
-   * moment, so that the machine's drift between sizes cancels as it does in fractionOfLimit.
-   */
-  readonly exponentsAgainstLimit: { readonly gpu: PowerFit | null; readonly cpu: PowerFit | null };
+  /** Time per step against n, fitted round by round (fitExponentByRound). */
+  readonly exponents: { readonly gpu: RoundsFit | null; readonly cpu: RoundsFit | null };
 }
 
 export interface BenchEvents {
@@ -245,6 +242,7 @@ export async function measureBench(
         limitGflops: summarize(limitGflops),
         fractionOfLimit: medianRatio(blockGflops, limitGflops),
         bandwidthFraction: gbps / limitGbps,
+        blockSeconds: seconds.map((s) => s / steps),
         blockStarts: starts,
         clock,
       };
@@ -361,25 +359,18 @@ export async function measureBench(
     const sizes = config.sizes.map((n) => results.get(n)!);
     events.progress('done', total, total);
 
-    const scalingOf = (backend: 'gpu' | 'cpu', againstLimit: boolean): PowerFit | null => {
-      const points = sizes.flatMap((size) => {
+    const scalingOf = (backend: 'gpu' | 'cpu'): RoundsFit | null => {
+      const timed = sizes.flatMap((size) => {
         const timing = size[backend];
-        if (!timing) return [];
-        // Against the limit: seconds per step at a device speed of 1 GFLOP/s.
-        const seconds = againstLimit
-          ? (size.n * flop) / (timing.fractionOfLimit * 1e9)
-          : timing.secondsPerStep.median;
-        return [{ n: size.n, seconds }];
+        return timing ? [{ n: size.n, seconds: timing.blockSeconds }] : [];
       });
-      if (points.length < 2) {
-        if (againstLimit) return null;
-        if (backend === 'gpu' || !config.skipCpu)
-          events.notice(
-            `no ${backend.toUpperCase()} scaling exponent: it needs at least 2 timed sizes, got ${points.length}`,
-          );
+      if (timed.length < 2) {
+        events.notice(
+          `no ${backend.toUpperCase()} scaling exponent: it needs at least 2 timed sizes, got ${timed.length}`,
+        );
         return null;
       }
-      return fitExponent(points);
+      return fitExponentByRound(timed);
     };
     const info = gpu.adapter.info;
     return {
@@ -408,12 +399,8 @@ export async function measureBench(
       limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
       sizes,
       exponents: {
-        gpu: scalingOf('gpu', false),
-        cpu: config.skipCpu ? null : scalingOf('cpu', false),
-      },
-      exponentsAgainstLimit: {
-        gpu: scalingOf('gpu', true),
-        cpu: config.skipCpu ? null : scalingOf('cpu', true),
+        gpu: scalingOf('gpu'),
+        cpu: config.skipCpu ? null : scalingOf('cpu'),
       },
     };
   } finally {

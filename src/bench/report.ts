@@ -3,6 +3,7 @@
 // browser can know the same) and its CSV table.
 import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
 import type { BenchConfig, BenchMeasurement, Timing } from './measure-bench';
+import { summarize } from './counts';
 
 /** A form field the benchmark cannot run with; the message names the field and the rule. */
 export class BenchInputError extends Error {
@@ -168,19 +169,18 @@ export function engineSummary(result: BenchMeasurement): string {
 }
 
 /**
- * The exponent line of a backend: the fit of time per step against n, and the same fit of
- * the time against the FMA limit measured alongside; null without a fit.
+ * The exponent line of a backend: the median of the rounds' fits of time per step against n,
+ * with the rounds' least and greatest; null without a fit.
  */
 export function exponentSummary(result: BenchMeasurement, backend: 'gpu' | 'cpu'): string | null {
   const fit = result.exponents[backend];
   if (!fit) return null;
-  const range = `n = ${fit.range.from}…${fit.range.to}, ${fit.range.points} sizes`;
-  const atLimit = result.exponentsAgainstLimit[backend];
+  const { min, max } = summarize(fit.rounds);
+  const rounds = fit.rounds.length;
   return (
-    `${backend} time per step ∝ n^${fit.exponent.toFixed(3)} (R² ${fit.r2.toFixed(4)}, ${range})` +
-    (atLimit
-      ? `; against the FMA limit alongside ∝ n^${atLimit.exponent.toFixed(3)} (R² ${atLimit.r2.toFixed(4)})`
-      : '')
+    `${backend} time per step ∝ n^${fit.exponent.toFixed(3)} ` +
+    `(median of ${rounds} round${rounds === 1 ? '' : 's'}' fits, ${min.toFixed(3)}…${max.toFixed(3)}; ` +
+    `R² ${fit.r2.toFixed(4)}; n = ${fit.range.from}…${fit.range.to}, ${fit.range.points} sizes)`
   );
 }
 
