@@ -152,6 +152,14 @@ describe('exponentSummary', () => {
       "gpu time per step ∝ n^1.020 (median of 3 rounds' fits, 0.970…1.100; R² 0.9990; n = 1000…4000, 3 sizes)",
     );
     expect(exponentSummary(result, 'cpu')).toBeNull();
+    const one = { ...exponents.gpu, exponent: 1.1, rounds: [1.1] };
+    const oneRound = {
+      ...twoSizes,
+      exponents: { gpu: one, cpu: null },
+    } as unknown as BenchMeasurement;
+    expect(exponentSummary(oneRound, 'gpu')).toMatch(
+      /^gpu time per step ∝ n\^1.100 \(median of 1 round's fit, 1.100…1.100;/,
+    );
   });
 });
 

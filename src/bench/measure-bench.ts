@@ -93,7 +93,11 @@ export interface Timing {
   readonly fractionOfLimit: number;
   /** GB/s over the device's GB/s measured at the start. */
   readonly bandwidthFraction: number;
-  /** Seconds per step of each timed block, in the order timed: block r is round r's. */
+  /**
+   * Seconds per step of each timed block, in the order timed: block r is round r's, unless
+   * the GPU's timestamps failed for some block and they were all timed again by the host's
+   * clock, one after another at the end (`clock` then says 'host').
+   */
   readonly blockSeconds: number[];
   /**
    * Seconds from the start of the measurement to the start of each timed block: the sizes are

@@ -179,7 +179,7 @@ export function exponentSummary(result: BenchMeasurement, backend: 'gpu' | 'cpu'
   const rounds = fit.rounds.length;
   return (
     `${backend} time per step ∝ n^${fit.exponent.toFixed(3)} ` +
-    `(median of ${rounds} round${rounds === 1 ? '' : 's'}' fits, ${min.toFixed(3)}…${max.toFixed(3)}; ` +
+    `(median of ${rounds === 1 ? "1 round's fit" : `${rounds} rounds' fits`}, ${min.toFixed(3)}…${max.toFixed(3)}; ` +
     `R² ${fit.r2.toFixed(4)}; n = ${fit.range.from}…${fit.range.to}, ${fit.range.points} sizes)`
   );
 }
