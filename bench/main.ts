@@ -12,6 +12,7 @@ import {
   clockSummary,
   engineSummary,
   exponentSummary,
+  fitLine,
   limitsSummary,
   resultRows,
   parseBenchFields,
@@ -148,9 +149,14 @@ function renderCharts(result: PageBenchResult): void {
     ],
     element('chart-throughput'),
   );
+  // The fitted exponents, as lines over the sizes each fit used.
+  const fitLabel = (backend: 'gpu' | 'cpu'): string => {
+    const fit = result.exponents[backend];
+    return `${backend.toUpperCase()} fit ∝ n^${fit ? fit.exponent.toFixed(3) : '–'}`;
+  };
   const time = new uPlot(
     {
-      title: 'Time per step (s, median) against n',
+      title: 'Time per step (s, median) against n, with the fitted exponents',
       width,
       height: 320,
       scales: logAxes,
@@ -159,9 +165,17 @@ function renderCharts(result: PageBenchResult): void {
         { label: 'n' },
         { label: 'GPU', stroke: '#1f6fd1', width: 2, points: { show: true } },
         { label: 'CPU', stroke: '#d1581f', width: 2, points: { show: true } },
+        { label: fitLabel('gpu'), stroke: '#1f6fd1', dash: [2, 4] },
+        { label: fitLabel('cpu'), stroke: '#d1581f', dash: [2, 4] },
       ],
     },
-    [ns, of('gpu', (t) => t.secondsPerStep.median), of('cpu', (t) => t.secondsPerStep.median)],
+    [
+      ns,
+      of('gpu', (t) => t.secondsPerStep.median),
+      of('cpu', (t) => t.secondsPerStep.median),
+      fitLine(result, 'gpu'),
+      fitLine(result, 'cpu'),
+    ],
     element('chart-time'),
   );
   charts.push(throughput, time);

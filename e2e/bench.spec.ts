@@ -57,6 +57,10 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
     expect(box?.height).toBeGreaterThan(0);
   }
 
+  // The fitted exponents are drawn on the time chart and named in its legend.
+  await expect(page.locator('#chart-time .u-legend')).toContainText(/GPU fit ∝ n\^-?\d\.\d{3}/);
+  await expect(page.locator('#chart-time .u-legend')).toContainText(/CPU fit ∝ n\^-?\d\.\d{3}/);
+
   const json = JSON.parse(await downloaded(page, '#download-json'));
   for (const key of ['vendor', 'architecture', 'description'])
     expect(json.adapter.info).toHaveProperty(key);

@@ -4,6 +4,7 @@ import {
   BenchInputError,
   benchCsv,
   exponentSummary,
+  fitLine,
   limitsSummary,
   parseBenchFields,
   resultRows,
@@ -160,6 +161,41 @@ describe('exponentSummary', () => {
     expect(exponentSummary(oneRound, 'gpu')).toMatch(
       /^gpu time per step ∝ n\^1.100 \(median of 1 round's fit, 1.100…1.100;/,
     );
+  });
+});
+
+describe('fitLine', () => {
+  it("draws the fit's slope over its sizes, through the centre of their median times", () => {
+    const noise = [1, 1.2, 0.9, 1.1];
+    const ns = [1000, 2000, 4000, 8000];
+    const sizes = ns.map((n, i) => ({
+      n,
+      gpu: timing(1e-6 * n * noise[i]!),
+      cpu: null,
+      ratio: null,
+      agreement: null,
+    }));
+    const fit = {
+      exponent: 1.05,
+      r2: 0.99,
+      range: { from: 2000, to: 8000, points: 3 },
+      rounds: [1.05],
+    };
+    const result = {
+      ...twoSizes,
+      sizes,
+      exponents: { gpu: fit, cpu: null },
+    } as unknown as BenchMeasurement;
+    const line = fitLine(result, 'gpu');
+    expect(line[0]).toBeNull();
+    const drawn = line.slice(1) as number[];
+    expect(drawn[1]! / drawn[0]!).toBeCloseTo(2 ** 1.05, 12);
+    expect(drawn[2]! / drawn[1]!).toBeCloseTo(2 ** 1.05, 12);
+    const logMean = (values: number[]): number =>
+      values.reduce((s, v) => s + Math.log(v), 0) / values.length;
+    const medians = sizes.slice(1).map((size) => size.gpu.secondsPerStep.median);
+    expect(logMean(drawn)).toBeCloseTo(logMean(medians), 12);
+    expect(fitLine(result, 'cpu')).toEqual([null, null, null, null]);
   });
 });
 

@@ -246,3 +246,27 @@ export function rooflineParticleSteps(
     (limit.gbps * 1e9) / counts.bytesPerParticleStep,
   );
 }
+
+/**
+ * The fitted exponent drawn on the time-per-step chart: at each size of the fit's range,
+ * c · n^exponent with c chosen so that the line passes through the centre (on log–log) of
+ * those sizes' median times; null elsewhere and without a fit. The fit is a median over
+ * rounds and has no intercept of its own, so the line shows its slope where it was fitted.
+ */
+export function fitLine(result: BenchMeasurement, backend: 'gpu' | 'cpu'): (number | null)[] {
+  const fit = result.exponents[backend];
+  const inRange = (n: number): boolean => fit !== null && n >= fit.range.from && n <= fit.range.to;
+  const fitted = result.sizes.flatMap((size) => {
+    const timing = size[backend];
+    return timing && inRange(size.n) ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
+  });
+  if (!fit || fitted.length === 0) return result.sizes.map(() => null);
+  const mean = (values: number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
+  const logN = mean(fitted.map((point) => Math.log(point.n)));
+  const logSeconds = mean(fitted.map((point) => Math.log(point.seconds)));
+  return result.sizes.map((size) =>
+    size[backend] && inRange(size.n)
+      ? Math.exp(logSeconds + fit.exponent * (Math.log(size.n) - logN))
+      : null,
+  );
+}
