@@ -255,12 +255,13 @@ export function rooflineParticleSteps(
  */
 export function fitLine(result: BenchMeasurement, backend: 'gpu' | 'cpu'): (number | null)[] {
   const fit = result.exponents[backend];
-  const inRange = (n: number): boolean => fit !== null && n >= fit.range.from && n <= fit.range.to;
+  if (!fit) return result.sizes.map(() => null);
+  const inRange = (n: number): boolean => n >= fit.range.from && n <= fit.range.to;
+  // The fit's range holds only timed sizes, at least 2 of them.
   const fitted = result.sizes.flatMap((size) => {
     const timing = size[backend];
     return timing && inRange(size.n) ? [{ n: size.n, seconds: timing.secondsPerStep.median }] : [];
   });
-  if (!fit || fitted.length === 0) return result.sizes.map(() => null);
   const mean = (values: number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
   const logN = mean(fitted.map((point) => Math.log(point.n)));
   const logSeconds = mean(fitted.map((point) => Math.log(point.seconds)));

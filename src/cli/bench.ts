@@ -61,7 +61,7 @@ const FLAGS: readonly { readonly usage: string; readonly help: string }[] = [
   },
   {
     usage: '--repeats R',
-    help: `timed blocks after a warm-up block, each followed by a block of the device's FMA limit; default ${DEFAULT_REPEATS}`,
+    help: `rounds of timed blocks (one per size and backend, each followed by a block of the device's FMA limit) after a warm-up block; default ${DEFAULT_REPEATS}`,
   },
   {
     usage: '--backend-cpu-threads T',
