@@ -195,6 +195,7 @@ async function run(gpu: EngineGpu): Promise<void> {
       threads: input('threads').value,
       skipCpu: input('skip-cpu').checked,
       lanes: input('lanes').value,
+      groupChunks: input('group-chunks').value,
     });
   } catch (error) {
     if (!(error instanceof BenchInputError)) throw error;

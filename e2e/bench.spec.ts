@@ -26,7 +26,10 @@ const test = base.extend<{ benchPage: Page }>({
 async function fill(
   page: Page,
   fields: Partial<
-    Record<'sizes' | 'dim' | 'batch' | 'steps' | 'repeats' | 'threads' | 'lanes', string>
+    Record<
+      'sizes' | 'dim' | 'batch' | 'steps' | 'repeats' | 'threads' | 'lanes' | 'group-chunks',
+      string
+    >
   >,
 ): Promise<void> {
   for (const [id, value] of Object.entries(fields)) await page.fill(`#${id}`, value);
@@ -119,6 +122,7 @@ test('refuses a size past the adapter, and bad inputs, with clear messages', asy
     [{ dim: '4', batch: '0' }, 'batch B must be a whole number'],
     [{ batch: '8', repeats: '1.5' }, 'repeats must be a whole number from 1 to 1000'],
     [{ repeats: '2', lanes: '3' }, 'particles per invocation must be 1, 2, 4 or auto'],
+    [{ lanes: '', 'group-chunks': '0' }, 'chunks per workgroup (or auto) must be a whole number'],
   ];
   for (const [fields, message] of cases) {
     await fill(page, fields);

@@ -83,6 +83,7 @@ describe('mfld bench', () => {
       cpuThreads: 2,
       skipCpu: false,
       laneParticles: null,
+      groupChunks: null,
     });
     expect(record.config.counts).toEqual({
       flopPerParticleStep: 64 * (6 * 15 + 8) + 6 * 16,
@@ -179,6 +180,32 @@ describe('mfld bench', () => {
     expect(record.engine.laneParticles).toBe(2);
   });
 
+  it('walks the chunks per workgroup --group-chunks asks for, and records them', () => {
+    const json = join(scratch, 'group-chunks.json');
+    // n = 1200 at 4 particles per invocation is 5 chunks of 256: by default SwiftShader's
+    // workgroups walk one each (16 workgroups would need 16 chunks), here 3 and 2.
+    const { code, stdout, stderr } = mfld(
+      'bench',
+      '--sizes',
+      '1200',
+      '--steps',
+      '1',
+      '--repeats',
+      '1',
+      '--group-chunks',
+      '3',
+      '--json',
+      json,
+    );
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/walking up to 3 chunks of 256 particles \(as asked, /);
+    const record = JSON.parse(readFileSync(json, 'utf8'));
+    expect(record.config.groupChunks).toBe(3);
+    expect(record.engine.groupChunks).toBe(3);
+    // Still checked against the CPU reference before it was timed.
+    expect(record.sizes[0].agreement.ok).toBe(true);
+  });
+
   it('refuses a size past the adapter with a message naming it, before timing anything', () => {
     const { code, stdout, stderr } = mfld('bench', '--sizes', '2000000000', '--steps', '2');
     expect(code).toBe(1);
@@ -211,6 +238,8 @@ describe('mfld bench', () => {
       ['--skip-cpu=yes'],
       ['--lanes', '3'],
       ['--lanes', ''],
+      ['--group-chunks', '0'],
+      ['--group-chunks', '65537'],
       ['--frob', '1'],
     ]) {
       const { code, stderr } = await mainCaptured(['bench', ...args]);
@@ -233,6 +262,7 @@ describe('mfld bench', () => {
       '--json',
       '--skip-cpu',
       '--lanes',
+      '--group-chunks',
     ])
       expect(help.stdout).toContain(flag);
     expect((await mainCaptured(['help'])).stdout).toMatch(/mfld bench/);

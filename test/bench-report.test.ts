@@ -22,6 +22,7 @@ const fields: BenchFields = {
   threads: '2',
   skipCpu: false,
   lanes: '',
+  groupChunks: '',
 };
 
 describe('parseBenchFields', () => {
@@ -35,9 +36,12 @@ describe('parseBenchFields', () => {
       cpuThreads: 2,
       skipCpu: false,
       laneParticles: null,
+      groupChunks: null,
     });
     expect(parseBenchFields({ ...fields, lanes: ' 2 ' }).laneParticles).toBe(2);
     expect(parseBenchFields({ ...fields, lanes: 'auto' }).laneParticles).toBeNull();
+    expect(parseBenchFields({ ...fields, groupChunks: ' 3 ' }).groupChunks).toBe(3);
+    expect(parseBenchFields({ ...fields, groupChunks: 'auto' }).groupChunks).toBeNull();
   });
 
   it.each([
@@ -51,6 +55,10 @@ describe('parseBenchFields', () => {
     [{ repeats: '2.5' }, 'repeats must be a whole number from 1 to 1000'],
     [{ threads: 'all' }, 'CPU threads must be a whole number'],
     [{ lanes: '3' }, 'particles per invocation must be 1, 2, 4 or auto, got "3"'],
+    [
+      { groupChunks: '0' },
+      'chunks per workgroup (or auto) must be a whole number from 1 to 65536, got "0"',
+    ],
   ])('refuses %j', (change, message) => {
     expect(() => parseBenchFields({ ...fields, ...change })).toThrow(BenchInputError);
     expect(() => parseBenchFields({ ...fields, ...change })).toThrow(message);

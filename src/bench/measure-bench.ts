@@ -46,6 +46,8 @@ export interface BenchConfig {
   readonly skipCpu: boolean;
   /** Particles each GPU invocation holds; null: the engine's default for d. */
   readonly laneParticles: LaneParticles | null;
+  /** Chunks of particles each GPU workgroup walks in turn; null: the engine's default. */
+  readonly groupChunks: number | null;
 }
 
 /** Steps of both backends compared before timing, and the tolerance of test/gpu-engine.test.ts. */
@@ -186,7 +188,10 @@ export async function measureBench(
 
   // Every size is opened on the GPU alone first, so that a size past the adapter's limits is
   // refused before minutes go into measuring the others.
-  const gpuOptions = config.laneParticles === null ? {} : { laneParticles: config.laneParticles };
+  const gpuOptions = {
+    ...(config.laneParticles === null ? {} : { laneParticles: config.laneParticles }),
+    ...(config.groupChunks === null ? {} : { groupChunks: config.groupChunks }),
+  };
   const openGpu = async (n: number): Promise<Simulation> => {
     try {
       return await createGpuSimulation(

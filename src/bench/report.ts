@@ -2,6 +2,7 @@
 // into a BenchConfig, the page's JSON record (the shape of `mfld bench --json` where the
 // browser can know the same) and its CSV table.
 import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
+import { MAX_GROUP_CHUNKS } from '../gpu/simulation';
 import type { BenchConfig, BenchMeasurement, Timing } from './measure-bench';
 import { summarize } from './counts';
 
@@ -26,6 +27,8 @@ export interface BenchFields {
   readonly skipCpu: boolean;
   /** Particles per GPU invocation: 1, 2, 4, or empty / "auto" for the engine's default. */
   readonly lanes: string;
+  /** Chunks each GPU workgroup walks: a whole number, or empty / "auto" for the engine's default. */
+  readonly groupChunks: string;
 }
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -55,6 +58,7 @@ export function parseBenchFields(fields: BenchFields): BenchConfig {
     cpuThreads: integer('CPU threads', fields.threads, 1, 1024),
     skipCpu: fields.skipCpu,
     laneParticles: laneParticlesField(fields.lanes),
+    groupChunks: groupChunksField(fields.groupChunks),
   };
 }
 
@@ -69,6 +73,13 @@ function laneParticlesField(text: string): LaneParticles | null {
     );
   }
   return value;
+}
+
+/** The page's "chunks per workgroup" field: empty or "auto" for the engine's default. */
+function groupChunksField(text: string): number | null {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === 'auto') return null;
+  return integer('chunks per workgroup (or auto)', text, 1, MAX_GROUP_CHUNKS);
 }
 
 /** The page's record: `mfld bench --json` with the browser in place of Node's machine facts. */
@@ -159,10 +170,15 @@ export function resultRows(
 export function engineSummary(result: BenchMeasurement): string {
   const { workgroupSize, laneParticles, groupChunks, reduction } = result.engine;
   const chunk = workgroupSize * laneParticles;
+  // Asked for, the chunks are walked as asked; by default fewer where n has few workgroups.
+  const fewer =
+    result.config.groupChunks === null
+      ? 'fewer where n leaves under 16 workgroups'
+      : 'as asked, fewer only where n has fewer chunks';
   return (
     `workgroups of ${workgroupSize} invocations holding ${laneParticles} particle${laneParticles > 1 ? 's' : ''} each, ` +
     (groupChunks > 1
-      ? `walking up to ${groupChunks} chunks of ${chunk} particles (fewer where n leaves under 16 workgroups), `
+      ? `walking up to ${groupChunks} chunks of ${chunk} particles (${fewer}), `
       : '') +
     `sums by ${reduction === 'subgroup' ? 'subgroup operations' : 'workgroup memory'}`
   );

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '../contract/config-parse';
 import type { EngineGpu } from '../gpu/device';
 import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
-import { GpuDeviceLostError } from '../gpu/simulation';
+import { GpuDeviceLostError, MAX_GROUP_CHUNKS } from '../gpu/simulation';
 import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
 import { enterWebGpuEnv, RESOLVED_MARK } from '../node/webgpu-env';
@@ -30,6 +30,8 @@ export interface BenchOptions {
   readonly skipCpu: boolean;
   /** --lanes; null: the engine's default for d. */
   readonly laneParticles: LaneParticles | null;
+  /** --group-chunks; null: the engine's default for the adapter and n. */
+  readonly groupChunks: number | null;
   readonly help: boolean;
 }
 
@@ -71,6 +73,10 @@ const FLAGS: readonly { readonly usage: string; readonly help: string }[] = [
     usage: '--lanes L',
     help: "particles each GPU invocation holds: 1, 2 or 4; default: the engine's choice for d (the table's engine line names it)",
   },
+  {
+    usage: '--group-chunks G',
+    help: `chunks of 64 · L particles (L of --lanes) each GPU workgroup walks in turn, 1…${MAX_GROUP_CHUNKS}; default: 1 on a GPU, up to 16 on SwiftShader (fewer where n leaves under 16 workgroups)`,
+  },
   { usage: '--json PATH', help: 'write every figure, the machine and the configuration as JSON' },
   { usage: '--skip-cpu', help: 'time the GPU only (no agreement check, no CPU figures)' },
 ];
@@ -95,6 +101,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   let json: string | null = null;
   let skipCpu = false;
   let laneParticles: LaneParticles | null = null;
+  let groupChunks: number | null = null;
   let help = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -131,6 +138,9 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       case '--lanes':
         laneParticles = parseLaneParticles(flag, value());
         break;
+      case '--group-chunks':
+        groupChunks = parseInteger(flag, value(), 1, MAX_GROUP_CHUNKS);
+        break;
       case '--json':
         json = value();
         if (json === '') throw new ConfigError('--json needs a file path');
@@ -149,7 +159,19 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
         );
     }
   }
-  return { sizes, d, batch, steps, repeats, cpuThreads, json, skipCpu, laneParticles, help };
+  return {
+    sizes,
+    d,
+    batch,
+    steps,
+    repeats,
+    cpuThreads,
+    json,
+    skipCpu,
+    laneParticles,
+    groupChunks,
+    help,
+  };
 }
 
 function parseInteger(flag: string, text: string, min: number, max: number): number {
@@ -216,6 +238,7 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
       cpuThreads: options.cpuThreads,
       skipCpu: options.skipCpu,
       laneParticles: options.laneParticles,
+      groupChunks: options.groupChunks,
     };
     const progress = new BenchProgress();
     let result: BenchResult;

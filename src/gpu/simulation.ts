@@ -30,7 +30,7 @@ const PARTIAL_BUDGET_FLOATS = 1 << 22;
 const SOFTWARE_GROUP_CHUNKS = 16;
 const SOFTWARE_MIN_GROUPS = 16;
 /** Most chunks a workgroup may be asked to walk. */
-const MAX_GROUP_CHUNKS = 1 << 16;
+export const MAX_GROUP_CHUNKS = 1 << 16;
 /** Calls (steps, or chunks of a loss evaluation) recorded per command buffer. */
 const SLOTS = 128;
 /** Bytes between per-call parameter blocks: the largest minUniformBufferOffsetAlignment allowed. */
