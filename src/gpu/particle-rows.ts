@@ -45,6 +45,11 @@ export function particleRowCode(d: number, laneParticles: LaneParticles): string
   const quads = [...Array(Math.ceil(p / 4)).keys()];
   /** Input j of the tile's row, read as quads z0, z1, … (vec4s) from workgroup memory. */
   const quad = (j: number): string => `z${j >> 2}.${'xyzw'[j & 3]}`;
+  /** WGSL: u = α·z of the tile's row "row", its quads read into z0, z1, …, for each particle. */
+  const dotRow = `  let quads = row * Z_QUADS;
+${lines(quads, (q) => `let z${q} = tile_z[quads + ${q}u];`)}
+  var u = PV(0.0);
+${lines(inputs, (j) => `u += (*x)[${j}] * ${quad(j)};`)}`;
   /** Index of the invocation's particle c. */
   const index = (c: number): string => (c === 0 ? 'first' : `first + ${c}u * WG`);
   const sum = components.map((c) => at('v', c)).join(' + ');
@@ -57,22 +62,16 @@ const NOISE_BLOCKS: u32 = ${Math.ceil(d / 4)}u;
 
 // α·z of the tile's row for each particle, summed in coordinate order.
 fn dot_tile_row(x: ptr<function, array<PV, D>>, row: u32) -> PV {
-  let quads = row * Z_QUADS;
-${lines(quads, (q) => `let z${q} = tile_z[quads + ${q}u];`)}
-  var u = PV(0.0);
-${lines(inputs, (j) => `u += (*x)[${j}] * ${quad(j)};`)}
+${dotRow}
   return u;
 }
 
-// The tile's row r (weight w) added to the drift Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z,
+// Row "row" of the tile (weight w) added to the drift Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z,
 // ∇_c = φ(α·z). One function, not dot_tile_row and then the α part: the row's z is read from
 // workgroup memory once for both (about 1.08× the step on SwiftShader, same bits).
 fn add_drift_tile_row(x: ptr<function, array<PV, D>>, drift: ptr<function, array<PV, D>>,
                       w: f32, row: u32) {
-  let quads = row * Z_QUADS;
-${lines(quads, (q) => `let z${q} = tile_z[quads + ${q}u];`)}
-  var u = PV(0.0);
-${lines(inputs, (j) => `u += (*x)[${j}] * ${quad(j)};`)}
+${dotRow}
   let coef = w * (*x)[P] * dphi(u);
 ${lines(inputs, (j) => `(*drift)[${j}] += coef * ${quad(j)};`)}
   (*drift)[P] += w * phi(u);
