@@ -215,6 +215,13 @@ describe('mfld bench', () => {
     expect(stdout).toBe('');
   });
 
+  it('refuses a --json path that cannot be written before timing anything', () => {
+    const { code, stdout, stderr } = mfld('bench', '--sizes', '256', '--json', tmpdir());
+    expect(code).toBe(1);
+    expect(stderr).toBe(`mfld: cannot write ${tmpdir()} (--json): it is a folder\n`);
+    expect(stdout).toBe('');
+  });
+
   it('says so when there is no WebGPU adapter', () => {
     const { code, stderr } = mfldWithEnv({ MFLD_WEBGPU_ENV_RESOLVED: 'none' }, [
       'bench',

@@ -309,6 +309,28 @@ describe('mfld errors', () => {
     expect(stderr).not.toMatch(STACK_LINE);
   });
 
+  it('an output path that cannot be written: exit 1 before the run, naming path and flag', async () => {
+    const blocker = join(scratch, 'a-file');
+    writeFileSync(blocker, '');
+    for (const [flag, path, reason] of [
+      ['--json', scratch, 'it is a folder'],
+      [
+        '--save-particles',
+        join(blocker, 'particles.npy'),
+        `EEXIST: file already exists, mkdir '${blocker}'`,
+      ],
+      ['--checkpoint', join(blocker, 'run.ckpt'), 'EEXIST'],
+    ]) {
+      const { code, stdout, stderr } = await mainCaptured(['run', ...TINY, flag!, path!]);
+      expect(code, flag).toBe(1);
+      expect(stderr, flag).toMatch(
+        new RegExp(`^mfld: cannot write ${path} \\(${flag}\\): ${reason}`),
+      );
+      expect(stderr, flag).not.toMatch(STACK_LINE);
+      expect(stdout, flag).toBe('');
+    }
+  });
+
   it('a malformed CSV file: exit 1, naming file, line and column', async () => {
     const csv = join(scratch, 'bad.csv');
     writeFileSync(csv, 'x,y\n1,2\n3,oops\n');

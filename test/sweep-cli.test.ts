@@ -1,5 +1,5 @@
 // `mfld sweep` on the CPU backend, tiny sizes: the files it writes, and the flags it refuses.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,17 @@ describe('mfld sweep', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('refuses an output path that cannot be written before any run, exit 1', async () => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, '');
+    const svg = join(blocker, 'loss.svg');
+    const args = ['--over=n', '--values=8,16', '--steps=5', `--svg=${svg}`];
+    const result = await mainCaptured(['sweep', '--backend=cpu', ...args]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^mfld: cannot write ${svg} \\(--svg\\): EEXIST`));
+    expect(result.stdout).toBe('');
   });
 
   it('--help prints the sweep usage', async () => {

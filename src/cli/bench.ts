@@ -16,7 +16,7 @@ import {
   limitsSummary,
   resultRows,
 } from '../bench/report';
-import { formatValue, writeFileAtomic } from './output';
+import { checkOutputPaths, formatValue, writeFileAtomic } from './output';
 
 export interface BenchOptions {
   /** Null: the default sizes for the adapter (defaultSizes). */
@@ -221,6 +221,7 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
   }
   const rerun = await enterWebGpuEnv();
   if (rerun !== null) return rerun;
+  checkOutputPaths({ '--json': options.json });
   const gpu = process.env[RESOLVED_MARK] === 'none' ? null : await openNodeGpu();
   if (!gpu) {
     throw new BackendUnavailableError(
@@ -258,10 +259,12 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
     } finally {
       progress.finish();
     }
-    if (options.json !== null)
-      writeFileAtomic(options.json, JSON.stringify(result, null, 2) + '\n');
+    // The table first: a JSON file that fails to be written still leaves the figures shown.
     for (const line of benchTable(result)) process.stdout.write(line + '\n');
-    if (options.json !== null) process.stdout.write(`json       ${options.json}\n`);
+    if (options.json !== null) {
+      writeFileAtomic(options.json, JSON.stringify(result, null, 2) + '\n');
+      process.stdout.write(`json       ${options.json}\n`);
+    }
     return result.sizes.every((size) => size.agreement?.ok ?? true) ? 0 : 1;
   } finally {
     gpu.device.destroy();

@@ -32,6 +32,7 @@ import { sweepCommand } from './sweep';
 import { checkResumable, readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import {
   ProgressReporter,
+  checkOutputPaths,
   describeConfig,
   describeData,
   readTextFile,
@@ -178,6 +179,11 @@ async function runStudyCommand(
   cli: CliOptions,
   resume: Resume | null,
 ): Promise<number> {
+  checkOutputPaths({
+    '--json': cli.json,
+    '--save-particles': cli.saveParticles,
+    '--checkpoint': cli.checkpoint,
+  });
   const problem = buildProblem(config, readTextFile);
   if (resume) checkResumable(resume.checkpoint, problem, resume.path);
   process.stdout.write(`config  ${describeConfig(config)}\n`);
@@ -319,14 +325,15 @@ async function runStudyCommand(
     if (!saved && (checkpointPath !== null || cli.saveParticles !== null)) {
       notice('no state of the run passed the checks: no particles or checkpoint were written');
     }
-    if (cli.json !== null) {
-      // JSON has no NaN: non-finite values of a diverged run are written as null.
-      writeFileAtomic(cli.json, JSON.stringify(record, null, 2) + '\n');
-    }
+    // The summary first: a JSON file that fails to be written still leaves it shown.
     for (const line of summaryLines(record, config)) {
       process.stdout.write(line + '\n');
     }
-    if (cli.json !== null) process.stdout.write(`json         ${cli.json}\n`);
+    if (cli.json !== null) {
+      // JSON has no NaN: non-finite values of a diverged run are written as null.
+      writeFileAtomic(cli.json, JSON.stringify(record, null, 2) + '\n');
+      process.stdout.write(`json         ${cli.json}\n`);
+    }
   } finally {
     sim.destroy();
   }

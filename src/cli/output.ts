@@ -2,12 +2,14 @@
 // particle file. Progress and notices go to stderr, results to stdout.
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -169,11 +171,6 @@ export function summaryLines(record: RunRecord, config: RunConfig): string[] {
   return lines;
 }
 
-/**
- * Writes `bytes` to `path`, creating its folder: into a temporary file in the same folder,
- * flushed to the disk (fsync), then renamed over `path`. A crash at any point leaves either
- * the old file or the new one, never a part of one.
- */
 /** A text file's contents, or a FileError naming it. */
 export function readTextFile(path: string): string {
   try {
@@ -183,8 +180,39 @@ export function readTextFile(path: string): string {
   }
 }
 
+/** The file writeFileAtomic writes before renaming it over `path`. */
+function temporaryFor(path: string): string {
+  return `${path}.${process.pid}.tmp`;
+}
+
+/**
+ * Refuses, before any work, an output path that writeFileAtomic could not write when the
+ * work is done and its results would be lost: for each flag given a path, makes the folder,
+ * creates and removes the temporary file beside the path, and refuses a folder in place of
+ * the file. A failure after this check (a full disk) is still possible.
+ */
+export function checkOutputPaths(pathsByFlag: Readonly<Record<string, string | null>>): void {
+  for (const [flag, path] of Object.entries(pathsByFlag)) {
+    if (path === null) continue;
+    const temporary = temporaryFor(path);
+    try {
+      if (existsSync(path) && statSync(path).isDirectory()) throw new Error('it is a folder');
+      mkdirSync(dirname(path), { recursive: true });
+      closeSync(openSync(temporary, 'w'));
+      rmSync(temporary);
+    } catch (error) {
+      throw new FileError(`cannot write ${path} (${flag}): ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Writes `bytes` to `path`, creating its folder: into a temporary file in the same folder,
+ * flushed to the disk (fsync), then renamed over `path`. A crash at any point leaves either
+ * the old file or the new one, never a part of one.
+ */
 export function writeFileAtomic(path: string, bytes: string | Uint8Array): void {
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = temporaryFor(path);
   try {
     mkdirSync(dirname(path), { recursive: true });
     const fd = openSync(temporary, 'w');

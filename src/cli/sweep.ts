@@ -19,7 +19,7 @@ import {
   type SweepFit,
   type SweepRun,
 } from '../study/sweep';
-import { formatValue, readTextFile, writeFileAtomic } from './output';
+import { checkOutputPaths, formatValue, readTextFile, writeFileAtomic } from './output';
 
 const MAX_SEEDS = 1000;
 const MAX_VALUES = 1000;
@@ -146,6 +146,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     const rerun = await enterWebGpuEnv();
     if (rerun !== null) return rerun;
   }
+  checkOutputPaths({ '--json': options.json, '--csv': options.csv, '--svg': options.svg });
   const plans = sweepPlans(options.configs, options.seeds);
   const shown = new Set<string>();
   const notice = (message: string): void => {
