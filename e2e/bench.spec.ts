@@ -85,6 +85,7 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
     // The FMA limit measured again after each timed block (what fractionOfLimit divides by).
     expect(size.gpu.limitGflops.min).toBeGreaterThan(0);
     expect(size.cpu.limitGflops.min).toBeLessThanOrEqual(size.cpu.limitGflops.max);
+    expect(size.gpu.blockLimitGflops).toHaveLength(2);
     expect(size.gpu.blockStarts).toHaveLength(2);
     expect(size.ratio).toBeGreaterThan(0);
     expect(size.gpu.secondsPerStep.min).toBeLessThanOrEqual(size.gpu.secondsPerStep.max);

@@ -73,6 +73,7 @@ const timing = (seconds: number): Timing => ({
   gflops: 1,
   gbps: 2,
   limitGflops: { median: 2, min: 1.5, max: 2.5 },
+  blockLimitGflops: [1.5, 2.5],
   fractionOfLimit: 0.5,
   bandwidthFraction: 0.25,
   blockSeconds: [seconds, seconds],

@@ -91,6 +91,8 @@ export interface Timing {
    * shared machine the speed drifts by tens of percent within minutes.
    */
   readonly limitGflops: { readonly median: number; readonly min: number; readonly max: number };
+  /** The FMA limit measured right after each timed block, in the order of blockSeconds. */
+  readonly blockLimitGflops: number[];
   /** Median over the timed blocks of the block's GFLOP/s over the limit measured after it. */
   readonly fractionOfLimit: number;
   /** GB/s over the device's GB/s measured at the start. */
@@ -249,6 +251,7 @@ export async function measureBench(
         gflops,
         gbps,
         limitGflops: summarize(limitGflops),
+        blockLimitGflops: limitGflops,
         fractionOfLimit: medianRatio(blockGflops, limitGflops),
         bandwidthFraction: gbps / limitGbps,
         blockSeconds: seconds.map((s) => s / steps),
