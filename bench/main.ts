@@ -9,6 +9,8 @@ import { measureBench, SizeRefusedError, type Timing } from '../src/bench/measur
 import {
   BenchInputError,
   benchCsv,
+  benchFieldsQuery,
+  benchQuery,
   clockSummary,
   engineSummary,
   exponentSummary,
@@ -17,6 +19,7 @@ import {
   resultRows,
   parseBenchFields,
   rooflineParticleSteps,
+  type BenchFields,
   type PageBenchResult,
 } from '../src/bench/report';
 
@@ -191,22 +194,40 @@ function renderCharts(result: PageBenchResult): void {
   charts.push(throughput, time);
 }
 
+/** The form's inputs by field; the ids are the URL query's keys (benchQuery). */
+const inputs = {
+  sizes: input('sizes'),
+  dim: input('dim'),
+  batch: input('batch'),
+  steps: input('steps'),
+  repeats: input('repeats'),
+  threads: input('threads'),
+  skipCpu: input('skip-cpu'),
+  lanes: input('lanes'),
+  groupChunks: input('group-chunks'),
+} as const satisfies Record<keyof BenchFields, HTMLInputElement>;
+
+function formFields(): BenchFields {
+  return {
+    sizes: inputs.sizes.value,
+    dim: inputs.dim.value,
+    batch: inputs.batch.value,
+    steps: inputs.steps.value,
+    repeats: inputs.repeats.value,
+    threads: inputs.threads.value,
+    skipCpu: inputs.skipCpu.checked,
+    lanes: inputs.lanes.value,
+    groupChunks: inputs.groupChunks.value,
+  };
+}
+
 async function run(gpu: EngineGpu): Promise<void> {
   errorText.textContent = '';
   notices.replaceChildren();
   let config;
+  const fields = formFields();
   try {
-    config = parseBenchFields({
-      sizes: input('sizes').value,
-      dim: input('dim').value,
-      batch: input('batch').value,
-      steps: input('steps').value,
-      repeats: input('repeats').value,
-      threads: input('threads').value,
-      skipCpu: input('skip-cpu').checked,
-      lanes: input('lanes').value,
-      groupChunks: input('group-chunks').value,
-    });
+    config = parseBenchFields(fields);
   } catch (error) {
     if (!(error instanceof BenchInputError)) throw error;
     errorText.textContent = error.message;
@@ -219,6 +240,8 @@ async function run(gpu: EngineGpu): Promise<void> {
     statusText.textContent = 'invalid input';
     return;
   }
+  // The address bar then links to this configuration.
+  history.replaceState(null, '', `?${benchFieldsQuery(fields)}`);
   runButton.disabled = true;
   progress.value = 0;
   statusText.textContent = 'checking the sizes against the adapter';
@@ -262,7 +285,13 @@ async function run(gpu: EngineGpu): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  input('threads').value = String(Math.max(1, navigator.hardwareConcurrency || 1));
+  inputs.threads.value = String(Math.max(1, navigator.hardwareConcurrency || 1));
+  const query = benchQuery(location.search);
+  for (const [field, value] of Object.entries(query.fields))
+    inputs[field as keyof typeof query.fields].value = value;
+  if (query.skipCpu !== null) inputs.skipCpu.checked = query.skipCpu;
+  // A link with parameters the page does not know runs nothing, even with autorun.
+  errorText.textContent = query.errors.join('\n');
   const gpu = await openBrowserGpu();
   const machine = element('machine');
   if (!gpu) {
@@ -284,6 +313,8 @@ async function start(): Promise<void> {
   });
   runButton.disabled = false;
   statusText.textContent = 'ready';
+  if (query.errors.length > 0) statusText.textContent = 'invalid URL';
+  else if (query.autorun) await run(gpu);
 }
 
 void start().catch((error: unknown) => {

@@ -132,3 +132,38 @@ test('refuses a size past the adapter, and bad inputs, with clear messages', asy
     await expect(page.locator('#error')).toContainText(message);
   }
 });
+
+test('a link sets the fields and autorun runs them; a bad link runs nothing', async ({
+  benchPage: page,
+}) => {
+  test.setTimeout(120_000);
+  await page.goto('/bench/?sizes=256,512&dim=4&batch=8&steps=2&repeats=1&skip-cpu=1&autorun=1');
+  await expect(page.locator('#status')).toHaveText('done', { timeout: 100_000 });
+  await expect(page.locator('#dim')).toHaveValue('4');
+  await expect(page.locator('#skip-cpu')).toBeChecked();
+  await expect(page.locator('#table tbody tr[data-n="512"]')).toHaveCount(1);
+  // GPU only, as the link asked: no CPU rows.
+  await expect(page.locator('#table tbody')).not.toContainText('cpu');
+  // The address bar now holds every field: opening it again is the same benchmark.
+  const query = new URL(page.url()).searchParams;
+  expect(Object.fromEntries(query)).toMatchObject({
+    sizes: '256,512',
+    dim: '4',
+    batch: '8',
+    steps: '2',
+    repeats: '1',
+    'skip-cpu': '1',
+    lanes: '',
+    'group-chunks': '',
+  });
+
+  await page.goto('/bench/?size=512&autorun=1');
+  await expect(page.locator('#status')).toHaveText('invalid URL');
+  await expect(page.locator('#error')).toContainText('unknown URL parameter "size"');
+  await expect(page.locator('#results')).toBeHidden();
+
+  await page.goto('/bench/?sizes=256&dim=2&autorun=1');
+  await expect(page.locator('#status')).toHaveText('invalid input');
+  await expect(page.locator('#error')).toContainText('dim d must be a whole number from 3 to 256');
+  await expect(page.locator('#results')).toBeHidden();
+});

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   BenchInputError,
   benchCsv,
+  benchFieldsQuery,
+  benchQuery,
   exponentSummary,
   fitLine,
   limitsSummary,
@@ -62,6 +64,37 @@ describe('parseBenchFields', () => {
   ])('refuses %j', (change, message) => {
     expect(() => parseBenchFields({ ...fields, ...change })).toThrow(BenchInputError);
     expect(() => parseBenchFields({ ...fields, ...change })).toThrow(message);
+  });
+});
+
+describe('the page URL', () => {
+  it('gives the fields it names, as text, and autorun', () => {
+    expect(benchQuery('?sizes=256,512&dim=4&group-chunks=auto&skip-cpu=1&autorun=1')).toEqual({
+      fields: { sizes: '256,512', dim: '4', groupChunks: 'auto' },
+      skipCpu: true,
+      autorun: true,
+      errors: [],
+    });
+    expect(benchQuery('')).toEqual({ fields: {}, skipCpu: null, autorun: false, errors: [] });
+    expect(benchQuery('?skip-cpu=false').skipCpu).toBe(false);
+  });
+
+  it('holds every field of the form, and reads back as the same fields', () => {
+    const query = benchFieldsQuery({ ...fields, skipCpu: true, lanes: '2' });
+    expect(query).toBe(
+      'sizes=4096%2C+1024+1024&dim=16&batch=64&steps=&repeats=5&threads=2&skip-cpu=1&lanes=2&group-chunks=',
+    );
+    const { fields: text, skipCpu } = benchQuery(`?${query}`);
+    expect({ ...text, skipCpu }).toEqual({ ...fields, skipCpu: true, lanes: '2' });
+  });
+
+  it('names a parameter that is no field, and a flag that is not a boolean', () => {
+    expect(benchQuery('?size=5&autorun=yes&skip-cpu=2').errors).toEqual([
+      'unknown URL parameter "size"; the parameters are sizes, dim, batch, steps, repeats, ' +
+        'threads, skip-cpu, lanes, group-chunks and autorun',
+      'URL parameter autorun must be 1, true, 0 or false, got "yes"',
+      'URL parameter skip-cpu must be 1, true, 0 or false, got "2"',
+    ]);
   });
 });
 

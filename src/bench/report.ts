@@ -82,6 +82,72 @@ function groupChunksField(text: string): number | null {
   return integer('chunks per workgroup (or auto)', text, 1, MAX_GROUP_CHUNKS);
 }
 
+/** The URL query key of each field: the input's id, which is the CLI's flag name where one exists. */
+const QUERY_KEYS = {
+  sizes: 'sizes',
+  dim: 'dim',
+  batch: 'batch',
+  steps: 'steps',
+  repeats: 'repeats',
+  threads: 'threads',
+  skipCpu: 'skip-cpu',
+  lanes: 'lanes',
+  groupChunks: 'group-chunks',
+} as const satisfies Record<keyof BenchFields, string>;
+
+type TextField = Exclude<keyof BenchFields, 'skipCpu'>;
+
+export interface BenchQuery {
+  /** The fields the query gives, as text (checked by parseBenchFields on Run). */
+  readonly fields: { -readonly [K in TextField]?: string };
+  /** skip-cpu as given, or null when the query leaves it out. */
+  readonly skipCpu: boolean | null;
+  /** `autorun=1`: run on opening. */
+  readonly autorun: boolean;
+  /** Keys that are no field, and a skip-cpu or autorun that is not 0, 1, false or true. */
+  readonly errors: string[];
+}
+
+function queryBoolean(name: string, value: string, errors: string[]): boolean {
+  if (value === '1' || value === 'true') return true;
+  if (!(value === '0' || value === 'false'))
+    errors.push(`URL parameter ${name} must be 1, true, 0 or false, got ${JSON.stringify(value)}`);
+  return false;
+}
+
+/** The page's fields from its URL query (`?sizes=1024,4096&dim=16&autorun=1`). */
+export function benchQuery(search: string): BenchQuery {
+  const fields: BenchQuery['fields'] = {};
+  const errors: string[] = [];
+  let skipCpu: boolean | null = null;
+  let autorun = false;
+  const fieldOf = new Map<string, keyof BenchFields>(
+    Object.entries(QUERY_KEYS).map(([field, key]) => [key, field as keyof BenchFields]),
+  );
+  for (const [name, value] of new URLSearchParams(search)) {
+    const field = fieldOf.get(name);
+    if (name === 'autorun') autorun = queryBoolean(name, value, errors);
+    else if (field === 'skipCpu') skipCpu = queryBoolean(name, value, errors);
+    else if (field !== undefined) fields[field] = value;
+    else
+      errors.push(
+        `unknown URL parameter ${JSON.stringify(name)}; the parameters are ` +
+          `${Object.values(QUERY_KEYS).join(', ')} and autorun`,
+      );
+  }
+  return { fields, skipCpu, autorun, errors };
+}
+
+/** The URL query of the fields: every one, so a link is the whole configuration. */
+export function benchFieldsQuery(fields: BenchFields): string {
+  const params = new URLSearchParams();
+  for (const [field, key] of Object.entries(QUERY_KEYS)) {
+    const value = fields[field as keyof BenchFields];
+    params.set(key, typeof value === 'boolean' ? (value ? '1' : '0') : value);
+  }
+  return params.toString();
+}
+
 /** The page's record: `mfld bench --json` with the browser in place of Node's machine facts. */
 export interface PageBenchResult extends BenchMeasurement {
   readonly date: string;
