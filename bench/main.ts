@@ -290,7 +290,6 @@ async function start(): Promise<void> {
   for (const [field, value] of Object.entries(query.fields))
     inputs[field as keyof typeof query.fields].value = value;
   if (query.skipCpu !== null) inputs.skipCpu.checked = query.skipCpu;
-  // A link with parameters the page does not know runs nothing, even with autorun.
   errorText.textContent = query.errors.join('\n');
   const gpu = await openBrowserGpu();
   const machine = element('machine');
@@ -313,6 +312,7 @@ async function start(): Promise<void> {
   });
   runButton.disabled = false;
   statusText.textContent = 'ready';
+  // A link with parameters the page does not know runs nothing, even with autorun.
   if (query.errors.length > 0) statusText.textContent = 'invalid URL';
   else if (query.autorun) await run(gpu);
 }
