@@ -277,7 +277,7 @@ async function run(gpu: EngineGpu): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     errorText.textContent =
       error instanceof SizeRefusedError
-        ? `Refused: a size does not fit this adapter, nothing was timed.\n${message}`
+        ? `Refused: a size does not fit this adapter or the CPU reference's memory; nothing was timed.\n${message}`
         : `The benchmark failed: ${message}`;
   } finally {
     runButton.disabled = false;

@@ -4,7 +4,8 @@ export { DEFAULT_CONFIG, type RunConfig, type DatasetConfig } from './contract/c
 export { parseConfigObject, parseRunArgs, ConfigError } from './contract/config-parse';
 export type { Dynamics, Moments, Problem, Simulation } from './contract/simulation';
 export { exactNoDataVariance } from './contract/model';
-export { createGpuSimulation, DeviceLimitError } from './gpu/simulation';
+export { createGpuSimulation } from './gpu/simulation';
+export { DeviceLimitError } from './contract/simulation';
 export { createCpuSimulation } from './cpu/reference';
 export { buildProblem } from './data/datasets';
 export { runStudy, dynamicsFromConfig, DivergenceError } from './study/run-study';

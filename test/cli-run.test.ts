@@ -331,6 +331,15 @@ describe('mfld errors', () => {
     }
   });
 
+  it('particles past the CPU reference memory: exit 1, naming n, d and the largest n', async () => {
+    const args = ['run', '--backend', 'cpu', '--n', String(2 ** 26), '--dim', '4096'];
+    const { code, stderr } = await mainCaptured(args);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /^mfld: n = 67108864 particles of d = 4098 need 1100048498688 bytes; the CPU reference [^\n]*the largest n that fits is \d+\n$/,
+    );
+  });
+
   it('a malformed CSV file: exit 1, naming file, line and column', async () => {
     const csv = join(scratch, 'bad.csv');
     writeFileSync(csv, 'x,y\n1,2\n3,oops\n');

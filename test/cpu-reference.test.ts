@@ -3,8 +3,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { exactNoDataVariance } from '../src/contract/model';
 import { keyFromSeed, philox4x32, uniformFromWord } from '../src/contract/philox';
-import type { Dynamics, Problem, Simulation } from '../src/contract/simulation';
-import { createCpuSimulation } from '../src/cpu/reference';
+import {
+  DeviceLimitError,
+  type Dynamics,
+  type Problem,
+  type Simulation,
+} from '../src/contract/simulation';
+import { checkCpuSize, createCpuSimulation } from '../src/cpu/reference';
 import {
   BASE_DYNAMICS,
   maxRelativeError,
@@ -167,6 +172,21 @@ describe('validation', () => {
     await expect(createCpuSimulation(problem, { ...BASE_DYNAMICS, seed: -1 })).rejects.toThrow(
       /seed/,
     );
+  });
+
+  it('refuses particles past half the host memory, naming the largest n that fits', async () => {
+    // 1000 particles of d = 10 are 40000 bytes of float32.
+    expect(() => checkCpuSize(1000, 10, 80_000)).not.toThrow();
+    expect(() => checkCpuSize(1001, 10, 80_000)).toThrow(DeviceLimitError);
+    expect(() => checkCpuSize(1001, 10, 80_000)).toThrow(
+      'n = 1001 particles of d = 10 need 40040 bytes; the CPU reference keeps them in shared ' +
+        "memory and takes at most half the host's (40000 bytes): the largest n that fits is 1000",
+    );
+    expect(() => checkCpuSize(2 ** 26, 4098, null)).not.toThrow();
+    // 2^26 particles of d = 4098 are 1.1 TB: past half of any host this runs on.
+    const huge = createCpuSimulation(noDataProblem(4097), { ...BASE_DYNAMICS, n: 2 ** 26 });
+    await expect(huge).rejects.toThrow(DeviceLimitError);
+    await expect(huge).rejects.toThrow(/the largest n that fits is \d+/);
   });
 
   it('rejects bad particles and use after destroy()', async () => {

@@ -2,12 +2,16 @@
 import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, exactNoDataVariance } from '../src/contract/model';
-import type { Dynamics, Problem, Simulation } from '../src/contract/simulation';
+import {
+  DeviceLimitError,
+  type Dynamics,
+  type Problem,
+  type Simulation,
+} from '../src/contract/simulation';
 import { worstDifference } from '../src/bench/measure-bench';
 import { createCpuSimulation } from '../src/cpu/reference';
 import {
   createGpuSimulation,
-  DeviceLimitError,
   engineLayout,
   groupChunksFor,
   GpuDeviceLostError,

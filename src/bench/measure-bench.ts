@@ -6,13 +6,13 @@
 // (run-bench.ts in Node, bench/main.ts in the page) supplies the shaders and adds what it
 // knows of the machine.
 import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
-import type { Dynamics, Simulation } from '../contract/simulation';
-import { createCpuSimulation } from '../cpu/reference';
+import { DeviceLimitError, type Dynamics, type Simulation } from '../contract/simulation';
+import { checkCpuSize, createCpuSimulation } from '../cpu/reference';
+import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
 import type { EngineGpu } from '../gpu/device';
 import {
   createGpuSimulation,
-  DeviceLimitError,
   engineLayout,
   runTimedOnGpu,
   type EngineLayout,
@@ -171,9 +171,13 @@ export interface BenchEvents {
   notice(message: string): void;
 }
 
-/** A requested size does not fit the adapter; the message names every such size. */
+/** A requested size does not fit the adapter or the CPU reference's memory; the message names every such size. */
 export class SizeRefusedError extends Error {
   override readonly name = 'SizeRefusedError';
+}
+
+function cpuRefusal(n: number, error: DeviceLimitError): string {
+  return `n = ${n} is past the CPU reference's memory: ${error.message} (or time the GPU alone)`;
 }
 
 export async function measureBench(
@@ -208,13 +212,16 @@ export async function measureBench(
       throw new SizeRefusedError(`n = ${n} is past this adapter's limits: ${error.message}`);
     }
   };
+  const hostMemory = config.skipCpu ? null : await hostMemoryBytes();
   const refused: string[] = [];
   for (const n of config.sizes) {
     try {
       (await openGpu(n)).destroy();
+      if (!config.skipCpu) checkCpuSize(n, config.d, hostMemory);
     } catch (error) {
-      if (!(error instanceof SizeRefusedError)) throw error;
-      refused.push(error.message);
+      if (error instanceof SizeRefusedError) refused.push(error.message);
+      else if (error instanceof DeviceLimitError) refused.push(cpuRefusal(n, error));
+      else throw error;
     }
   }
   if (refused.length > 0) throw new SizeRefusedError(refused.join('\n'));
@@ -273,6 +280,9 @@ export async function measureBench(
         if (cpuProbe) {
           cpuSim = await createCpuSimulation(problem, dynamicsFromConfig({ ...baseRun, n }), {
             threads: config.cpuThreads,
+          }).catch((error: unknown) => {
+            if (!(error instanceof DeviceLimitError)) throw error;
+            throw new SizeRefusedError(cpuRefusal(n, error));
           });
           await Promise.all([gpuSim.run(AGREEMENT_STEPS), cpuSim.run(AGREEMENT_STEPS)]);
           const worst = worstDifference(await gpuSim.particles(), await cpuSim.particles());

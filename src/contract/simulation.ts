@@ -17,6 +17,14 @@ export interface Problem {
   readonly test: DataSplit | null;
 }
 
+/**
+ * A size that does not fit the device: the adapter's limits for the WebGPU engine, the share
+ * of the host's memory for the CPU reference. The message names the size and the largest that fits.
+ */
+export class DeviceLimitError extends Error {
+  override name = 'DeviceLimitError';
+}
+
 /** The parameters of SPEC §2–3 that fix a trajectory. */
 export interface Dynamics {
   readonly n: number;

@@ -5,6 +5,7 @@
 import { ACTIVATIONS, LOSSES, activationCode } from '../contract/model';
 import { keyFromSeed } from '../contract/philox';
 import {
+  DeviceLimitError,
   batchSize,
   type DataSplit,
   type Dynamics,
@@ -59,8 +60,21 @@ export async function createCpuSimulation(
       'CPU reference: SharedArrayBuffer is unavailable (a page must be cross-origin isolated: COOP/COEP headers)',
     );
   }
-  const cfg = kernelConfig(problem, dynamics, await hostMemoryBytes());
-  const memory = allocateShared(cfg, problem.train, problem.test);
+  const hostMemory = await hostMemoryBytes();
+  checkCpuSize(dynamics.n, problem.p + 1, hostMemory);
+  const cfg = kernelConfig(problem, dynamics, hostMemory);
+  let memory: SharedMemory;
+  try {
+    memory = allocateShared(cfg, problem.train, problem.test);
+  } catch (error) {
+    // Where the host's memory is not known (a browser without navigator.deviceMemory), or the
+    // JavaScript engine caps a buffer below it.
+    if (!(error instanceof RangeError)) throw error;
+    throw new DeviceLimitError(
+      `n = ${cfg.n} particles of d = ${cfg.d}: the CPU reference could not allocate their ` +
+        `shared memory (${error.message}); try a smaller n`,
+    );
+  }
   const threads = Math.min(requested, cfg.chunks);
   const crew = await Crew.start(threads, cfg, memory);
   const simulation = new CpuSimulation(cfg, memory, crew, problem.test !== null);
@@ -71,6 +85,26 @@ export async function createCpuSimulation(
     throw error;
   }
   return simulation;
+}
+
+/** The share of the host's memory the CPU reference's particles may take, as the GPU engine's on a software adapter. */
+const PARTICLE_MEMORY_SHARE = 0.5;
+
+/**
+ * Refuses n particles of d coordinates whose float32 rows would take more than half the
+ * host's memory (`hostMemory`, null where unknown: then only a failed allocation refuses).
+ */
+export function checkCpuSize(n: number, d: number, hostMemory: number | null): void {
+  if (hostMemory === null) return;
+  const budget = Math.floor(hostMemory * PARTICLE_MEMORY_SHARE);
+  const bytes = n * d * Float32Array.BYTES_PER_ELEMENT;
+  if (bytes > budget) {
+    throw new DeviceLimitError(
+      `n = ${n} particles of d = ${d} need ${bytes} bytes; the CPU reference keeps them in ` +
+        `shared memory and takes at most half the host's (${budget} bytes): the largest n ` +
+        `that fits is ${Math.floor(budget / (d * Float32Array.BYTES_PER_ELEMENT))}`,
+    );
+  }
 }
 
 function kernelConfig(

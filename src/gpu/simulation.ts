@@ -4,6 +4,7 @@
 import { activationCode, lossCode } from '../contract/model';
 import { keyFromSeed } from '../contract/philox';
 import {
+  DeviceLimitError,
   batchSize,
   noiseLevel,
   type Dynamics,
@@ -48,11 +49,6 @@ const FLOAT_BYTES = 4;
  */
 export class GpuDeviceLostError extends Error {
   override name = 'GpuDeviceLostError';
-}
-
-/** A size that does not fit the adapter: the message names the size and the largest that fits. */
-export class DeviceLimitError extends Error {
-  override name = 'DeviceLimitError';
 }
 
 /** A run of consecutive particles in a buffer of its own, within one binding's limit. */

@@ -1,7 +1,12 @@
 // Choosing the backend of a run in Node: the WebGPU engine when there is an adapter, else the
 // CPU reference. The process must already have the environment resolveWebGpuEnv() chose.
 import type { BackendChoice } from '../contract/config';
-import type { Dynamics, Problem, Simulation } from '../contract/simulation';
+import {
+  DeviceLimitError,
+  type Dynamics,
+  type Problem,
+  type Simulation,
+} from '../contract/simulation';
 import { RESOLVED_MARK } from './webgpu-env';
 
 /** The chosen backend cannot run here; the message says why and what to do. */
@@ -35,11 +40,16 @@ export async function openSimulation(
     if (simulation) return simulation;
   }
   const { createCpuSimulation } = await import('../cpu/reference');
-  return createCpuSimulation(
-    problem,
-    dynamics,
-    options.threads === undefined ? {} : { threads: options.threads },
-  );
+  try {
+    return await createCpuSimulation(
+      problem,
+      dynamics,
+      options.threads === undefined ? {} : { threads: options.threads },
+    );
+  } catch (error) {
+    if (error instanceof DeviceLimitError) throw new BackendUnavailableError(error.message);
+    throw error;
+  }
 }
 
 /** The WebGPU simulation, or null when `auto` should fall back to the CPU. */
@@ -64,7 +74,7 @@ async function openGpuSimulation(
     options.notice(NO_ADAPTER_NOTICE);
     return null;
   }
-  const { createGpuSimulation, DeviceLimitError } = await import('../gpu/simulation');
+  const { createGpuSimulation } = await import('../gpu/simulation');
   try {
     // The device was opened for this simulation: a sweep opens many, and none may linger.
     return await createGpuSimulation(gpu, problem, dynamics, readShaderSources(), {
