@@ -9,7 +9,8 @@ import {
   type Problem,
   type Simulation,
 } from '../src/contract/simulation';
-import { checkCpuSize, createCpuSimulation } from '../src/cpu/reference';
+import { checkCpuSize } from '../src/cpu/layout';
+import { createCpuSimulation } from '../src/cpu/reference';
 import {
   BASE_DYNAMICS,
   maxRelativeError,

@@ -115,6 +115,16 @@ describe('mfld sweep', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('refuses an n past the CPU reference memory before the first run, exit 1', async () => {
+    const args = ['--over=n', `--values=8,${2 ** 26}`, '--dim=4096', '--steps=2'];
+    const result = await mainCaptured(['sweep', '--backend=cpu', ...args]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^mfld: --values 67108864: n = 67108864 particles of d = 4098 need \d+ bytes; [^\n]*; nothing was run\n$/,
+    );
+    expect(result.stdout).toBe('');
+  });
+
   it('--help prints the sweep usage', async () => {
     const result = await mainCaptured(['sweep', '--help']);
     expect(result.code).toBe(0);

@@ -7,7 +7,8 @@
 // knows of the machine.
 import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import { DeviceLimitError, type Dynamics, type Simulation } from '../contract/simulation';
-import { checkCpuSize, createCpuSimulation } from '../cpu/reference';
+import { checkCpuSize } from '../cpu/layout';
+import { createCpuSimulation } from '../cpu/reference';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
 import type { EngineGpu } from '../gpu/device';

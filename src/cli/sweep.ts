@@ -3,8 +3,11 @@
 // the same table as `mfld run` (config-parse): each swept value must pass as its flag.
 import type { RunConfig } from '../contract/config';
 import { ConfigError, configToJson, flagOf, parseRunArgs } from '../contract/config-parse';
+import { DeviceLimitError } from '../contract/simulation';
+import { checkCpuSize } from '../cpu/layout';
+import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
-import { openSimulation } from '../node/backends';
+import { BackendUnavailableError, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import { linePlotSvg, type PlotSeries } from '../plot/svg';
 import { dynamicsFromConfig } from '../study/run-study';
@@ -135,6 +138,25 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
   };
 }
 
+/**
+ * Refuses, before the first run, an n past the CPU reference's memory (checkCpuSize): found
+ * at its own run, it would end the sweep after the runs before it. (On a GPU the adapter's
+ * limits are only known once it is open; a too large n there falls back to the CPU, `auto`,
+ * or ends the sweep, `webgpu`.)
+ */
+async function checkCpuSizes(configs: readonly RunConfig[]): Promise<void> {
+  const d = buildProblem(configs[0]!, readTextFile).p + 1;
+  const hostMemory = await hostMemoryBytes();
+  for (const { n } of configs) {
+    try {
+      checkCpuSize(n, d, hostMemory);
+    } catch (error) {
+      if (!(error instanceof DeviceLimitError)) throw error;
+      throw new BackendUnavailableError(`--values ${n}: ${error.message}; nothing was run`);
+    }
+  }
+}
+
 export async function sweepCommand(args: readonly string[]): Promise<number> {
   const options = parseSweepArgs(args);
   if (options.help) {
@@ -147,6 +169,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     if (rerun !== null) return rerun;
   }
   checkOutputPaths({ '--json': options.json, '--csv': options.csv, '--svg': options.svg });
+  if (base.backend === 'cpu') await checkCpuSizes(options.configs.map(({ config }) => config));
   const plans = sweepPlans(options.configs, options.seeds);
   const shown = new Set<string>();
   const notice = (message: string): void => {

@@ -1,6 +1,7 @@
 // The shared memory of the CPU reference and the work plan over it. The plan depends on n
 // and the batch size only, never on the thread count: per-chunk partial sums reduced in
 // chunk order make every thread count produce the same bits.
+import { DeviceLimitError } from '../contract/simulation';
 import type { KernelConfig } from './kernel';
 
 /** Fewest particles in a chunk, so that per-chunk overheads stay small. */
@@ -26,6 +27,26 @@ const PHI_CACHE_MEMORY_SHARE = 1 / 8;
 export function cachePhi(n: number, batch: number, hostMemoryBytes: number | null): boolean {
   const budget = Math.max(PHI_CACHE_FLOOR_BYTES, (hostMemoryBytes ?? 0) * PHI_CACHE_MEMORY_SHARE);
   return n * batch * 8 <= budget;
+}
+
+/** The share of the host's memory the CPU reference's particles may take, as the GPU engine's on a software adapter. */
+const PARTICLE_MEMORY_SHARE = 0.5;
+
+/**
+ * Refuses n particles of d coordinates whose float32 rows would take more than half the
+ * host's memory (`hostMemory`, null where unknown: then only a failed allocation refuses).
+ */
+export function checkCpuSize(n: number, d: number, hostMemory: number | null): void {
+  if (hostMemory === null) return;
+  const budget = Math.floor(hostMemory * PARTICLE_MEMORY_SHARE);
+  const bytes = n * d * Float32Array.BYTES_PER_ELEMENT;
+  if (bytes > budget) {
+    throw new DeviceLimitError(
+      `n = ${n} particles of d = ${d} need ${bytes} bytes; the CPU reference keeps them in ` +
+        `shared memory and takes at most half the host's (${budget} bytes): the largest n ` +
+        `that fits is ${Math.floor(budget / (d * Float32Array.BYTES_PER_ELEMENT))}`,
+    );
+  }
 }
 
 /** Chunk size and count for n particles with `rows` partial sums per chunk. */

@@ -20,6 +20,7 @@ import {
   Param,
   allocateShared,
   cachePhi,
+  checkCpuSize,
   chunkPlan,
   lossBlockSize,
   viewsOf,
@@ -85,26 +86,6 @@ export async function createCpuSimulation(
     throw error;
   }
   return simulation;
-}
-
-/** The share of the host's memory the CPU reference's particles may take, as the GPU engine's on a software adapter. */
-const PARTICLE_MEMORY_SHARE = 0.5;
-
-/**
- * Refuses n particles of d coordinates whose float32 rows would take more than half the
- * host's memory (`hostMemory`, null where unknown: then only a failed allocation refuses).
- */
-export function checkCpuSize(n: number, d: number, hostMemory: number | null): void {
-  if (hostMemory === null) return;
-  const budget = Math.floor(hostMemory * PARTICLE_MEMORY_SHARE);
-  const bytes = n * d * Float32Array.BYTES_PER_ELEMENT;
-  if (bytes > budget) {
-    throw new DeviceLimitError(
-      `n = ${n} particles of d = ${d} need ${bytes} bytes; the CPU reference keeps them in ` +
-        `shared memory and takes at most half the host's (${budget} bytes): the largest n ` +
-        `that fits is ${Math.floor(budget / (d * Float32Array.BYTES_PER_ELEMENT))}`,
-    );
-  }
 }
 
 function kernelConfig(
