@@ -44,6 +44,8 @@ import {
 
 const EXIT_RUNTIME_ERROR = 1;
 const EXIT_USAGE_ERROR = 2;
+/** 128 + SIGINT, as a shell reports a command that Ctrl-C ended. */
+const EXIT_INTERRUPTED = 130;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -234,6 +236,19 @@ async function runStudyCommand(
   const progress = new ProgressReporter(config.n);
   let status: RunStatus = 'completed';
   let failure: DivergenceError | null = null;
+  // Ctrl-C: the first ends the run at its next log point or checkpoint, which is then written
+  // as at the end; the second quits at once, writing nothing.
+  let interrupted = false;
+  const onInterrupt = (): void => {
+    if (interrupted) process.exit(EXIT_INTERRUPTED);
+    interrupted = true;
+    progress.finish();
+    notice(
+      `interrupted: the run stops at its next log point (every ${config.logEvery} steps) and ` +
+        'writes its outputs; Ctrl-C again quits at once, writing nothing',
+    );
+  };
+  process.on('SIGINT', onInterrupt);
   try {
     if (resume) {
       const { checkpoint } = resume;
@@ -274,8 +289,10 @@ async function runStudyCommand(
           ...(resume ? { history: resume.checkpoint.lossHistory } : {}),
           checkpointEvery: cli.checkpointEvery,
           keepLastGood: checkpointPath !== null || cli.saveParticles !== null,
+          stopRequested: () => interrupted,
         },
       );
+      if (sim.step < config.steps) status = 'interrupted';
       saved =
         checkpointPath === null && cli.saveParticles === null
           ? null
@@ -334,8 +351,18 @@ async function runStudyCommand(
       writeFileAtomic(cli.json, JSON.stringify(record, null, 2) + '\n');
       process.stdout.write(`json         ${cli.json}\n`);
     }
+    if (status === 'interrupted') {
+      notice(
+        `interrupted at step ${record.final.step} of ${config.steps}` +
+          (checkpointPath === null
+            ? ' (--checkpoint PATH would have kept it to continue)'
+            : `: continue with mfld run --resume ${checkpointPath}`),
+      );
+    }
   } finally {
+    process.off('SIGINT', onInterrupt);
     sim.destroy();
   }
-  return failure ? reportError(failure) : 0;
+  if (failure) return reportError(failure);
+  return status === 'interrupted' ? EXIT_INTERRUPTED : 0;
 }

@@ -101,7 +101,8 @@ export class ProgressReporter {
   }
 }
 
-export type RunStatus = 'completed' | 'diverged';
+/** Interrupted: stopped by Ctrl-C at a checked state before its last step. */
+export type RunStatus = 'completed' | 'diverged' | 'interrupted';
 
 export interface RunRecord {
   readonly version: string;
@@ -136,6 +137,8 @@ export function summaryLines(record: RunRecord, config: RunConfig): string[] {
   const { final, lossHistory, throughput } = record;
   const lines: string[] = [];
   if (record.status === 'diverged') lines.push(`status       diverged at step ${final.step}`);
+  if (record.status === 'interrupted')
+    lines.push(`status       interrupted at step ${final.step} of ${config.steps}`);
   const test = final.loss.test === null ? '' : `  test ${formatValue(final.loss.test)}`;
   lines.push(`final loss   train ${formatValue(final.loss.train)}${test}  (step ${final.step})`);
   const first = lossHistory[0];

@@ -92,11 +92,23 @@ export async function enterWebGpuEnv(): Promise<number | null> {
     env: { ...process.env, ...extra },
     stdio: 'inherit',
   });
-  return new Promise((resolve, reject) => {
+  // A terminal's Ctrl-C reaches the child as well (the same process group), which stops its
+  // run in order (mfld run); this process only waits for it. A SIGTERM sent to this process
+  // alone is passed on, so that the child does not outlive it.
+  const waitForChild = (): void => {};
+  const passOn = (): void => {
+    child.kill('SIGTERM');
+  };
+  process.on('SIGINT', waitForChild);
+  process.on('SIGTERM', passOn);
+  return new Promise<number>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       const signalNumber = signal === null ? 0 : (osConstants.signals[signal] ?? 0);
       resolve(code ?? 128 + signalNumber);
     });
+  }).finally(() => {
+    process.off('SIGINT', waitForChild);
+    process.off('SIGTERM', passOn);
   });
 }

@@ -79,6 +79,11 @@ export interface StudyOptions {
    * last good state (costs one particle readback per log point).
    */
   readonly keepLastGood?: boolean;
+  /**
+   * Asked after each piece of the run (up to the next log point or checkpoint): true ends the
+   * study there, at a checked state, before config.steps (an interrupted run).
+   */
+  readonly stopRequested?: () => boolean;
 }
 
 /** M₂ above this many times its reference counts as divergence (see the top of the file). */
@@ -271,7 +276,7 @@ export async function runStudy(
         lossHistory: [...lossHistory],
       };
     }
-    while (sim.step < config.steps) {
+    while (sim.step < config.steps && !(options.stopRequested?.() ?? false)) {
       const step = sim.step;
       let next = Math.min(config.steps, nextMultiple(step, config.logEvery));
       if (checkpointEvery !== null) next = Math.min(next, nextMultiple(step, checkpointEvery));
