@@ -5,7 +5,12 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { openBrowserGpu, type EngineGpu } from '../src/gpu/device';
 import { browserShaderSources } from '../src/gpu/shader-sources.browser';
-import { measureBench, SizeRefusedError, type Timing } from '../src/bench/measure-bench';
+import {
+  BenchStoppedError,
+  measureBench,
+  SizeRefusedError,
+  type Timing,
+} from '../src/bench/measure-bench';
 import {
   BenchInputError,
   benchCsv,
@@ -35,6 +40,9 @@ const errorText = element('error');
 const notices = element('notices');
 const progress = element<HTMLProgressElement>('progress');
 const runButton = element<HTMLButtonElement>('run');
+const stopButton = element<HTMLButtonElement>('stop');
+/** Set by Stop; the measurement asks it before each round. */
+let stopRequested = false;
 const results = element('results');
 const charts: uPlot[] = [];
 let latest: PageBenchResult | null = null;
@@ -243,6 +251,8 @@ async function run(gpu: EngineGpu): Promise<void> {
   // The address bar then links to this configuration.
   history.replaceState(null, '', `?${benchFieldsQuery(fields)}`);
   runButton.disabled = true;
+  stopRequested = false;
+  stopButton.disabled = false;
   progress.value = 0;
   statusText.textContent = 'checking the sizes against the adapter';
   const date = new Date().toISOString();
@@ -250,13 +260,11 @@ async function run(gpu: EngineGpu): Promise<void> {
     const measured = await measureBench(gpu, browserShaderSources, config, {
       progress: (what, done, total) => {
         progress.value = total > 0 ? done / total : 1;
-        statusText.textContent = `${what} (${done}/${total})`;
+        const stopping = stopRequested ? ', stopping after this round' : '';
+        statusText.textContent = `${what} (${done}/${total})${stopping}`;
       },
-      notice: (message) => {
-        const item = document.createElement('li');
-        item.textContent = message;
-        notices.append(item);
-      },
+      notice,
+      stopRequested: () => stopRequested,
     });
     const { adapter, ...rest } = measured;
     latest = {
@@ -272,7 +280,18 @@ async function run(gpu: EngineGpu): Promise<void> {
     renderCharts(latest);
     progress.value = 1;
     statusText.textContent = 'done';
+    if (latest.roundsTimed < config.repeats) {
+      statusText.textContent = 'stopped';
+      notice(
+        `stopped after ${latest.roundsTimed} of ${config.repeats} rounds: the figures are from those rounds`,
+      );
+    }
   } catch (error) {
+    if (error instanceof BenchStoppedError) {
+      statusText.textContent = 'stopped';
+      errorText.textContent = `The benchmark ${error.message}.`;
+      return;
+    }
     statusText.textContent = error instanceof SizeRefusedError ? 'refused' : 'failed';
     const message = error instanceof Error ? error.message : String(error);
     errorText.textContent =
@@ -281,7 +300,14 @@ async function run(gpu: EngineGpu): Promise<void> {
         : `The benchmark failed: ${message}`;
   } finally {
     runButton.disabled = false;
+    stopButton.disabled = true;
   }
+}
+
+function notice(message: string): void {
+  const item = document.createElement('li');
+  item.textContent = message;
+  notices.append(item);
 }
 
 async function start(): Promise<void> {
@@ -305,6 +331,11 @@ async function start(): Promise<void> {
   });
   element('download-csv').addEventListener('click', () => {
     if (latest) download('mfld-bench.csv', 'text/csv', benchCsv(latest));
+  });
+  stopButton.addEventListener('click', () => {
+    stopRequested = true;
+    stopButton.disabled = true;
+    statusText.textContent = 'stopping after this round…';
   });
   element<HTMLFormElement>('form').addEventListener('submit', (event) => {
     event.preventDefault();

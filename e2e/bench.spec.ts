@@ -167,3 +167,24 @@ test('a link sets the fields and autorun runs them; a bad link runs nothing', as
   await expect(page.locator('#error')).toContainText('dim d must be a whole number from 3 to 256');
   await expect(page.locator('#results')).toBeHidden();
 });
+
+test('Stop ends the run after its current round and shows the rounds done', async ({
+  benchPage: page,
+}) => {
+  test.setTimeout(120_000);
+  await fill(page, { sizes: '256, 512', dim: '4', batch: '8', steps: '1', repeats: '20' });
+  await page.check('#skip-cpu');
+  await page.click('#run');
+  await expect(page.locator('#status')).toContainText('round 2 of 20', { timeout: 100_000 });
+  await page.click('#stop');
+  await expect(page.locator('#status')).toHaveText('stopped', { timeout: 60_000 });
+  await expect(page.locator('#notices')).toContainText(/stopped after \d+ of 20 rounds/);
+  await expect(page.locator('#table tbody tr[data-n="512"]')).toHaveCount(1);
+  await expect(page.locator('#stop')).toBeDisabled();
+  await expect(page.locator('#run')).toBeEnabled();
+  const json = JSON.parse(await downloaded(page, '#download-json'));
+  // Stopped during round 2 or soon after: the rounds done, not all 20.
+  expect(json.roundsTimed).toBeGreaterThanOrEqual(2);
+  expect(json.roundsTimed).toBeLessThan(20);
+  expect(json.sizes[0].gpu.blocks).toBe(json.roundsTimed);
+});

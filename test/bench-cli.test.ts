@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { STACK_LINE, mainCaptured, mfld, mfldWithEnv } from './fixtures/mfld';
+import { STACK_LINE, mainCaptured, mfld, mfldInterrupted, mfldWithEnv } from './fixtures/mfld';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mfld-bench-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -229,6 +229,28 @@ describe('mfld bench', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/^mfld: bench needs a WebGPU adapter and found none/);
     expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('stops after the current round on Ctrl-C and reports the rounds done, exit 130', async () => {
+    const json = join(scratch, 'interrupted.json');
+    const args = ['bench', '--sizes', '256,512', '--steps', '1', '--repeats', '6', '--skip-cpu'];
+    const { code, stdout, stderr } = await mfldInterrupted(
+      [...args, '--dim', '4', '--batch', '8', '--json', json],
+      /round 2 of 6/,
+    );
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(code).toBe(130);
+    const record = JSON.parse(readFileSync(json, 'utf8'));
+    // Signalled during round 2: it ends after that round, or a later one had it ended first.
+    expect(record.roundsTimed).toBeGreaterThanOrEqual(2);
+    expect(record.roundsTimed).toBeLessThan(6);
+    expect(record.config.repeats).toBe(6);
+    for (const size of record.sizes) expect(size.gpu.blocks).toBe(record.roundsTimed);
+    expect(record.exponents.gpu.rounds).toHaveLength(record.roundsTimed);
+    expect(stdout).toMatch(/^ *256 +gpu /m);
+    expect(stderr).toContain(
+      `mfld: interrupted after ${record.roundsTimed} of 6 rounds: the figures are from those rounds\n`,
+    );
   });
 
   it('checks its flags', async () => {

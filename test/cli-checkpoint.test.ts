@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint';
 import { decodeNpy } from '../src/io/npy';
-import { ROOT, STACK_LINE, mainCaptured, mfld, type RunJson } from './fixtures/mfld';
+import {
+  ROOT,
+  STACK_LINE,
+  mainCaptured,
+  mfld,
+  mfldInterrupted,
+  type RunJson,
+} from './fixtures/mfld';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mfld-checkpoint-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -156,35 +163,6 @@ describe('a checkpoint that cannot be written', () => {
   });
 });
 
-/**
- * Runs mfld in a process group of its own and sends SIGINT to the group once stderr has shown
- * `afterLine`, as a terminal's Ctrl-C does (the group holds the child mfld may start for
- * SwiftShader), `times` times 0.2 s apart; resolves with the exit code and what was written.
- */
-function interruptAfter(
-  args: string[],
-  afterLine: RegExp,
-  times = 1,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/mfld.mjs', ...args], { cwd: ROOT, detached: true });
-  let stdout = '';
-  let stderr = '';
-  let sent = false;
-  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-  child.stderr.on('data', (chunk) => {
-    stderr += String(chunk);
-    if (!sent && afterLine.test(stderr)) {
-      sent = true;
-      for (let k = 0; k < times; k++)
-        setTimeout(() => process.kill(-child.pid!, 'SIGINT'), 200 * k);
-    }
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('Ctrl-C', () => {
   it.each([['cpu'], ['auto']])(
     'ends a --backend %s run at its next log point, writes its outputs and exits 130',
@@ -193,7 +171,7 @@ describe('Ctrl-C', () => {
       const json = file(`interrupted-${backend}.json`);
       const args = ['run', `--backend=${backend}`, '--n=256', '--steps=1000000', '--log-every=20'];
       const outputs = [`--checkpoint=${checkpoint}`, `--json=${json}`];
-      const { code, stdout, stderr } = await interruptAfter([...args, ...outputs], /^step 20 /m);
+      const { code, stdout, stderr } = await mfldInterrupted([...args, ...outputs], /^step 20 /m);
       expect(stderr).not.toMatch(STACK_LINE);
       expect(code).toBe(130);
       expect(stderr).toMatch(/^mfld: interrupted: the run stops at its next log point/m);
@@ -217,7 +195,7 @@ describe('Ctrl-C', () => {
     const json = file('quit.json');
     // A piece of 10^5 steps between log points: the second Ctrl-C comes within it.
     const args = ['run', '--backend=cpu', '--n=256', '--steps=10000000', '--log-every=100000'];
-    const { code, stdout } = await interruptAfter([...args, `--json=${json}`], /^step 0 /m, 2);
+    const { code, stdout } = await mfldInterrupted([...args, `--json=${json}`], /^step 0 /m, 2);
     expect(code).toBe(130);
     expect(existsSync(json)).toBe(false);
     expect(stdout).not.toMatch(/^status/m);

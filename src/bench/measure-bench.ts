@@ -161,6 +161,8 @@ export interface BenchMeasurement {
   };
   readonly limitDetails: { readonly gpu: GpuLimits; readonly cpu: CpuLimits | null };
   readonly sizes: SizeResult[];
+  /** Rounds of timed blocks: config.repeats, or fewer where the run was stopped after them. */
+  readonly roundsTimed: number;
   /** Time per step against n, fitted round by round (fitExponentByRound). */
   readonly exponents: { readonly gpu: RoundsFit | null; readonly cpu: RoundsFit | null };
 }
@@ -170,6 +172,17 @@ export interface BenchEvents {
   progress(what: string, done: number, total: number): void;
   /** Something the user should know (a disagreement, a fit that could not be made). */
   notice(message: string): void;
+  /**
+   * Asked between the limit measurements, before each size is opened and before each round:
+   * true ends the benchmark there, with the figures of the rounds done, or a BenchStoppedError
+   * before the first.
+   */
+  stopRequested?(): boolean;
+}
+
+/** The benchmark was asked to stop before a round was timed: there are no figures. */
+export class BenchStoppedError extends Error {
+  override readonly name = 'BenchStoppedError';
 }
 
 /** A requested size does not fit the adapter or the CPU reference's memory; the message names every such size. */
@@ -231,12 +244,16 @@ export async function measureBench(
   const total = 2 + config.sizes.length * (1 + config.repeats * backends);
   let done = 0;
   // The limit benchmarks stay open: each timed block is followed by an FMA block.
+  const stopRequested = (): boolean => events.stopRequested?.() ?? false;
+  const stoppedEarly = (): BenchStoppedError =>
+    new BenchStoppedError('stopped before a round of blocks was timed: there are no figures');
   const gpuProbe = await openGpuLimits(gpu, shaders);
   let cpuProbe: LimitProbe<CpuLimits> | null = null;
   try {
     events.progress('measuring the GPU limits', done, total);
     const gpuLimits = await gpuProbe.measure(config.repeats);
     done++;
+    if (stopRequested()) throw stoppedEarly();
     events.progress('measuring the CPU limits', done, total);
     cpuProbe = config.skipCpu ? null : await openCpuLimits(config.cpuThreads);
     const cpuLimits = cpuProbe ? await cpuProbe.measure(config.repeats) : null;
@@ -313,8 +330,10 @@ export async function measureBench(
     // whichever size was being timed, which is what the scaling exponent compares.
     const opened: OpenedSize[] = [];
     const results = new Map<number, SizeResult>();
+    let roundsTimed = 0;
     try {
       for (const n of config.sizes) {
+        if (stopRequested()) throw stoppedEarly();
         events.progress(
           `n = ${n}: ${cpuLimits ? 'GPU and CPU agreement, warm-up' : 'warm-up'}`,
           done,
@@ -343,6 +362,10 @@ export async function measureBench(
         done++;
       }
       for (let round = 0; round < config.repeats; round++) {
+        if (stopRequested()) {
+          if (round === 0) throw stoppedEarly();
+          break;
+        }
         // Ascending in even rounds, descending in odd ones, so that no size always comes
         // first or last in a round.
         const order = round % 2 === 0 ? opened : [...opened].reverse();
@@ -359,6 +382,7 @@ export async function measureBench(
             done++;
           }
         }
+        roundsTimed = round + 1;
       }
       for (const size of opened) {
         const gpuTiming = timingOf(await size.gpu.blocks(), gpuLimits.gbps.value, size.n);
@@ -421,6 +445,7 @@ export async function measureBench(
       },
       limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
       sizes,
+      roundsTimed,
       exponents: {
         gpu: scalingOf('gpu'),
         cpu: config.skipCpu ? null : scalingOf('cpu'),

@@ -13,6 +13,7 @@ import {
 export {
   AGREEMENT_STEPS,
   AGREEMENT_TOLERANCE,
+  BenchStoppedError,
   SizeRefusedError,
   benchRunConfig,
   worstDifference,

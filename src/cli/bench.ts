@@ -8,7 +8,13 @@ import { GpuDeviceLostError, MAX_GROUP_CHUNKS } from '../gpu/simulation';
 import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
 import { enterWebGpuEnv, RESOLVED_MARK } from '../node/webgpu-env';
-import { SizeRefusedError, runBench, type BenchConfig, type BenchResult } from '../bench/run-bench';
+import {
+  BenchStoppedError,
+  SizeRefusedError,
+  runBench,
+  type BenchConfig,
+  type BenchResult,
+} from '../bench/run-bench';
 import {
   clockSummary,
   engineSummary,
@@ -16,7 +22,13 @@ import {
   limitsSummary,
   resultRows,
 } from '../bench/report';
-import { checkOutputPaths, formatValue, writeFileAtomic } from './output';
+import {
+  EXIT_INTERRUPTED,
+  checkOutputPaths,
+  formatValue,
+  interruptible,
+  writeFileAtomic,
+} from './output';
 
 export interface BenchOptions {
   /** Null: the default sizes for the adapter (defaultSizes). */
@@ -242,21 +254,35 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
       groupChunks: options.groupChunks,
     };
     const progress = new BenchProgress();
+    const notice = (message: string): void => {
+      progress.finish();
+      process.stderr.write(`mfld: ${message}\n`);
+    };
+    // The figures of the rounds done are then shown and written as at the end.
+    const interrupt = interruptible(() =>
+      notice(
+        'interrupted: the benchmark stops after this round and reports the rounds done; ' +
+          'Ctrl-C again quits at once, writing nothing',
+      ),
+    );
     let result: BenchResult;
     try {
       result = await runBench(gpu, config, {
         progress: (what, done, total) => progress.report(what, done, total),
-        notice: (message) => {
-          progress.finish();
-          process.stderr.write(`mfld: ${message}\n`);
-        },
+        notice,
+        stopRequested: interrupt.requested,
       });
     } catch (error) {
+      if (error instanceof BenchStoppedError) {
+        notice(`interrupted: ${error.message}`);
+        return EXIT_INTERRUPTED;
+      }
       // User-facing failures of the device, not bugs: one line, no stack (see main.ts).
       if (error instanceof SizeRefusedError || error instanceof GpuDeviceLostError)
         throw new BackendUnavailableError(error.message);
       throw error;
     } finally {
+      interrupt.dispose();
       progress.finish();
     }
     // The table first: a JSON file that fails to be written still leaves the figures shown.
@@ -264,6 +290,12 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
     if (options.json !== null) {
       writeFileAtomic(options.json, JSON.stringify(result, null, 2) + '\n');
       process.stdout.write(`json       ${options.json}\n`);
+    }
+    if (result.roundsTimed < config.repeats) {
+      notice(
+        `interrupted after ${result.roundsTimed} of ${config.repeats} rounds: the figures are from those rounds`,
+      );
+      return EXIT_INTERRUPTED;
     }
     return result.sizes.every((size) => size.agreement?.ok ?? true) ? 0 : 1;
   } finally {

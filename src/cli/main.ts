@@ -31,10 +31,12 @@ import { benchCommand } from './bench';
 import { sweepCommand } from './sweep';
 import { checkResumable, readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import {
+  EXIT_INTERRUPTED,
   ProgressReporter,
   checkOutputPaths,
   describeConfig,
   describeData,
+  interruptible,
   readTextFile,
   summaryLines,
   writeFileAtomic,
@@ -44,8 +46,6 @@ import {
 
 const EXIT_RUNTIME_ERROR = 1;
 const EXIT_USAGE_ERROR = 2;
-/** 128 + SIGINT, as a shell reports a command that Ctrl-C ended. */
-const EXIT_INTERRUPTED = 130;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -236,19 +236,14 @@ async function runStudyCommand(
   const progress = new ProgressReporter(config.n);
   let status: RunStatus = 'completed';
   let failure: DivergenceError | null = null;
-  // Ctrl-C: the first ends the run at its next log point or checkpoint, which is then written
-  // as at the end; the second quits at once, writing nothing.
-  let interrupted = false;
-  const onInterrupt = (): void => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED);
-    interrupted = true;
+  // The run's outputs are then written at its next log point or checkpoint, as at the end.
+  const interrupt = interruptible(() => {
     progress.finish();
     notice(
       `interrupted: the run stops at its next log point (every ${config.logEvery} steps) and ` +
         'writes its outputs; Ctrl-C again quits at once, writing nothing',
     );
-  };
-  process.on('SIGINT', onInterrupt);
+  });
   try {
     if (resume) {
       const { checkpoint } = resume;
@@ -289,7 +284,7 @@ async function runStudyCommand(
           ...(resume ? { history: resume.checkpoint.lossHistory } : {}),
           checkpointEvery: cli.checkpointEvery,
           keepLastGood: checkpointPath !== null || cli.saveParticles !== null,
-          stopRequested: () => interrupted,
+          stopRequested: interrupt.requested,
         },
       );
       if (sim.step < config.steps) status = 'interrupted';
@@ -360,7 +355,7 @@ async function runStudyCommand(
       );
     }
   } finally {
-    process.off('SIGINT', onInterrupt);
+    interrupt.dispose();
     sim.destroy();
   }
   if (failure) return reportError(failure);

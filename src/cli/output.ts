@@ -174,6 +174,28 @@ export function summaryLines(record: RunRecord, config: RunConfig): string[] {
   return lines;
 }
 
+/** 128 + SIGINT, as a shell reports a command that Ctrl-C ended. */
+export const EXIT_INTERRUPTED = 130;
+
+/**
+ * Ctrl-C during long work: the first makes requested() true, for the work to stop at its next
+ * safe point and keep what it has, and calls `onFirst` to say so; the second quits at once
+ * (EXIT_INTERRUPTED). dispose() gives Ctrl-C its default back.
+ */
+export function interruptible(onFirst: () => void): { requested(): boolean; dispose(): void } {
+  let interrupted = false;
+  const onInterrupt = (): void => {
+    if (interrupted) process.exit(EXIT_INTERRUPTED);
+    interrupted = true;
+    onFirst();
+  };
+  process.on('SIGINT', onInterrupt);
+  return {
+    requested: () => interrupted,
+    dispose: () => process.off('SIGINT', onInterrupt),
+  };
+}
+
 /** A text file's contents, or a FileError naming it. */
 export function readTextFile(path: string): string {
   try {
