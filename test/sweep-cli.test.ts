@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { linePlotSvg } from '../src/plot/svg';
 import { fitLossAgainstN, sweepMeans, type SweepRun } from '../src/study/sweep';
-import { STACK_LINE, mainCaptured, mfld } from './fixtures/mfld';
+import { STACK_LINE, mainCaptured, mfld, mfldInterrupted } from './fixtures/mfld';
 
 const dir = mkdtempSync(join(tmpdir(), 'mfld-sweep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,6 +123,25 @@ describe('mfld sweep', () => {
       /^mfld: --values 67108864: n = 67108864 particles of d = 4098 need \d+ bytes; [^\n]*; nothing was run\n$/,
     );
     expect(result.stdout).toBe('');
+  });
+
+  it('stops after the current run on Ctrl-C and writes the runs done, exit 130', async () => {
+    const json = join(dir, 'interrupted.json');
+    const args = ['sweep', '--backend=cpu', '--over=n', '--values=8,16', '--seeds=40'];
+    const { code, stdout, stderr } = await mfldInterrupted(
+      [...args, '--steps=200', `--json=${json}`],
+      /^sweep 2\/80 /m,
+    );
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(code).toBe(130);
+    const record = JSON.parse(readFileSync(json, 'utf8'));
+    expect(record.status).toBe('interrupted');
+    expect(record.runs.length).toBeGreaterThanOrEqual(2);
+    expect(record.runs.length).toBeLessThan(80);
+    expect(stdout).toMatch(/^8 +\d+ /m);
+    expect(stderr).toContain(
+      `mfld: interrupted after ${record.runs.length} of 80 runs: the output holds those\n`,
+    );
   });
 
   it('--help prints the sweep usage', async () => {

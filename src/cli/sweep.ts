@@ -22,7 +22,14 @@ import {
   type SweepFit,
   type SweepRun,
 } from '../study/sweep';
-import { checkOutputPaths, formatValue, readTextFile, writeFileAtomic } from './output';
+import {
+  EXIT_INTERRUPTED,
+  checkOutputPaths,
+  formatValue,
+  interruptible,
+  readTextFile,
+  writeFileAtomic,
+} from './output';
 
 const MAX_SEEDS = 1000;
 const MAX_VALUES = 1000;
@@ -180,6 +187,14 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
   const tty = process.stderr.isTTY === true;
   let device = '';
   let backend = '';
+  // The runs done are then reported and written as at the end.
+  const interrupt = interruptible(() => {
+    if (tty) process.stderr.write('\n');
+    notice(
+      'interrupted: the sweep stops after this run and writes the runs done; ' +
+        'Ctrl-C again quits at once, writing nothing',
+    );
+  });
   const runs = await runSweep(
     plans,
     async (config) => {
@@ -206,8 +221,10 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
           describeRun(run);
         process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
       },
+      stopRequested: interrupt.requested,
     },
-  );
+  ).finally(() => interrupt.dispose());
+  const interrupted = runs.length < plans.length;
   const means = sweepMeans(runs, options.values);
   const fit: SweepFit | { error: string } | null =
     options.over === 'n' ? fitLossAgainstN(means) : null;
@@ -235,6 +252,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
 
   if (options.json !== null) {
     const record = {
+      status: interrupted ? 'interrupted' : 'completed',
       over: options.over,
       values: options.values,
       seeds: options.seeds,
@@ -258,13 +276,12 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`svg      ${options.svg}\n`);
   }
   const diverged = runs.filter((run) => run.status === 'diverged').length;
-  if (diverged > 0) {
-    process.stderr.write(
-      `mfld: ${diverged} of ${runs.length} runs diverged; try a smaller --tau\n`,
-    );
-    return EXIT_RUNTIME_ERROR;
+  if (diverged > 0) notice(`${diverged} of ${runs.length} runs diverged; try a smaller --tau`);
+  if (interrupted) {
+    notice(`interrupted after ${runs.length} of ${plans.length} runs: the output holds those`);
+    return EXIT_INTERRUPTED;
   }
-  return 0;
+  return diverged > 0 ? EXIT_RUNTIME_ERROR : 0;
 }
 
 function describeRun(run: SweepRun): string {

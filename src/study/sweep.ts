@@ -72,10 +72,13 @@ export async function runSweep(
     onDone?(run: SweepRun, index: number): void;
     /** After a run that completed, before its simulation is destroyed (final readbacks). */
     onFinish?(sim: Simulation, summary: StudySummary, index: number): Promise<void>;
+    /** Asked before each run: true ends the sweep with the runs done. */
+    stopRequested?(): boolean;
   } = {},
 ): Promise<SweepRun[]> {
   const runs: SweepRun[] = [];
   for (const [index, plan] of plans.entries()) {
+    if (hooks.stopRequested?.()) break;
     hooks.onStart?.(plan, index);
     const sim = await open(plan.config);
     let run: SweepRun;
