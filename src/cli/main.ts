@@ -240,8 +240,8 @@ async function runStudyCommand(
   const interrupt = interruptible(() => {
     progress.finish();
     notice(
-      `interrupted: the run stops at its next log point (every ${config.logEvery} steps) and ` +
-        'writes its outputs; Ctrl-C again quits at once, writing nothing',
+      `interrupted: the run stops at its next log point (every ${config.logEvery} steps) or ` +
+        'checkpoint and writes its outputs; Ctrl-C again quits at once, writing nothing',
     );
   });
   try {

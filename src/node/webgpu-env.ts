@@ -93,7 +93,7 @@ export async function enterWebGpuEnv(): Promise<number | null> {
     stdio: 'inherit',
   });
   // A terminal's Ctrl-C reaches the child as well (the same process group), which stops its
-  // run in order (mfld run); this process only waits for it. A SIGTERM sent to this process
+  // work in order (interruptible in src/cli/output.ts); this process only waits for it. A SIGTERM sent to this process
   // alone is passed on, so that the child does not outlive it.
   const waitForChild = (): void => {};
   const passOn = (): void => {
