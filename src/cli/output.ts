@@ -1,5 +1,6 @@
 // What `mfld run` shows and writes: the progress line, the summary, the JSON record and the
-// particle file. Progress and notices go to stderr, results to stdout.
+// particle file. Progress and notices go to stderr, results to stdout. Shared by the CLI's
+// commands: output paths checked before the work, atomic file writes, and Ctrl-C.
 import {
   closeSync,
   existsSync,
