@@ -4,7 +4,8 @@
 import { defineConfig } from '@playwright/test';
 import { existsSync } from 'node:fs';
 
-const PORT = 5183;
+// MFLD_E2E_PORT lets two checkouts run their browser tests side by side, each with its own server.
+const PORT = Number(process.env['MFLD_E2E_PORT'] ?? 5183);
 const BASE_URL = `http://localhost:${PORT}`;
 
 const BROWSER_PATHS = [
