@@ -24,11 +24,12 @@ import {
 } from '../study/sweep';
 import {
   EXIT_INTERRUPTED,
+  OutputFiles,
   checkOutputPaths,
   formatValue,
   interruptible,
   readTextFile,
-  writeFileAtomic,
+  type FileWriter,
 } from './output';
 
 const MAX_SEEDS = 1000;
@@ -164,7 +165,10 @@ async function checkCpuSizes(configs: readonly RunConfig[]): Promise<void> {
   }
 }
 
-export async function sweepCommand(args: readonly string[]): Promise<number> {
+export async function sweepCommand(
+  args: readonly string[],
+  writeFile: FileWriter,
+): Promise<number> {
   const options = parseSweepArgs(args);
   if (options.help) {
     process.stdout.write(sweepUsage());
@@ -250,6 +254,17 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`fit      none: ${fit.error}\n`);
   }
 
+  // Each file on its own, the JSON last so that it records how the others went.
+  const outputs = new OutputFiles(writeFile, notice);
+  if (options.csv !== null && outputs.write('--csv', options.csv, sweepCsv(options.over, runs))) {
+    process.stdout.write(`csv      ${options.csv}\n`);
+  }
+  if (
+    options.svg !== null &&
+    outputs.write('--svg', options.svg, sweepSvg(options.over, runs, means, fit))
+  ) {
+    process.stdout.write(`svg      ${options.svg}\n`);
+  }
   if (options.json !== null) {
     const record = {
       status: interrupted ? 'interrupted' : 'completed',
@@ -263,24 +278,19 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
       means,
       fit,
       freeEnergy: 'not computed: the CLI has no entropy estimate; losses only',
+      outputs: outputs.record(),
     };
-    writeFileAtomic(options.json, JSON.stringify(record, null, 2) + '\n');
-    process.stdout.write(`json     ${options.json}\n`);
-  }
-  if (options.csv !== null) {
-    writeFileAtomic(options.csv, sweepCsv(options.over, runs));
-    process.stdout.write(`csv      ${options.csv}\n`);
-  }
-  if (options.svg !== null) {
-    writeFileAtomic(options.svg, sweepSvg(options.over, runs, means, fit));
-    process.stdout.write(`svg      ${options.svg}\n`);
+    if (outputs.write('--json', options.json, JSON.stringify(record, null, 2) + '\n')) {
+      process.stdout.write(`json     ${options.json}\n`);
+    }
   }
   const diverged = runs.filter((run) => run.status === 'diverged').length;
   if (diverged > 0) notice(`${diverged} of ${runs.length} runs diverged; try a smaller --tau`);
   if (interrupted) {
     notice(`interrupted after ${runs.length} of ${plans.length} runs: the output holds those`);
-    return EXIT_INTERRUPTED;
   }
+  if (outputs.anyFailed) return EXIT_RUNTIME_ERROR;
+  if (interrupted) return EXIT_INTERRUPTED;
   return diverged > 0 ? EXIT_RUNTIME_ERROR : 0;
 }
 
