@@ -24,6 +24,7 @@ import {
 } from '../bench/report';
 import {
   EXIT_INTERRUPTED,
+  OUTPUT_FILES_HELP,
   OutputFiles,
   checkOutputPaths,
   formatValue,
@@ -101,6 +102,7 @@ export function benchUsage(): string {
     '',
   ];
   for (const flag of FLAGS) lines.push(`  ${flag.usage}`, `      ${flag.help}`);
+  lines.push('', ...OUTPUT_FILES_HELP);
   return lines.join('\n') + '\n';
 }
 

@@ -32,6 +32,7 @@ import { sweepCommand } from './sweep';
 import { checkResumable, readCheckpointFile } from './checkpoint-file';
 import {
   EXIT_INTERRUPTED,
+  OUTPUT_FILES_HELP,
   OutputFiles,
   ProgressReporter,
   THROUGHPUT_MEASURES,
@@ -131,6 +132,7 @@ export function usageText(): string {
     ];
     lines.push(`      ${details.filter((part) => part !== '').join('; ')}`);
   }
+  lines.push('', ...OUTPUT_FILES_HELP);
   return lines.join('\n') + '\n';
 }
 

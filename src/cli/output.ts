@@ -259,6 +259,13 @@ export function checkOutputPaths(pathsByFlag: Readonly<Record<string, string | n
   }
 }
 
+/** What the usage texts say of OutputFiles. */
+export const OUTPUT_FILES_HELP = [
+  'Each output file is written on its own: one that cannot be written (a full disk) is named on',
+  'stderr with its flag and the reason, the others and the summary are still written, and the',
+  'exit status is 1.',
+];
+
 /** A file that could not be written; `reason` is the system's. */
 export class WriteError extends FileError {
   constructor(

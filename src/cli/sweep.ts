@@ -24,6 +24,7 @@ import {
 } from '../study/sweep';
 import {
   EXIT_INTERRUPTED,
+  OUTPUT_FILES_HELP,
   OutputFiles,
   checkOutputPaths,
   formatValue,
@@ -59,11 +60,13 @@ export function sweepUsage(): string {
     '  --over FIELD   n or sigma (required)',
     '  --values LIST  comma-separated values, each checked as the flag itself (required)',
     `  --seeds K      seeds per value, an integer from 1 to ${MAX_SEEDS}; default 1`,
-    '  --json PATH    the sweep as JSON: config, every run, the means, the fit',
+    '  --json PATH    the sweep as JSON: config, every run, the means, the fit, which files were written',
     '  --csv PATH     one row per run',
     '  --svg PATH     a plot of the final loss against the swept value',
     '  Every other flag is a flag of `mfld run` (mfld help); --resume, --checkpoint,',
     '  --checkpoint-every and --save-particles are not taken.',
+    '',
+    ...OUTPUT_FILES_HELP.map((line) => `  ${line}`),
     '',
   ].join('\n');
 }
