@@ -52,6 +52,7 @@ export default defineConfig({
       input: {
         study: resolve(import.meta.dirname, 'index.html'),
         bench: resolve(import.meta.dirname, 'bench/index.html'),
+        minimal: resolve(import.meta.dirname, 'examples/minimal/index.html'),
       },
     },
   },
