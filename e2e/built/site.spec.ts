@@ -67,3 +67,18 @@ test('the benchmark runs on both backends', async ({ page }) => {
   );
   expect(errors).toEqual([]);
 });
+
+test.describe('where no service worker can run', () => {
+  test.use({ serviceWorkers: 'block' });
+
+  test('the CPU reference says why it cannot run', async ({ page }) => {
+    await page.goto(`./?${SMALL}&backend=cpu&autorun=1`);
+    await expect(page.locator('#status')).toHaveAttribute('data-state', 'error', {
+      timeout: 60_000,
+    });
+    const status = page.locator('#status');
+    await expect(status).toContainText('The CPU reference needs shared memory (SharedArrayBuffer)');
+    await expect(status).toContainText('the service worker that adds them did not start');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+  });
+});
