@@ -74,12 +74,12 @@ function compile(): void {
   }
 }
 
-/** Files of src/ that are not TypeScript (the workers' Node boot script), copied as they are. */
-function copyAssets(folder = SRC): void {
+/** The JavaScript of src/ that TypeScript does not compile (the workers' Node boot script). */
+function copyScripts(folder = SRC): void {
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name);
-    if (entry.isDirectory()) copyAssets(path);
-    else if (!entry.name.endsWith('.ts')) cpSync(path, join(OUT, relative(SRC, path)));
+    if (entry.isDirectory()) copyScripts(path);
+    else if (entry.name.endsWith('.mjs')) cpSync(path, join(OUT, relative(SRC, path)));
   }
 }
 
@@ -101,6 +101,6 @@ function bundleShaders(): void {
 
 rmSync(OUT, { recursive: true, force: true });
 compile();
-copyAssets();
+copyScripts();
 bundleShaders();
 console.log(`built ${relative(ROOT, OUT)}/`);
