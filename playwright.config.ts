@@ -1,12 +1,17 @@
 // Headless browser tests of the WebGPU engine (e2e/): an installed Chrome or Chromium, never a
 // downloaded one, with WebGPU on (SwiftShader where there is no GPU), against Vite's dev
-// server, which serves e2e/engine-check.html with the COOP/COEP headers of vite.config.ts.
+// server, which serves e2e/engine-check.html with the COOP/COEP headers of vite.config.ts;
+// e2e/built/ against the built site on a static server without them.
 import { defineConfig } from '@playwright/test';
 import { existsSync } from 'node:fs';
 
 // MFLD_E2E_PORT lets two checkouts run their browser tests side by side, each with its own server.
 const PORT = Number(process.env['MFLD_E2E_PORT'] ?? 5183);
 const BASE_URL = `http://localhost:${PORT}`;
+// The built site (`npm run build`, in site/) on a plain static server that sends no COOP/COEP
+// headers, under a path as a GitHub Pages project site is: e2e/built/ runs against it.
+const STATIC_PORT = Number(process.env['MFLD_E2E_STATIC_PORT'] ?? PORT + 1);
+const STATIC_URL = `http://localhost:${STATIC_PORT}/mfld/`;
 
 const BROWSER_PATHS = [
   '/usr/bin/chromium',
@@ -71,18 +76,38 @@ export default defineConfig({
   projects: [
     {
       name: 'chromium',
+      testIgnore: 'built/**',
       use: {
         browserName: 'chromium',
         launchOptions: { executablePath: browserPath(), args },
       },
     },
+    {
+      name: 'built-site',
+      testMatch: 'built/**/*.spec.ts',
+      use: {
+        baseURL: STATIC_URL,
+        browserName: 'chromium',
+        launchOptions: { executablePath: browserPath(), args },
+      },
+    },
   ],
-  webServer: {
-    command: `npx vite --port ${PORT} --strictPort`,
-    url: `${BASE_URL}/e2e/engine-check.html`,
-    reuseExistingServer: !process.env['CI'],
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: `npx vite --port ${PORT} --strictPort`,
+      url: `${BASE_URL}/e2e/engine-check.html`,
+      reuseExistingServer: !process.env['CI'],
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: `npx vite build --logLevel error && node e2e/static-server.mjs site ${STATIC_PORT} /mfld/`,
+      url: STATIC_URL,
+      reuseExistingServer: !process.env['CI'],
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

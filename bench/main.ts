@@ -4,6 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { openBrowserGpu, type EngineGpu } from '../src/gpu/device';
+import { awaitIsolation, isolationNote } from '../src/page/isolation';
 import { browserShaderSources } from '../src/gpu/shader-sources.browser';
 import {
   BenchStoppedError,
@@ -70,7 +71,7 @@ function describeMachine(gpu: EngineGpu): string {
     `           vendor ${vendor || '–'}, architecture ${architecture || '–'}, device ${device || '–'}, description ${description || '–'}`,
     `browser    ${navigator.userAgent}`,
     `cpu        ${navigator.hardwareConcurrency} logical cores (navigator.hardwareConcurrency)` +
-      `${crossOriginIsolated ? '' : '; NOT cross-origin isolated: the CPU reference cannot run'}`,
+      `; ${isolationNote()}`,
   ].join('\n');
 }
 
@@ -242,11 +243,15 @@ async function run(gpu: EngineGpu): Promise<void> {
     statusText.textContent = 'invalid input';
     return;
   }
-  if (!config.skipCpu && !crossOriginIsolated) {
-    errorText.textContent =
-      'This page is not cross-origin isolated (COOP/COEP headers), so the CPU reference cannot run; tick "GPU only" or serve the page with `npm run dev`.';
-    statusText.textContent = 'invalid input';
-    return;
+  if (!config.skipCpu) {
+    try {
+      statusText.textContent = 'waiting for cross-origin isolation (the CPU reference)';
+      await awaitIsolation();
+    } catch (error) {
+      errorText.textContent = `${(error as Error).message} Or tick "GPU only".`;
+      statusText.textContent = 'no shared memory';
+      return;
+    }
   }
   // The address bar then links to this configuration.
   history.replaceState(null, '', `?${benchFieldsQuery(fields)}`);

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The `mfld` command: TypeScript sources run through tsx, so there is no build step.
-import { register } from 'tsx/esm/api';
+// The `mfld` command. In a checkout the TypeScript sources run through tsx, with no build step;
+// the installed package has no src/ and runs its compiled JavaScript (dist/, npm run build:lib).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import('../dist/cli/main.js'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -23,6 +23,14 @@ import {
   type SweepRun,
 } from '../study/sweep';
 import {
+  formatShard,
+  mergeSweepParts,
+  parseShard,
+  shardPlans,
+  type MergedSweep,
+  type Shard,
+} from './sweep-parts';
+import {
   EXIT_INTERRUPTED,
   OUTPUT_FILES_HELP,
   OutputFiles,
@@ -47,12 +55,17 @@ export interface SweepOptions {
   /** One config per value, in the order given. */
   readonly configs: { value: number; config: RunConfig }[];
   readonly threads: number | null;
+  /** --shard: the part of the runs this invocation runs; null: all. */
+  readonly shard: Shard | null;
+  /** --merge: the parts' JSON files, which then give the sweep instead of the flags. */
+  readonly merge: string[] | null;
   readonly help: boolean;
 }
 
 export function sweepUsage(): string {
   return [
-    'mfld sweep --over n|sigma --values V1,V2,… [--seeds K] [--json PATH] [--csv PATH] [--svg PATH] [mfld run flags]',
+    'mfld sweep --over n|sigma --values V1,V2,… [--seeds K] [--shard I/K] [--json PATH] [--csv PATH] [--svg PATH] [mfld run flags]',
+    'mfld sweep --merge PART.json… [--json PATH] [--csv PATH] [--svg PATH]',
     '',
     '  Runs the study of `mfld run` once for each value of --over, with K seeds each (seed,',
     '  seed + 1, …), and reports the final train and test loss of every run and their means.',
@@ -63,6 +76,10 @@ export function sweepUsage(): string {
     '  --json PATH    the sweep as JSON: config, every run, the means, the fit, which files were written',
     '  --csv PATH     one row per run',
     '  --svg PATH     a plot of the final loss against the swept value',
+    '  --shard I/K    run only part I of K (I from 0 to K - 1: every K-th run from the I-th);',
+    '                 the same runs whatever K, each part with its own output files',
+    '  --merge FILES  join the JSON files of the parts into the table, fit and files of the',
+    '                 whole sweep; refuses parts of different sweeps, a missing or repeated run',
     '  Every other flag is a flag of `mfld run` (mfld help); --resume, --checkpoint,',
     '  --checkpoint-every and --save-particles are not taken.',
     '',
@@ -71,7 +88,18 @@ export function sweepUsage(): string {
   ].join('\n');
 }
 
-const SWEEP_OWN = ['--over', '--values', '--seeds', '--json', '--csv', '--svg'] as const;
+const SWEEP_OWN = [
+  '--over',
+  '--values',
+  '--seeds',
+  '--json',
+  '--csv',
+  '--svg',
+  '--shard',
+  '--merge',
+] as const;
+/** The flags --merge takes with it: the parts give everything else. */
+const WITH_MERGE = ['--merge', '--json', '--csv', '--svg'];
 const NOT_IN_SWEEP = ['--resume', '--checkpoint', '--checkpoint-every', '--save-particles'];
 
 export function parseSweepArgs(args: readonly string[]): SweepOptions {
@@ -90,13 +118,36 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
     if (value === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) {
       value = args[++i];
     }
+    // --merge takes every file up to the next flag, kept apart by newlines.
+    while (name === '--merge' && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) {
+      value = `${value}\n${args[++i]}`;
+    }
     if (value === undefined || value === '') throw new ConfigError(`${name} needs a value`);
     if (own.has(name)) throw new ConfigError(`${name} is given twice`);
     own.set(name, value);
   }
   const parsed = parseRunArgs(runArgs);
   const none = { values: [], configs: [], seeds: 1, json: null, csv: null, svg: null };
-  if (parsed.cli.help) return { ...none, over: 'n', threads: null, help: true };
+  const parts = { shard: null, merge: null };
+  if (parsed.cli.help) return { ...none, ...parts, over: 'n', threads: null, help: true };
+  const merge = own.get('--merge');
+  if (merge !== undefined) {
+    const extra = [...own.keys()].find((flag) => !WITH_MERGE.includes(flag)) ?? runArgs[0];
+    if (extra !== undefined) {
+      throw new ConfigError(`${extra} cannot be given with --merge: the parts hold the sweep`);
+    }
+    return {
+      ...none,
+      json: own.get('--json') ?? null,
+      csv: own.get('--csv') ?? null,
+      svg: own.get('--svg') ?? null,
+      over: 'n',
+      threads: null,
+      shard: null,
+      merge: merge.split('\n'),
+      help: false,
+    };
+  }
 
   const overRaw = own.get('--over');
   if (overRaw === undefined) throw new ConfigError('--over is required: n or sigma');
@@ -145,8 +196,17 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
     svg: own.get('--svg') ?? null,
     configs,
     threads: parsed.cli.threads,
+    shard: own.has('--shard') ? parseShard(own.get('--shard')!) : null,
+    merge: null,
     help: false,
   };
+}
+
+/** The options of the sweep that merged parts make, as if its flags had been given. */
+function mergedOptions(options: SweepOptions, merged: MergedSweep): SweepOptions {
+  const { over, values, seeds, config } = merged;
+  const configs = values.map((value) => ({ value, config: { ...config, [over]: value } }));
+  return { ...options, over, values, seeds, configs };
 }
 
 /**
@@ -172,19 +232,23 @@ export async function sweepCommand(
   args: readonly string[],
   writeFile: FileWriter,
 ): Promise<number> {
-  const options = parseSweepArgs(args);
-  if (options.help) {
+  const parsed = parseSweepArgs(args);
+  if (parsed.help) {
     process.stdout.write(sweepUsage());
     return 0;
   }
+  const merged = parsed.merge === null ? null : mergeSweepParts(parsed.merge);
+  const options = merged === null ? parsed : mergedOptions(parsed, merged);
   const base = options.configs[0]!.config;
-  if (base.backend !== 'cpu') {
+  if (merged === null && base.backend !== 'cpu') {
     const rerun = await enterWebGpuEnv();
     if (rerun !== null) return rerun;
   }
   checkOutputPaths({ '--json': options.json, '--csv': options.csv, '--svg': options.svg });
-  if (base.backend === 'cpu') await checkCpuSizes(options.configs.map(({ config }) => config));
-  const plans = sweepPlans(options.configs, options.seeds);
+  if (merged === null && base.backend === 'cpu') {
+    await checkCpuSizes(options.configs.map(({ config }) => config));
+  }
+  const plans = shardPlans(sweepPlans(options.configs, options.seeds), options.shard);
   const shown = new Set<string>();
   const notice = (message: string): void => {
     if (shown.has(message)) return;
@@ -192,8 +256,8 @@ export async function sweepCommand(
     process.stderr.write(`mfld: ${message}\n`);
   };
   const tty = process.stderr.isTTY === true;
-  let device = '';
-  let backend = '';
+  let device = merged?.adapter ?? '';
+  let backend = merged?.backend ?? '';
   // The runs done are then reported and written as at the end.
   const interrupt = interruptible(() => {
     if (tty) process.stderr.write('\n');
@@ -202,8 +266,9 @@ export async function sweepCommand(
         'Ctrl-C again quits at once, writing nothing',
     );
   });
-  const runs = await runSweep(
-    plans,
+  // Merged parts: no run here, the parts hold them.
+  const ran = await runSweep(
+    merged ? [] : plans,
     async (config) => {
       const problem = buildProblem(config, readTextFile);
       const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
@@ -231,6 +296,7 @@ export async function sweepCommand(
       stopRequested: interrupt.requested,
     },
   ).finally(() => interrupt.dispose());
+  const runs = merged?.runs ?? ran;
   const interrupted = runs.length < plans.length;
   const means = sweepMeans(runs, options.values);
   const fit: SweepFit | { error: string } | null =
@@ -271,6 +337,7 @@ export async function sweepCommand(
   if (options.json !== null) {
     const record = {
       status: interrupted ? 'interrupted' : 'completed',
+      shard: options.shard === null ? null : formatShard(options.shard),
       over: options.over,
       values: options.values,
       seeds: options.seeds,

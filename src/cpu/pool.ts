@@ -102,7 +102,7 @@ async function startNodeThread(index: number, events: ThreadEvents): Promise<Thr
   const { Worker } = (await import(
     /* @vite-ignore */ NODE_WORKER_THREADS
   )) as typeof import('node:worker_threads');
-  // worker-boot.mjs registers tsx, then imports the TypeScript entry.
+  // worker-boot.mjs registers tsx for a TypeScript entry (the sources), then imports it.
   const worker: NodeWorker = new Worker(new URL(BOOT_SCRIPT, import.meta.url), {
     workerData: { entry: new URL(WORKER_ENTRY, import.meta.url).href },
   });

@@ -8,6 +8,7 @@ import { noiseLevel, type Moments, type Problem, type Simulation } from '../cont
 import { createCpuSimulation } from '../cpu/reference';
 import { buildProblem, testSplitSize } from '../data/datasets';
 import { openBrowserGpu, type EngineGpu } from '../gpu/device';
+import { awaitIsolation, isolationNote } from './isolation';
 import { createHistogram, rangeFromMoments, type ParticleHistogram } from '../gpu/histogram';
 import { browserShaderSources } from '../gpu/shader-sources.browser';
 import { createGpuSimulation, GpuDeviceLostError } from '../gpu/simulation';
@@ -380,8 +381,10 @@ async function createSimulation(c: RunConfig, main = true): Promise<Simulation> 
   const problem = buildProblem(c);
   const dynamics = dynamicsFromConfig(c);
   if (main) simProblem = problem;
-  const cpu = (): Promise<Simulation> =>
-    createCpuSimulation(problem, dynamics, { threads: navigator.hardwareConcurrency || 2 });
+  const cpu = async (): Promise<Simulation> => {
+    await awaitIsolation();
+    return createCpuSimulation(problem, dynamics, { threads: navigator.hardwareConcurrency || 2 });
+  };
   if (c.backend === 'cpu') return cpu();
   const gpu = await browserGpu();
   if (!gpu) {
@@ -398,6 +401,12 @@ async function createSimulation(c: RunConfig, main = true): Promise<Simulation> 
   });
   cloudPanel.attach(gpu, gpuSim);
   return gpuSim;
+}
+
+/** What the run runs on, and why there (the CPU reference: where its shared memory comes from). */
+function showDevice(s: Simulation): void {
+  $('device').textContent =
+    s.backend === 'cpu' ? `on ${s.device}; ${isolationNote()}` : `on WebGPU: ${s.device}`;
 }
 
 const format = (v: number | null): string =>
@@ -461,7 +470,7 @@ async function run(maxChunks: number): Promise<void> {
       notice.textContent = '';
       sim = await createSimulation(c);
       simConfig = c;
-      $('device').textContent = `on ${sim.device}`;
+      showDevice(sim);
       await logPoint(sim, c);
       setState('running', 'running');
     }
@@ -549,7 +558,7 @@ async function resumeFrom(from: GoodState, source: string, thenRun: boolean): Pr
     const s = await createSimulation(c);
     sim = s;
     simConfig = c;
-    $('device').textContent = `on ${s.device}`;
+    showDevice(s);
     if (from.backend !== s.backend) {
       notice.textContent =
         `${source} was written on the ${from.backend} backend, this run is on ${s.backend}: ` +
