@@ -56,9 +56,14 @@ async function sweep(name: string, args: string[]): Promise<Outputs> {
 }
 
 /** The JSON without the wall times, which no two executions share. */
+/** A sweep's JSON without what differs between two invocations: wall times and file paths. */
 function withoutTimes(path: string): unknown {
-  const record = JSON.parse(readFileSync(path, 'utf8')) as { runs: { seconds?: number }[] };
+  const record = JSON.parse(readFileSync(path, 'utf8')) as {
+    runs: { seconds?: number }[];
+    outputs?: unknown;
+  };
   for (const run of record.runs) delete run.seconds;
+  delete record.outputs;
   return record;
 }
 
