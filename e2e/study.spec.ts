@@ -104,8 +104,12 @@ test('pause then resume gives the loss of the uninterrupted run', async ({ study
   const uninterrupted = await finalLoss(page);
 
   await page.goto(`/?${SMALL}`);
-  await page.locator('#run').click();
-  await page.locator('#pause').click();
+  // Pause in the same task as Run, so that it lands before the run's first chunk however fast
+  // the device: two clicks from here would race 200 steps.
+  await page.evaluate(() => {
+    document.querySelector<HTMLButtonElement>('#run')!.click();
+    document.querySelector<HTMLButtonElement>('#pause')!.click();
+  });
   await expect(page.locator('#status')).toHaveAttribute('data-state', 'paused', {
     timeout: 60_000,
   });
