@@ -104,8 +104,12 @@ test('pause then resume gives the loss of the uninterrupted run', async ({ study
   const uninterrupted = await finalLoss(page);
 
   await page.goto(`/?${SMALL}`);
-  await page.locator('#run').click();
-  await page.locator('#pause').click();
+  // Pause in the same task as Run, so that it lands before the run's first chunk however fast
+  // the device: two clicks from here would race 200 steps.
+  await page.evaluate(() => {
+    document.querySelector<HTMLButtonElement>('#run')!.click();
+    document.querySelector<HTMLButtonElement>('#pause')!.click();
+  });
   await expect(page.locator('#status')).toHaveAttribute('data-state', 'paused', {
     timeout: 60_000,
   });
@@ -150,10 +154,18 @@ test('without WebGPU the page says so and offers the CPU reference', async ({
   await expect(page).toHaveURL(/[?&]backend=cpu(&|$)/);
 });
 
-test('the log-scale toggle redraws the chart', async ({ studyPage: page }) => {
+test('the log-scale toggle redraws the chart, and back', async ({ studyPage: page }) => {
   await page.goto('/?n=256&steps=100&logEvery=50&samples=128&testSamples=64&autorun=1');
   await finalLoss(page);
-  await page.getByLabel('logarithmic y axis').check();
+  const plot = page.locator('#chart canvas');
+  const linear = await plot.screenshot();
+  const toggle = page.getByLabel('logarithmic y axis');
+  await toggle.check();
   await expect(page.locator('#chart .u-wrap')).toHaveCount(1);
   await expect(page.locator('#chart .u-legend')).toContainText('train loss');
+  // Another y axis moves the curves and the tick labels: the drawing must change.
+  expect((await plot.screenshot()).equals(linear)).toBe(false);
+  await toggle.uncheck();
+  await expect(page.locator('#chart .u-wrap')).toHaveCount(1);
+  expect((await plot.screenshot()).equals(linear)).toBe(true);
 });

@@ -16,10 +16,15 @@ import {
 import { FileError } from '../src/io/file-error';
 import { decodeNpy, encodeNpy } from '../src/io/npy';
 import { sampleCheckpoint } from './fixtures/checkpoint-sample';
-import { Random, expectValidConfig, resultOrUserError, slowestCase } from './fixtures/fuzz';
-
-/** Generous: cases take well under a millisecond, a quadratic one seconds. */
-const SLOWEST_CASE_MS = 300;
+import {
+  HUGE,
+  Random,
+  SLOWEST_CASE_MS,
+  expectLinearTime,
+  expectValidConfig,
+  resultOrUserError,
+  slowestCase,
+} from './fixtures/fuzz';
 
 const CSV_PIECES = [
   ...['0', '1', '7', '-', '+', '.', 'e', 'E', ' ', '\t', ',', ',', ',', ';', '|'],
@@ -100,14 +105,31 @@ describe('fuzz parseCsv', () => {
 
   it('refuses with the file name in every message', () => {
     const random = new Random(32);
+    let refused = 0;
     for (let i = 0; i < 300; i++) {
       const text = random.text(CSV_PIECES, random.length(200));
+      const what = `case ${i}: ${JSON.stringify(text)}`;
       try {
         parseCsv(text, 'named.csv');
       } catch (error) {
-        expect((error as Error).message.startsWith('named.csv')).toBe(true);
+        refused++;
+        expect((error as Error).message, what).toMatch(/^named\.csv/);
       }
     }
+    // Random pieces are mostly not a CSV: most cases must reach the check above.
+    expect(refused).toBeGreaterThan(250);
+  });
+});
+
+describe('parseCsv reads huge hostile texts in linear time', () => {
+  it.each([
+    ['one line of very many fields', `a,b\n${'1,'.repeat(HUGE / 2)}1`],
+    ['a very long number', `z,y\n${'9'.repeat(HUGE)}x,1`],
+    ['very many lines', '1,2\n'.repeat(HUGE / 4)],
+    ['very many empty lines and separators', ',\r\n;\t'.repeat(HUGE / 5)],
+    ['pieces at random', new Random(33).text(CSV_PIECES, HUGE)],
+  ])('%s', (what, text) => {
+    expectLinearTime(what, () => parseCsv(text, 'huge.csv'), FileError);
   });
 });
 
@@ -189,6 +211,35 @@ function withText(valid: Uint8Array, random: Random): Uint8Array {
   );
   return Uint8Array.from(replaced, (c) => c.charCodeAt(0) & 0xff);
 }
+
+describe('decodeNpy reads huge hostile headers in linear time', () => {
+  /** A version 2 .npy (4-byte header length) whose header is `header`, and no data. */
+  const npyWithHeader = (header: string): Uint8Array => {
+    const text = new TextEncoder().encode(header);
+    const bytes = new Uint8Array(12 + text.length);
+    bytes.set([0x93, ...new TextEncoder().encode('NUMPY'), 2, 0]);
+    new DataView(bytes.buffer).setUint32(8, text.length, true);
+    bytes.set(text, 12);
+    return bytes;
+  };
+  it.each([
+    [
+      'a very long shape',
+      `{'descr': '<f4', 'fortran_order': False, 'shape': (${'9'.repeat(HUGE)}, 2), }`,
+    ],
+    [
+      'very many dimensions',
+      `{'descr': '<f4', 'fortran_order': False, 'shape': (${'1, '.repeat(HUGE / 3)}), }`,
+    ],
+    [
+      'a very long key',
+      `{'${'d'.repeat(HUGE)}': '<f4', 'fortran_order': False, 'shape': (1, 2), }`,
+    ],
+    ['spaces', `{${' '.repeat(HUGE)}'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }`],
+  ])('%s', (what, header) => {
+    expectLinearTime(what, () => decodeNpy(npyWithHeader(header), 'huge.npy'), FileError);
+  });
+});
 
 /** A random valid checkpoint: a config from random flags, random particles and history. */
 function randomCheckpoint(random: Random): Checkpoint {

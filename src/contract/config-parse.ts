@@ -405,11 +405,15 @@ function editDistance(a: string, b: string): number {
 function unknownNameError(what: string, name: string, known: readonly string[]): ConfigError {
   let best = '';
   let bestDistance = Infinity;
+  const allowed = Math.max(2, Math.floor(name.length / 3));
   for (const candidate of known) {
+    // The distance is at least the difference in length: skipping the names that cannot be
+    // close keeps a huge unknown name from costing its length times every known name's.
+    if (Math.abs(name.length - candidate.length) > allowed) continue;
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
-  const close = bestDistance <= Math.max(2, Math.floor(name.length / 3));
+  const close = bestDistance <= allowed;
   return new ConfigError(
     `unknown ${what} ${showRaw(name)}${close ? `; did you mean ${best}?` : ''}`,
   );

@@ -2,6 +2,7 @@
 // no Vitest), so the Node tests and the browser test page share it.
 import type { ShaderSources } from '../../src/gpu/shaders';
 import { composeShader } from '../../src/gpu/shaders';
+import { runTestKernel } from './compute-kernel';
 
 // Counters and keys as 6 words each; outputs 4 words of Philox and 4 float32 Gaussians.
 const KERNEL = `
@@ -26,57 +27,17 @@ export async function philoxOnGpu(
   shaders: ShaderSources,
   cases: readonly (readonly number[])[],
 ): Promise<{ words: number[][]; gaussians: number[][] }> {
-  const input = new Uint32Array(cases.flat());
-  const outBytes = 8 * 4 * cases.length;
-  device.pushErrorScope('validation');
-  const module = device.createShaderModule({
-    code: composeShader(shaders, ['philox'], {}) + KERNEL,
-  });
-  const pipeline = device.createComputePipeline({
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const inputBuffer = device.createBuffer({
-    size: Math.max(16, input.byteLength),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-  });
-  const outputBuffer = device.createBuffer({
-    size: outBytes,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-  });
-  const staging = device.createBuffer({
-    size: outBytes,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  try {
-    device.queue.writeBuffer(inputBuffer, 0, input);
-    const bindGroup = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: inputBuffer } },
-        { binding: 1, resource: { buffer: outputBuffer } },
-      ],
-    });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(cases.length / 64));
-    pass.end();
-    encoder.copyBufferToBuffer(outputBuffer, 0, staging, 0, outBytes);
-    device.queue.submit([encoder.finish()]);
-    const error = await device.popErrorScope();
-    if (error) throw new Error(`Philox test kernel: ${error.message}`);
-    await staging.mapAsync(GPUMapMode.READ);
-    const out = new Uint32Array(staging.getMappedRange().slice(0));
-    const floats = new Float32Array(out.buffer);
-    return {
-      words: cases.map((_, c) => Array.from(out.subarray(8 * c, 8 * c + 4))),
-      gaussians: cases.map((_, c) => Array.from(floats.subarray(8 * c + 4, 8 * c + 8))),
-    };
-  } finally {
-    inputBuffer.destroy();
-    outputBuffer.destroy();
-    staging.destroy();
-  }
+  const out = await runTestKernel(
+    device,
+    'Philox',
+    composeShader(shaders, ['philox'], {}) + KERNEL,
+    new Uint32Array(cases.flat()),
+    cases.length,
+    8 * cases.length,
+  );
+  const floats = new Float32Array(out.buffer);
+  return {
+    words: cases.map((_, c) => Array.from(out.subarray(8 * c, 8 * c + 4))),
+    gaussians: cases.map((_, c) => Array.from(floats.subarray(8 * c + 4, 8 * c + 8))),
+  };
 }
