@@ -89,9 +89,13 @@ describe('mfld bench', () => {
       flopPerParticleStep: 64 * (6 * 15 + 8) + 6 * 16,
       bytesPerParticleStep: 128,
     });
-    for (const device of ['gpu', 'cpu'])
+    for (const device of ['gpu', 'cpu']) {
       for (const key of ['gflops', 'gbps'])
         expectPositive(record.limits[device][key], `limits.${device}.${key}`);
+      // The FMA limit names the kernel of its sweep that set it, beside the figure.
+      expect(record.limits[device].fmaConfig).toBe(record.limitDetails[device].fmaConfig);
+      expect(stdout).toContain(`(${record.limits[device].fmaConfig})`);
+    }
     expect(record.sizes.map((size: { n: number }) => size.n)).toEqual([256, 512]);
     for (const size of record.sizes) {
       expectTiming(size.gpu, `n=${size.n}.gpu`);
