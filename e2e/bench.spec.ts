@@ -80,6 +80,8 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
     for (const kernel of fmaSweep)
       expect(json.limits[device].gflops).toBeGreaterThanOrEqual(kernel.gflops.value);
   }
+  // What backend auto takes on this adapter (SwiftShader here: the CPU reference), and why.
+  await expect(page.locator('#summary')).toContainText(/auto +cpu: auto chose the CPU reference: /);
   // The page names each limit's kernel beside it.
   await expect(page.locator('#summary')).toContainText(
     /GPU [\d.]+ GFLOP\/s \(\d+ vec4 chains, workgroup \d+, (fma\(\)|a \* m \+ c)\)/,

@@ -68,6 +68,13 @@ describe('mfld bench', () => {
       reduction: expect.stringMatching(/^(subgroup|workgroup)$/),
     });
     expect(stdout).toMatch(/engine +workgroups of 64 invocations holding 4 particles each/);
+    // What `--backend auto` runs on with this adapter: the CPU reference on a software one.
+    expect(record.autoBackend.backend).toBe(swiftShader ? 'cpu' : 'webgpu');
+    expect(stdout).toMatch(
+      swiftShader
+        ? /^auto +cpu: auto chose the CPU reference: the WebGPU adapter \(.+\) renders in software/m
+        : /^auto +webgpu: auto chose WebGPU: .+ is a hardware adapter$/m,
+    );
     if (swiftShader) expect(stdout).toMatch(/walking up to 16 chunks of 256 particles/);
     expect(record.node).toBe(process.version);
     expectPositive(record.cpu.threads, 'cpu.threads');

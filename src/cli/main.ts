@@ -16,7 +16,12 @@ import { CheckpointError, problemCrc32, type Checkpoint } from '../io/checkpoint
 import { FileError } from '../io/file-error';
 import { GpuDeviceLostError } from '../gpu/simulation';
 import { encodeNpy } from '../io/npy';
-import { BackendUnavailableError, openSimulation } from '../node/backends';
+import {
+  BackendUnavailableError,
+  decideBackend,
+  openSimulation,
+  type BackendDecision,
+} from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import {
   DivergenceError,
@@ -149,7 +154,8 @@ async function runCommand(args: readonly string[]): Promise<number> {
     }
     resume = { path: cli.resume, checkpoint };
   }
-  if (config.backend !== 'cpu') {
+  const backend = await decideBackend(config.backend);
+  if (backend.choice !== 'cpu') {
     const rerun = await enterWebGpuEnv();
     if (rerun !== null) return rerun;
   }
@@ -157,7 +163,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
     const flag = given.get(key);
     if (flag) notice(`${flag} is ignored: ${reason}`);
   }
-  return runStudyCommand(config, cli, resume);
+  return runStudyCommand(config, cli, resume, backend);
 }
 
 interface Resume {
@@ -180,6 +186,7 @@ async function runStudyCommand(
   config: RunConfig,
   cli: CliOptions,
   resume: Resume | null,
+  backend: BackendDecision,
 ): Promise<number> {
   checkOutputPaths({
     '--json': cli.json,
@@ -191,8 +198,9 @@ async function runStudyCommand(
   process.stdout.write(`config  ${describeConfig(config)}\n`);
   process.stdout.write(`data    ${describeData(problem)}\n`);
   if (resume) process.stdout.write(`resume  ${resume.path} at step ${resume.checkpoint.step}\n`);
+  process.stdout.write(`backend ${backend.line}\n`);
 
-  const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
+  const sim = await openSimulation(problem, dynamicsFromConfig(config), backend.choice, {
     ...(cli.threads === null ? {} : { threads: cli.threads }),
     notice,
   });

@@ -7,7 +7,7 @@ import { DeviceLimitError } from '../contract/simulation';
 import { checkCpuSize } from '../cpu/layout';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
-import { BackendUnavailableError, openSimulation } from '../node/backends';
+import { BackendUnavailableError, decideBackend, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import { linePlotSvg, type PlotSeries } from '../plot/svg';
 import { dynamicsFromConfig } from '../study/run-study';
@@ -171,12 +171,15 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     return 0;
   }
   const base = options.configs[0]!.config;
-  if (base.backend !== 'cpu') {
+  // Every run of a sweep has the same backend (--backend is not swept).
+  const chosen = await decideBackend(base.backend);
+  if (chosen.choice !== 'cpu') {
     const rerun = await enterWebGpuEnv();
     if (rerun !== null) return rerun;
   }
   checkOutputPaths({ '--json': options.json, '--csv': options.csv, '--svg': options.svg });
-  if (base.backend === 'cpu') await checkCpuSizes(options.configs.map(({ config }) => config));
+  if (chosen.choice === 'cpu') await checkCpuSizes(options.configs.map(({ config }) => config));
+  process.stdout.write(`backend  ${chosen.line}\n`);
   const plans = sweepPlans(options.configs, options.seeds);
   const shown = new Set<string>();
   const notice = (message: string): void => {
@@ -199,7 +202,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     plans,
     async (config) => {
       const problem = buildProblem(config, readTextFile);
-      const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
+      const sim = await openSimulation(problem, dynamicsFromConfig(config), chosen.choice, {
         ...(options.threads === null ? {} : { threads: options.threads }),
         notice,
       });
