@@ -2,7 +2,8 @@
 // plain loops, bit for bit: their SIMD lanes must not change a sum's order. Counts and
 // lengths cover the eight-row and eight-coordinate blocks and every remainder path.
 import { describe, expect, it } from 'vitest';
-import { createProducts } from '../src/cpu/products';
+import { tanh } from '../src/contract/tanh';
+import { createProducts, TANH_TABLE_LENGTH, writeTanhTable } from '../src/cpu/products';
 import { testGaussians } from './cpu-fixtures';
 
 /** Rows of z the cases go up to: two eight-row blocks and one row left. */
@@ -82,4 +83,28 @@ describe('CPU kernel products in WebAssembly', () => {
       }
     },
   );
+
+  // Arguments of every branch of tanh(): ±0, below 2^-28, the table's whole range, near and
+  // past 22, infinities and NaN; an odd count takes the single-lane path at the end.
+  const special = [0, -0, 1e-300, -(2 ** -29), 2 ** -28, 3e-9, 21.999, 22, -22, 30, 1e300];
+  const edges = [Infinity, -Infinity, NaN, Number.MIN_VALUE, -Number.MAX_VALUE];
+  it.each([
+    ['special values', [...special, ...edges]],
+    ['Gaussians × 3', Array.from(testGaussians(4001, 7), (g) => 3 * g)],
+    ['Gaussians × 0.01', Array.from(testGaussians(1000, 8), (g) => 0.01 * g)],
+    ['a ramp over [−25, 25]', Array.from({ length: 5001 }, (_, k) => -25 + k / 100)],
+  ])('tanh of %s equals contract/tanh.ts bit for bit', (_, values) => {
+    const tanhMemory = new WebAssembly.Memory({ initial: 1 });
+    const tanhProducts = createProducts(tanhMemory);
+    const table = new Float64Array(tanhMemory.buffer, 0, TANH_TABLE_LENGTH);
+    writeTanhTable(table);
+    const at = TANH_TABLE_LENGTH;
+    const v = new Float64Array(tanhMemory.buffer, at * 8, values.length + 1);
+    v.set(values);
+    v[values.length] = 0.5;
+    tanhProducts.tanh(at * 8, values.length, 0);
+    expect(Array.from(v.subarray(0, values.length))).toEqual(values.map(tanh));
+    // The value after the last is not written.
+    expect(v[values.length]).toBe(0.5);
+  });
 });

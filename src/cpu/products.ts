@@ -9,6 +9,7 @@
 //
 // Addresses are bytes into the kernel's memory; rows of z are `rowBytes` apart; vectors are
 // float64.
+import { STEP_POW, STEP_POW_M1 } from '../contract/tanh';
 import { wasmModule } from '../wasm/module';
 import { WASM_BASE64 } from '../wasm/products.wasm';
 
@@ -41,6 +42,20 @@ export interface Products {
   ): void;
   /** g[j] += Σ_b v[b] z_b[j], as transposedPair for one vector. */
   transposedOne(v: number, z: number, rowBytes: number, count: number, g: number): void;
+  /**
+   * v[i] ← tanh(v[i]) for i < count, the bits of src/contract/tanh.ts; its tables STEP_POW
+   * and STEP_POW_M1 at `table` (TANH_TABLE_LENGTH doubles, see writeTanhTable).
+   */
+  tanh(v: number, count: number, table: number): void;
+}
+
+/** Doubles of the tables products.tanh reads. */
+export const TANH_TABLE_LENGTH = STEP_POW.length + STEP_POW_M1.length;
+
+/** Writes the tables of products.tanh into `table` (TANH_TABLE_LENGTH doubles). */
+export function writeTanhTable(table: Float64Array): void {
+  table.set(STEP_POW, 0);
+  table.set(STEP_POW_M1, STEP_POW.length);
 }
 
 /** The products over `memory`, which holds every vector they are given. */

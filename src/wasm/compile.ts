@@ -17,7 +17,8 @@ const FEATURES = { simd: true } as const;
 /** The binary of `source`; a syntax or validation error throws with wabt's message. */
 export async function compileWat(fileName: string, source: string): Promise<Uint8Array> {
   const tools = await wabt();
-  const module = tools.parseWat(fileName, source, FEATURES);
+  // As UTF-8 bytes: wabt misreads some non-ASCII characters of a string (in comments).
+  const module = tools.parseWat(fileName, new TextEncoder().encode(source), FEATURES);
   try {
     module.resolveNames();
     module.validate();
