@@ -18,7 +18,7 @@ export type CpuFmaKernel =
 export const CPU_FMA_SWEEP: readonly CpuFmaKernel[] = [
   { kind: 'js-f64' },
   ...(['f64x2', 'f32x4'] as const).flatMap((lanes) =>
-    [4, 8, 16].map((chains) => ({ kind: 'wasm' as const, lanes, chains })),
+    ([4, 8, 16] as const).map((chains) => ({ kind: 'wasm' as const, lanes, chains })),
   ),
 ];
 
