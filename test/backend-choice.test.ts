@@ -1,10 +1,13 @@
 // Which backend `auto` takes: a hardware adapter's WebGPU, else the CPU reference, which is
 // faster than a software adapter on the same cores. Fake adapters and the environment's mark
-// stand in for the machines; no GPU is opened here.
+// stand in for the machines; the library's openSimulation opens this machine's adapter.
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type RunConfig } from '../src/contract/config';
+import { buildProblem } from '../src/data/datasets';
 import { autoBackend, autoBackendLine } from '../src/gpu/device';
-import { decideBackend } from '../src/node/backends';
+import { decideBackend, openSimulation } from '../src/node/backends';
 import { RESOLVED_MARK } from '../src/node/webgpu-env';
+import { dynamicsFromConfig } from '../src/study/run-study';
 
 function fakeAdapter(info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean }): GPUAdapter {
   return {
@@ -71,5 +74,35 @@ describe('decideBackend', () => {
       choice: 'cpu',
       line: 'cpu: auto chose the CPU reference: no WebGPU adapter here',
     });
+  });
+});
+
+describe('openSimulation (the library API)', () => {
+  const config: RunConfig = {
+    ...DEFAULT_CONFIG,
+    dataset: { ...DEFAULT_CONFIG.dataset, dim: 2, samples: 16, testSamples: 8 },
+    n: 8,
+  };
+  const problem = buildProblem(config);
+  const dynamics = dynamicsFromConfig(config);
+
+  // The adapter the test environment found: SwiftShader on a machine without a GPU.
+  it.each(['auto', 'webgpu'] as const)('%s takes what auto and the adapter say', async (choice) => {
+    const notices: string[] = [];
+    const sim = await openSimulation(problem, dynamics, choice, {
+      threads: 1,
+      notice: (message) => notices.push(message),
+    });
+    try {
+      const software = process.env[RESOLVED_MARK] === 'swiftshader';
+      expect(sim.backend).toBe(choice === 'auto' && software ? 'cpu' : 'webgpu');
+      if (choice === 'auto' && software) {
+        expect(notices).toEqual([
+          expect.stringMatching(/^cpu: auto chose the CPU reference: .*--backend webgpu forces/),
+        ]);
+      } else expect(notices).toEqual([]);
+    } finally {
+      sim.destroy();
+    }
   });
 });

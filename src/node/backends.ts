@@ -60,8 +60,9 @@ export async function decideBackend(choice: BackendChoice): Promise<BackendDecis
 }
 
 /**
- * A simulation on the chosen backend. `auto` takes WebGPU when there is an adapter and the
- * problem fits it, else the CPU (with a notice); `webgpu` fails with a BackendUnavailableError
+ * A simulation on the chosen backend. `auto` takes WebGPU when there is a hardware adapter
+ * and the problem fits it, else the CPU (with a notice; the CLI decides first with
+ * decideBackend and passes `cpu` where auto takes the CPU); `webgpu` fails with a BackendUnavailableError
  * when there is no adapter or the problem does not fit it.
  */
 export async function openSimulation(
@@ -107,6 +108,12 @@ async function openGpuSimulation(
       );
     }
     options.notice(NO_ADAPTER_NOTICE);
+    return null;
+  }
+  const auto = choice === 'auto' ? autoBackend(gpu.adapter) : null;
+  if (auto?.backend === 'cpu') {
+    gpu.device.destroy();
+    options.notice(`${autoBackendLine(auto)}; --backend webgpu forces the GPU`);
     return null;
   }
   const { createGpuSimulation } = await import('../gpu/simulation');
