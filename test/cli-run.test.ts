@@ -45,8 +45,10 @@ describe('mfld run', () => {
         'final',
         'lossHistory',
         'throughput',
+        'wallSeconds',
         'resumedFrom',
         'saved',
+        'outputs',
       ].sort(),
     );
     expect(record.status).toBe('completed');
@@ -78,6 +80,7 @@ describe('mfld run', () => {
     expect(record.throughput.seconds).toBeGreaterThan(0);
     expect(record.resumedFrom).toBeNull();
     expect(record.saved).toEqual({ step: 25, particles: npy, checkpoint: null });
+    expect(record.outputs).toEqual({ '--save-particles': { path: npy, status: 'saved' } });
     expect(readdirSync(join(scratch, 'new', 'folder'))).toEqual(['run.json']);
 
     const particles = decodeNpy(new Uint8Array(readFileSync(npy)), npy);

@@ -24,10 +24,12 @@ import {
 } from '../bench/report';
 import {
   EXIT_INTERRUPTED,
+  OUTPUT_FILES_HELP,
+  OutputFiles,
   checkOutputPaths,
   formatValue,
   interruptible,
-  writeFileAtomic,
+  type FileWriter,
 } from './output';
 
 export interface BenchOptions {
@@ -100,6 +102,7 @@ export function benchUsage(): string {
     '',
   ];
   for (const flag of FLAGS) lines.push(`  ${flag.usage}`, `      ${flag.help}`);
+  lines.push('', ...OUTPUT_FILES_HELP);
   return lines.join('\n') + '\n';
 }
 
@@ -225,7 +228,10 @@ export function defaultSizes(gpu: EngineGpu, d: number): number[] {
 }
 
 /** The command; like `mfld run`, it re-runs itself where Dawn needs SwiftShader's environment. */
-export async function benchCommand(args: readonly string[]): Promise<number> {
+export async function benchCommand(
+  args: readonly string[],
+  writeFile: FileWriter,
+): Promise<number> {
   const options = parseBenchArgs(args);
   if (options.help) {
     process.stdout.write(benchUsage());
@@ -287,16 +293,21 @@ export async function benchCommand(args: readonly string[]): Promise<number> {
     }
     // The table first: a JSON file that fails to be written still leaves the figures shown.
     for (const line of benchTable(result)) process.stdout.write(line + '\n');
-    if (options.json !== null) {
-      writeFileAtomic(options.json, JSON.stringify(result, null, 2) + '\n');
+    const outputs = new OutputFiles(writeFile, notice);
+    if (
+      options.json !== null &&
+      outputs.write('--json', options.json, JSON.stringify(result, null, 2) + '\n')
+    ) {
       process.stdout.write(`json       ${options.json}\n`);
     }
-    if (result.roundsTimed < config.repeats) {
+    const interrupted = result.roundsTimed < config.repeats;
+    if (interrupted) {
       notice(
         `interrupted after ${result.roundsTimed} of ${config.repeats} rounds: the figures are from those rounds`,
       );
-      return EXIT_INTERRUPTED;
     }
+    if (outputs.anyFailed) return 1;
+    if (interrupted) return EXIT_INTERRUPTED;
     return result.sizes.every((size) => size.agreement?.ok ?? true) ? 0 : 1;
   } finally {
     gpu.device.destroy();

@@ -12,7 +12,7 @@ import {
   type CliOptions,
 } from '../contract/config-parse';
 import { buildProblem } from '../data/datasets';
-import { CheckpointError, problemCrc32, type Checkpoint } from '../io/checkpoint';
+import { CheckpointError, encodeCheckpoint, problemCrc32, type Checkpoint } from '../io/checkpoint';
 import { FileError } from '../io/file-error';
 import { GpuDeviceLostError } from '../gpu/simulation';
 import { encodeNpy } from '../io/npy';
@@ -34,10 +34,13 @@ import {
 } from '../study/run-study';
 import { benchCommand } from './bench';
 import { sweepCommand } from './sweep';
-import { checkResumable, readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
+import { checkResumable, readCheckpointFile } from './checkpoint-file';
 import {
   EXIT_INTERRUPTED,
+  OUTPUT_FILES_HELP,
+  OutputFiles,
   ProgressReporter,
+  THROUGHPUT_MEASURES,
   checkOutputPaths,
   describeConfig,
   describeData,
@@ -45,6 +48,7 @@ import {
   readTextFile,
   summaryLines,
   writeFileAtomic,
+  type FileWriter,
   type RunRecord,
   type RunStatus,
 } from './output';
@@ -52,16 +56,20 @@ import {
 const EXIT_RUNTIME_ERROR = 1;
 const EXIT_USAGE_ERROR = 2;
 
-export async function main(argv: string[]): Promise<number> {
+/** `writeFile` writes every output file; tests pass one that fails. */
+export async function main(
+  argv: string[],
+  writeFile: FileWriter = writeFileAtomic,
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'run':
-        return await runCommand(rest);
+        return await runCommand(rest, writeFile);
       case 'bench':
-        return await benchCommand(rest);
+        return await benchCommand(rest, writeFile);
       case 'sweep':
-        return await sweepCommand(rest);
+        return await sweepCommand(rest, writeFile);
       case 'help':
       case '--help':
       case '-h':
@@ -129,10 +137,11 @@ export function usageText(): string {
     ];
     lines.push(`      ${details.filter((part) => part !== '').join('; ')}`);
   }
+  lines.push('', ...OUTPUT_FILES_HELP);
   return lines.join('\n') + '\n';
 }
 
-async function runCommand(args: readonly string[]): Promise<number> {
+async function runCommand(args: readonly string[], writeFile: FileWriter): Promise<number> {
   const parsed = parseRunArgs(args);
   const { cli, given } = parsed;
   if (cli.help) {
@@ -163,7 +172,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
     const flag = given.get(key);
     if (flag) notice(`${flag} is ignored: ${reason}`);
   }
-  return runStudyCommand(config, cli, resume, backend);
+  return runStudyCommand(config, cli, resume, backend, writeFile);
 }
 
 interface Resume {
@@ -187,7 +196,9 @@ async function runStudyCommand(
   cli: CliOptions,
   resume: Resume | null,
   backend: BackendDecision,
+  writeFile: FileWriter,
 ): Promise<number> {
+  const started = performance.now();
   checkOutputPaths({
     '--json': cli.json,
     '--save-particles': cli.saveParticles,
@@ -204,41 +215,56 @@ async function runStudyCommand(
     ...(cli.threads === null ? {} : { threads: cli.threads }),
     notice,
   });
+  const outputs = new OutputFiles(writeFile, notice);
+  const { checkpoint: checkpointPath, saveParticles: particlesPath } = cli;
   let dataCrc32: number | null = null;
-  const checkpointOf = (state: GoodState): Checkpoint => ({
-    config,
-    step: state.step,
-    n: sim.n,
-    d: sim.d,
-    particles: state.particles,
-    lossHistory: state.lossHistory,
-    backend: sim.backend,
-    device: sim.device,
-    dataCrc32: (dataCrc32 ??= problemCrc32(problem)),
-  });
+  /** The step of the checkpoint this run last wrote, which the file holds. */
+  let checkpointStep: number | null = null;
+  /** Writes `state` as the checkpoint, unless the file holds it already; false on a failure. */
+  const writeCheckpoint = (path: string, state: GoodState, consequence = ''): boolean => {
+    if (checkpointStep === state.step) return true;
+    const checkpoint: Checkpoint = {
+      config,
+      step: state.step,
+      n: sim.n,
+      d: sim.d,
+      particles: state.particles,
+      lossHistory: state.lossHistory,
+      backend: sim.backend,
+      device: sim.device,
+      dataCrc32: (dataCrc32 ??= problemCrc32(problem)),
+    };
+    const kept = checkpointStep === null ? '' : `; ${path} still holds step ${checkpointStep}`;
+    const written = outputs.write(
+      '--checkpoint',
+      path,
+      encodeCheckpoint(checkpoint),
+      consequence || kept,
+    );
+    if (written) checkpointStep = state.step;
+    return written;
+  };
+  const writeParticles = (path: string, state: GoodState): boolean =>
+    outputs.write('--save-particles', path, encodeNpy(state.particles, sim.n, sim.d));
   /** Writes the last good state of a run its device stopped; returns the message to end with. */
-  const saveInterrupted = (
-    error: StudyInterruptedError,
-    checkpointPath: string | null,
-    particlesPath: string | null,
-  ): string => {
+  const saveInterrupted = (error: StudyInterruptedError): string => {
     const good = error.lastGood;
     if (checkpointPath === null && particlesPath === null) {
       return `${error.message}; nothing was kept (--checkpoint PATH keeps the last good state)`;
     }
     if (!good) return `${error.message}; no state passed the checks before, nothing was written`;
-    const written: string[] = [];
-    if (checkpointPath !== null) {
-      writeCheckpointFile(checkpointPath, checkpointOf(good));
-      written.push(checkpointPath);
-    }
-    if (particlesPath !== null) {
-      writeFileAtomic(particlesPath, encodeNpy(good.particles, sim.n, sim.d));
-      written.push(particlesPath);
+    const checkpointWritten = checkpointPath !== null && writeCheckpoint(checkpointPath, good);
+    const particlesWritten = particlesPath !== null && writeParticles(particlesPath, good);
+    const written = [
+      ...(checkpointWritten ? [checkpointPath] : []),
+      ...(particlesWritten ? [particlesPath] : []),
+    ];
+    if (written.length === 0) {
+      return `${error.message}; the last good state (step ${good.step}) could not be written`;
     }
     return (
       `${error.message}; the last good state (step ${good.step}) is in ${written.join(' and ')}` +
-      (checkpointPath === null ? '' : `: continue with mfld run --resume ${checkpointPath}`)
+      (checkpointWritten ? `: continue with mfld run --resume ${checkpointPath}` : '')
     );
   };
   const progress = new ProgressReporter(config.n);
@@ -263,7 +289,6 @@ async function runStudyCommand(
       }
       await sim.setParticles(checkpoint.particles, checkpoint.step);
     }
-    const { checkpoint: checkpointPath } = cli;
     let summary: StudySummary;
     /** What --save-particles and --checkpoint write at the end. */
     let saved: GoodState | null;
@@ -277,32 +302,29 @@ async function runStudyCommand(
             ? {}
             : {
                 onCheckpoint: (state) => {
+                  // The last step's checkpoint is the final one, written once after the run.
+                  if (state.step === config.steps) return;
                   // A full disk should not end a long run: the next write may succeed, and the
                   // final one reports its failure.
-                  try {
-                    writeCheckpointFile(checkpointPath, checkpointOf(state));
-                  } catch (error) {
-                    if (!(error instanceof FileError)) throw error;
-                    notice(`${error.message}; the run goes on`);
-                  }
+                  writeCheckpoint(checkpointPath, state, '; the run goes on');
                 },
               }),
         },
         {
           ...(resume ? { history: resume.checkpoint.lossHistory } : {}),
           checkpointEvery: cli.checkpointEvery,
-          keepLastGood: checkpointPath !== null || cli.saveParticles !== null,
+          keepLastGood: checkpointPath !== null || particlesPath !== null,
           stopRequested: interrupt.requested,
         },
       );
       if (sim.step < config.steps) status = 'interrupted';
       saved =
-        checkpointPath === null && cli.saveParticles === null
+        checkpointPath === null && particlesPath === null
           ? null
           : { step: sim.step, particles: await sim.particles(), lossHistory: summary.lossHistory };
     } catch (error) {
       if (error instanceof StudyInterruptedError) {
-        throw new DeviceFailureError(saveInterrupted(error, checkpointPath, cli.saveParticles));
+        throw new DeviceFailureError(saveInterrupted(error));
       }
       if (!(error instanceof DivergenceError)) throw error;
       status = 'diverged';
@@ -314,6 +336,15 @@ async function runStudyCommand(
       progress.finish();
     }
 
+    // Each file on its own: one that fails is reported and leaves the others, the summary and
+    // the JSON (which records it) to be written.
+    const particlesWritten =
+      saved !== null && particlesPath !== null && writeParticles(particlesPath, saved);
+    const checkpointWritten =
+      saved !== null && checkpointPath !== null && writeCheckpoint(checkpointPath, saved);
+    if (!saved && (checkpointPath !== null || particlesPath !== null)) {
+      notice('no state of the run passed the checks: no particles or checkpoint were written');
+    }
     const record: RunRecord = {
       version: packageVersion(),
       status,
@@ -328,38 +359,34 @@ async function runStudyCommand(
       },
       final: summary.final,
       lossHistory: summary.lossHistory,
-      throughput: summary.throughput,
+      throughput: { ...summary.throughput, measures: THROUGHPUT_MEASURES },
+      wallSeconds: (performance.now() - started) / 1000,
       resumedFrom: resume && { checkpoint: resume.path, step: resume.checkpoint.step },
       saved: saved && {
         step: saved.step,
-        particles: cli.saveParticles,
-        checkpoint: checkpointPath,
+        particles: particlesWritten ? particlesPath : null,
+        checkpoint: checkpointWritten ? checkpointPath : null,
       },
+      outputs: outputs.record(),
     };
-    if (saved && cli.saveParticles !== null) {
-      writeFileAtomic(cli.saveParticles, encodeNpy(saved.particles, sim.n, sim.d));
-    }
-    if (saved && checkpointPath !== null) {
-      writeCheckpointFile(checkpointPath, checkpointOf(saved));
-    }
-    if (!saved && (checkpointPath !== null || cli.saveParticles !== null)) {
-      notice('no state of the run passed the checks: no particles or checkpoint were written');
-    }
-    // The summary first: a JSON file that fails to be written still leaves it shown.
     for (const line of summaryLines(record, config)) {
       process.stdout.write(line + '\n');
     }
-    if (cli.json !== null) {
-      // JSON has no NaN: non-finite values of a diverged run are written as null.
-      writeFileAtomic(cli.json, JSON.stringify(record, null, 2) + '\n');
+    // JSON has no NaN: non-finite values of a diverged run are written as null.
+    if (
+      cli.json !== null &&
+      outputs.write('--json', cli.json, JSON.stringify(record, null, 2) + '\n')
+    ) {
       process.stdout.write(`json         ${cli.json}\n`);
     }
     if (status === 'interrupted') {
       notice(
         `interrupted at step ${record.final.step} of ${config.steps}` +
-          (checkpointPath === null
-            ? ' (--checkpoint PATH would have kept it to continue)'
-            : `: continue with mfld run --resume ${checkpointPath}`),
+          (checkpointWritten
+            ? `: continue with mfld run --resume ${checkpointPath}`
+            : checkpointPath === null
+              ? ' (--checkpoint PATH would have kept it to continue)'
+              : ''),
       );
     }
   } finally {
@@ -367,5 +394,6 @@ async function runStudyCommand(
     sim.destroy();
   }
   if (failure) return reportError(failure);
+  if (outputs.anyFailed) return EXIT_RUNTIME_ERROR;
   return status === 'interrupted' ? EXIT_INTERRUPTED : 0;
 }

@@ -1,6 +1,7 @@
 // What `mfld run` shows and writes: the progress line, the summary, the JSON record and the
 // particle file. Progress and notices go to stderr, results to stdout. Shared by the CLI's
-// commands: output paths checked before the work, atomic file writes, and Ctrl-C.
+// commands: output paths checked before the work, atomic file writes, each output file written
+// on its own (OutputFiles), and Ctrl-C.
 import {
   closeSync,
   existsSync,
@@ -119,19 +120,32 @@ export interface RunRecord {
   };
   readonly final: FinalState;
   readonly lossHistory: readonly LossEntry[];
-  readonly throughput: Throughput;
+  /** The stepping alone; `measures` says so in the file. */
+  readonly throughput: Throughput & { readonly measures: typeof THROUGHPUT_MEASURES };
+  /**
+   * Wall time of the command up to its JSON: opening the backend, stepping, log points and
+   * checkpoints with their readbacks, and the files written before the JSON.
+   */
+  readonly wallSeconds: number;
   /** The checkpoint this run continued (its throughput counts the steps after it only). */
   readonly resumedFrom: { readonly checkpoint: string; readonly step: number } | null;
   /**
-   * What --save-particles and --checkpoint wrote at the end: the final state, or for a diverged
-   * run the last state that passed the checks; null when nothing was (asked or good to be) written.
+   * What --save-particles and --checkpoint hold at the end: the final state, or for a diverged
+   * run the last state that passed the checks; a path is null when its file was not asked for
+   * or failed to be written, `saved` null when no state was good to be written.
    */
   readonly saved: {
     readonly step: number;
     readonly particles: string | null;
     readonly checkpoint: string | null;
   } | null;
+  /** Each output file other than the JSON, by flag: written (`saved`) or not (`failed`). */
+  readonly outputs: OutputRecord;
 }
+
+/** The label of the JSON's `throughput`: what its seconds count. */
+export const THROUGHPUT_MEASURES =
+  'stepping only, without log points, checkpoints and their readbacks (wallSeconds counts them)';
 
 /** The summary lines for stdout. */
 export function summaryLines(record: RunRecord, config: RunConfig): string[] {
@@ -163,14 +177,27 @@ export function summaryLines(record: RunRecord, config: RunConfig): string[] {
       `resumed      from ${record.resumedFrom.checkpoint} at step ${record.resumedFrom.step}`,
     );
   }
-  const { saved } = record;
-  if (saved) {
-    const note =
-      record.status === 'diverged'
-        ? ` (the last good state, step ${saved.step})`
-        : ` (step ${saved.step})`;
-    if (saved.particles !== null) lines.push(`particles    ${saved.particles}${note}`);
-    if (saved.checkpoint !== null) lines.push(`checkpoint   ${saved.checkpoint}${note}`);
+  lines.push(
+    `wall time    ${formatSeconds(record.wallSeconds)} for the command (start-up, log points, ` +
+      'checkpoints and readbacks included)',
+  );
+  const note =
+    record.status === 'diverged' && record.saved
+      ? ` (the last good state, step ${record.saved.step})`
+      : record.saved
+        ? ` (step ${record.saved.step})`
+        : '';
+  for (const [flag, label] of [
+    ['--save-particles', 'particles'],
+    ['--checkpoint', 'checkpoint'],
+  ] as const) {
+    const output = record.outputs[flag];
+    if (!output) continue;
+    lines.push(
+      output.status === 'saved'
+        ? `${label.padEnd(12)} ${output.path}${note}`
+        : `${label.padEnd(12)} not written: ${output.path} (${output.reason})`,
+    );
   }
   return lines;
 }
@@ -232,10 +259,76 @@ export function checkOutputPaths(pathsByFlag: Readonly<Record<string, string | n
   }
 }
 
+/** What the usage texts say of OutputFiles. */
+export const OUTPUT_FILES_HELP = [
+  'Each output file is written on its own: one that cannot be written (a full disk) is named on',
+  'stderr with its flag and the reason, the others and the summary are still written, and the',
+  'exit status is 1.',
+];
+
+/** A file that could not be written; `reason` is the system's. */
+export class WriteError extends FileError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`cannot write ${path}: ${reason}`);
+  }
+}
+
+/** Writes a whole file or throws a FileError: writeFileAtomic, or a test's stand-in. */
+export type FileWriter = (path: string, contents: string | Uint8Array) => void;
+
+export type OutputStatus =
+  | { readonly path: string; readonly status: 'saved' }
+  | { readonly path: string; readonly status: 'failed'; readonly reason: string };
+
+/** Output files by flag (`--checkpoint`), as the JSON records hold them. */
+export type OutputRecord = Readonly<Partial<Record<string, OutputStatus>>>;
+
+/**
+ * The output files of one command, each written on its own: a file that fails is reported
+ * on stderr naming its path, its flag and the reason, and recorded, and the command goes on
+ * to write the others and show its summary; it then exits with status 1 (`anyFailed`).
+ * A flag written more than once (periodic checkpoints) keeps the status of its last write.
+ */
+export class OutputFiles {
+  private readonly byFlag = new Map<string, OutputStatus>();
+
+  constructor(
+    private readonly writeFile: FileWriter,
+    private readonly notice: (message: string) => void,
+  ) {}
+
+  /** Writes `contents` to `path`; false when that failed (reported, `consequence` after the reason). */
+  write(flag: string, path: string, contents: string | Uint8Array, consequence = ''): boolean {
+    try {
+      this.writeFile(path, contents);
+    } catch (error) {
+      if (!(error instanceof FileError)) throw error;
+      const reason = error instanceof WriteError ? error.reason : error.message;
+      this.byFlag.set(flag, { path, status: 'failed', reason });
+      this.notice(`cannot write ${path} (${flag}): ${reason}${consequence}`);
+      return false;
+    }
+    this.byFlag.set(flag, { path, status: 'saved' });
+    return true;
+  }
+
+  get anyFailed(): boolean {
+    return [...this.byFlag.values()].some((output) => output.status === 'failed');
+  }
+
+  /** Each flag's status so far, for a JSON record. */
+  record(): OutputRecord {
+    return Object.fromEntries(this.byFlag);
+  }
+}
+
 /**
  * Writes `bytes` to `path`, creating its folder: into a temporary file in the same folder,
  * flushed to the disk (fsync), then renamed over `path`. A crash at any point leaves either
- * the old file or the new one, never a part of one.
+ * the old file or the new one, never a part of one. Throws a WriteError.
  */
 export function writeFileAtomic(path: string, bytes: string | Uint8Array): void {
   const temporary = temporaryFor(path);
@@ -255,7 +348,7 @@ export function writeFileAtomic(path: string, bytes: string | Uint8Array): void 
     } catch {
       // There was no temporary file (the folder could not be made, or is a file).
     }
-    throw new FileError(`cannot write ${path}: ${(error as Error).message}`);
+    throw new WriteError(path, (error as Error).message);
   }
   syncFolder(dirname(path));
 }

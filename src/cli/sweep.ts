@@ -24,11 +24,13 @@ import {
 } from '../study/sweep';
 import {
   EXIT_INTERRUPTED,
+  OUTPUT_FILES_HELP,
+  OutputFiles,
   checkOutputPaths,
   formatValue,
   interruptible,
   readTextFile,
-  writeFileAtomic,
+  type FileWriter,
 } from './output';
 
 const MAX_SEEDS = 1000;
@@ -58,11 +60,13 @@ export function sweepUsage(): string {
     '  --over FIELD   n or sigma (required)',
     '  --values LIST  comma-separated values, each checked as the flag itself (required)',
     `  --seeds K      seeds per value, an integer from 1 to ${MAX_SEEDS}; default 1`,
-    '  --json PATH    the sweep as JSON: config, every run, the means, the fit',
+    '  --json PATH    the sweep as JSON: config, every run, the means, the fit, which files were written',
     '  --csv PATH     one row per run',
     '  --svg PATH     a plot of the final loss against the swept value',
     '  Every other flag is a flag of `mfld run` (mfld help); --resume, --checkpoint,',
     '  --checkpoint-every and --save-particles are not taken.',
+    '',
+    ...OUTPUT_FILES_HELP.map((line) => `  ${line}`),
     '',
   ].join('\n');
 }
@@ -164,7 +168,10 @@ async function checkCpuSizes(configs: readonly RunConfig[]): Promise<void> {
   }
 }
 
-export async function sweepCommand(args: readonly string[]): Promise<number> {
+export async function sweepCommand(
+  args: readonly string[],
+  writeFile: FileWriter,
+): Promise<number> {
   const options = parseSweepArgs(args);
   if (options.help) {
     process.stdout.write(sweepUsage());
@@ -253,6 +260,17 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`fit      none: ${fit.error}\n`);
   }
 
+  // Each file on its own, the JSON last so that it records how the others went.
+  const outputs = new OutputFiles(writeFile, notice);
+  if (options.csv !== null && outputs.write('--csv', options.csv, sweepCsv(options.over, runs))) {
+    process.stdout.write(`csv      ${options.csv}\n`);
+  }
+  if (
+    options.svg !== null &&
+    outputs.write('--svg', options.svg, sweepSvg(options.over, runs, means, fit))
+  ) {
+    process.stdout.write(`svg      ${options.svg}\n`);
+  }
   if (options.json !== null) {
     const record = {
       status: interrupted ? 'interrupted' : 'completed',
@@ -266,24 +284,19 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
       means,
       fit,
       freeEnergy: 'not computed: the CLI has no entropy estimate; losses only',
+      outputs: outputs.record(),
     };
-    writeFileAtomic(options.json, JSON.stringify(record, null, 2) + '\n');
-    process.stdout.write(`json     ${options.json}\n`);
-  }
-  if (options.csv !== null) {
-    writeFileAtomic(options.csv, sweepCsv(options.over, runs));
-    process.stdout.write(`csv      ${options.csv}\n`);
-  }
-  if (options.svg !== null) {
-    writeFileAtomic(options.svg, sweepSvg(options.over, runs, means, fit));
-    process.stdout.write(`svg      ${options.svg}\n`);
+    if (outputs.write('--json', options.json, JSON.stringify(record, null, 2) + '\n')) {
+      process.stdout.write(`json     ${options.json}\n`);
+    }
   }
   const diverged = runs.filter((run) => run.status === 'diverged').length;
   if (diverged > 0) notice(`${diverged} of ${runs.length} runs diverged; try a smaller --tau`);
   if (interrupted) {
     notice(`interrupted after ${runs.length} of ${plans.length} runs: the output holds those`);
-    return EXIT_INTERRUPTED;
   }
+  if (outputs.anyFailed) return EXIT_RUNTIME_ERROR;
+  if (interrupted) return EXIT_INTERRUPTED;
   return diverged > 0 ? EXIT_RUNTIME_ERROR : 0;
 }
 
