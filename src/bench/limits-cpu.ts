@@ -3,8 +3,8 @@
 // f64x2 and f32x4) and memory bandwidth (float32 copies of buffers far larger than the
 // caches), all in limits-cpu-loops.ts. A timed block is one job run by every
 // thread; its time is from posting the job to the last thread's reply. The figure is the
-// median of the blocks after a warm-up and a calibration that makes a block last
-// ≥ TARGET_BLOCK_SECONDS. The threads stay up until the probe is closed, so that the FMA rate
+// median of the blocks after a warm-up and a calibration that makes a block last long enough
+// (limits-gpu.ts measure: FMA_BLOCK_SECONDS for an FMA kernel). The threads stay up until the probe is closed, so that the FMA rate
 // can be measured again between the benchmark's timed blocks. They are Node worker_threads or
 // browser Web Workers; Node's module is imported under a name the bundler does not follow, so
 // this bundles for the browser.

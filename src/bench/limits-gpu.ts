@@ -44,7 +44,7 @@ const TARGET_BLOCK_SECONDS = 0.2;
  */
 export const FMA_BLOCK_SECONDS = 0.04;
 /** Timed blocks of each swept FMA kernel (fewer when the benchmark asks for fewer repeats). */
-export const FMA_SWEEP_BLOCKS = 3;
+const FMA_SWEEP_BLOCKS = 3;
 /** Dispatches per block are capped: past this a block is long enough on any device. */
 const MAX_DISPATCHES = 4096;
 
