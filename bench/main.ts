@@ -3,7 +3,7 @@
 // the same core as `mfld bench`; the CPU reference and the CPU limits run on Web Workers.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { openBrowserGpu, type EngineGpu } from '../src/gpu/device';
+import { autoBackendLine, openBrowserGpu, type EngineGpu } from '../src/gpu/device';
 import { awaitIsolation, isolationNote } from '../src/page/isolation';
 import { browserShaderSources } from '../src/gpu/shader-sources.browser';
 import {
@@ -114,6 +114,7 @@ function renderSummary(result: PageBenchResult): void {
       `${config.counts.flopPerParticleStep} FLOP and ${config.counts.bytesPerParticleStep} bytes per particle-step`,
     `limits     ${limitsSummary(result, fmt)}`,
     `engine     ${engineSummary(result)}`,
+    `auto       ${autoBackendLine(result.autoBackend)}`,
     `timed      ${clockSummary(result)}`,
   ];
   for (const backend of ['gpu', 'cpu'] as const) {

@@ -74,7 +74,21 @@ test('runs tiny sizes: a table row per size, charts, JSON and CSV downloads', as
   for (const device of ['gpu', 'cpu']) {
     expect(json.limits[device].gflops).toBeGreaterThan(0);
     expect(json.limits[device].gbps).toBeGreaterThan(0);
+    // The limit is the best of a sweep: its winning kernel is named, and none beat it.
+    const { fmaConfig, fmaSweep } = json.limitDetails[device];
+    expect(json.limits[device].fmaConfig).toBe(fmaConfig);
+    for (const kernel of fmaSweep)
+      expect(json.limits[device].gflops).toBeGreaterThanOrEqual(kernel.gflops.value);
   }
+  // What backend auto takes on this adapter (SwiftShader here: the CPU reference), and why.
+  await expect(page.locator('#summary')).toContainText(/auto +cpu: auto chose the CPU reference: /);
+  // The page names each limit's kernel beside it.
+  await expect(page.locator('#summary')).toContainText(
+    /GPU [\d.]+ GFLOP\/s \(\d+ vec4 chains, workgroup \d+, (fma\(\)|a \* m \+ c)\)/,
+  );
+  await expect(page.locator('#summary')).toContainText(
+    /CPU [\d.]+ GFLOP\/s \((JavaScript float64|WebAssembly f(64x2|32x4)), /,
+  );
   expect(json.sizes.map((size: { n: number }) => size.n)).toEqual([256, 512]);
   for (const size of json.sizes) {
     expect(size.agreement.ok).toBe(true);

@@ -1,10 +1,12 @@
 // The study page (index.html at /) in a real browser: WebGPU through SwiftShader here, so the
-// studies are small. Each test fails on any console error or uncaught exception.
+// studies are small. Each test names its backend: backend=webgpu where it means to cover the
+// GPU path, since `auto` leaves a software adapter such as SwiftShader for the CPU reference.
+// Each test fails on any console error or uncaught exception.
 import type { Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import { expect, test } from './study-fixture';
 
-const SMALL = 'n=512&steps=200&logEvery=50&samples=256&testSamples=128';
+const SMALL = 'n=512&steps=200&logEvery=50&samples=256&testSamples=128&backend=webgpu';
 
 /** Waits for the run to end and returns the final training loss. */
 async function finalLoss(page: Page): Promise<number> {
@@ -154,8 +156,20 @@ test('without WebGPU the page says so and offers the CPU reference', async ({
   await expect(page).toHaveURL(/[?&]backend=cpu(&|$)/);
 });
 
-test('the log-scale toggle redraws the chart, and back', async ({ studyPage: page }) => {
+test('backend auto runs on the CPU reference where the adapter is software, and says why', async ({
+  studyPage: page,
+}) => {
   await page.goto('/?n=256&steps=100&logEvery=50&samples=128&testSamples=64&autorun=1');
+  await finalLoss(page);
+  // Headless Chromium here has SwiftShader only.
+  await expect(page.locator('#notice')).toHaveText(
+    /^Backend cpu: auto chose the CPU reference: the WebGPU adapter \(.*swiftshader.*\) renders in software .*; backend webgpu forces the GPU\.$/i,
+  );
+  await expect(page.locator('#device')).toContainText('CPU reference');
+});
+
+test('the log-scale toggle redraws the chart, and back', async ({ studyPage: page }) => {
+  await page.goto('/?n=256&steps=100&logEvery=50&samples=128&testSamples=64&backend=cpu&autorun=1');
   await finalLoss(page);
   const plot = page.locator('#chart canvas');
   const linear = await plot.screenshot();

@@ -1,11 +1,12 @@
 // The study page's experiments panel (sweeps over n and σ) and the f(z) plot of a 1-D data
-// set, in a real browser (WebGPU through SwiftShader here, so everything is tiny). Each test
+// set, in a real browser (WebGPU through SwiftShader here, so everything is tiny), on
+// backend=webgpu: `auto` would take the CPU reference on SwiftShader. Each test
 // fails on any console error or uncaught exception, and attaches a screenshot.
 import type { Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import { expect, test } from './study-fixture';
 
-const TINY = 'steps=40&logEvery=20&samples=64&testSamples=32';
+const TINY = 'steps=40&logEvery=20&samples=64&testSamples=32&backend=webgpu';
 
 /** Non-white pixels of a canvas. */
 function painted(page: Page, selector: string): Promise<number> {

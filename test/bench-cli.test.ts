@@ -68,6 +68,13 @@ describe('mfld bench', () => {
       reduction: expect.stringMatching(/^(subgroup|workgroup)$/),
     });
     expect(stdout).toMatch(/engine +workgroups of 64 invocations holding 4 particles each/);
+    // What `--backend auto` runs on with this adapter: the CPU reference on a software one.
+    expect(record.autoBackend.backend).toBe(swiftShader ? 'cpu' : 'webgpu');
+    expect(stdout).toMatch(
+      swiftShader
+        ? /^auto +cpu: auto chose the CPU reference: the WebGPU adapter \(.+\) renders in software/m
+        : /^auto +webgpu: auto chose WebGPU: .+ is a hardware adapter$/m,
+    );
     if (swiftShader) expect(stdout).toMatch(/walking up to 16 chunks of 256 particles/);
     expect(record.node).toBe(process.version);
     expectPositive(record.cpu.threads, 'cpu.threads');
@@ -89,9 +96,13 @@ describe('mfld bench', () => {
       flopPerParticleStep: 64 * (6 * 15 + 8) + 6 * 16,
       bytesPerParticleStep: 128,
     });
-    for (const device of ['gpu', 'cpu'])
+    for (const device of ['gpu', 'cpu']) {
       for (const key of ['gflops', 'gbps'])
         expectPositive(record.limits[device][key], `limits.${device}.${key}`);
+      // The FMA limit names the kernel of its sweep that set it, beside the figure.
+      expect(record.limits[device].fmaConfig).toBe(record.limitDetails[device].fmaConfig);
+      expect(stdout).toContain(`(${record.limits[device].fmaConfig})`);
+    }
     expect(record.sizes.map((size: { n: number }) => size.n)).toEqual([256, 512]);
     for (const size of record.sizes) {
       expectTiming(size.gpu, `n=${size.n}.gpu`);

@@ -165,17 +165,24 @@ describe('resultRows', () => {
 });
 
 describe('limitsSummary', () => {
-  it("names both devices' limits and what the fraction column divides by", () => {
-    const limits = { gpu: { gflops: 5, gbps: 0.5 }, cpu: { gflops: 10, gbps: 40 } };
+  it("names both devices' limits, the kernels that set them and what the fraction column divides by", () => {
+    const limits = {
+      gpu: { gflops: 5, fmaConfig: '8 vec4 chains, workgroup 64, fma()', gbps: 0.5 },
+      cpu: { gflops: 10, fmaConfig: 'WebAssembly f32x4, 8 chains', gbps: 40 },
+    };
     const both = { ...twoSizes, limits } as unknown as BenchMeasurement;
     expect(limitsSummary(both, String)).toBe(
-      "GPU 5 GFLOP/s, 0.5 GB/s; CPU 10 GFLOP/s, 40 GB/s at the start; 'of peak' sets each timed block against an FMA block run right after it",
+      'GPU 5 GFLOP/s (8 vec4 chains, workgroup 64, fma()), 0.5 GB/s; ' +
+        'CPU 10 GFLOP/s (WebAssembly f32x4, 8 chains), 40 GB/s at the start; ' +
+        "'of peak' sets each timed block against an FMA block run right after it",
     );
     const gpuOnly = {
       ...twoSizes,
       limits: { ...limits, cpu: null },
     } as unknown as BenchMeasurement;
-    expect(limitsSummary(gpuOnly, String)).toMatch(/^GPU 5 GFLOP\/s, 0.5 GB\/s at the start;/);
+    expect(limitsSummary(gpuOnly, String)).toMatch(
+      /^GPU 5 GFLOP\/s \(8 vec4 chains, workgroup 64, fma\(\)\), 0.5 GB\/s at the start;/,
+    );
   });
 });
 

@@ -217,18 +217,41 @@ describe('backend choice without an adapter', () => {
     expect(stdout).not.toMatch(/^final loss/m);
   });
 
-  it('--backend auto: a notice, then the CPU', () => {
-    const { code, stdout, stderr } = mfldWithEnv(noAdapter, [
-      'run',
-      '--n=4',
+  it('--backend auto: the CPU, saying why', () => {
+    const { code, stdout } = mfldWithEnv(noAdapter, ['run', '--n=4', '--steps=2', '--samples=8']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^backend cpu: auto chose the CPU reference: no WebGPU adapter here$/m);
+    expect(stdout).toMatch(/^backend +cpu: /m);
+  });
+});
+
+describe('backend choice with SwiftShader', () => {
+  // The mark says a probe found SwiftShader, as on a machine with Chromium and no GPU (this
+  // one): what `npm start` (mfld run, --backend auto) meets there.
+  const swiftShader = { MFLD_WEBGPU_ENV_RESOLVED: 'swiftshader' };
+
+  it('--backend auto runs the CPU reference, which is faster there, and says so', () => {
+    const { code, stdout } = mfldWithEnv(swiftShader, ['run', ...TINY.slice(2), '--steps=2']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /^backend cpu: auto chose the CPU reference: the WebGPU adapter \(SwiftShader .*\) renders in software .*; --backend webgpu forces the GPU$/m,
+    );
+    expect(stdout).toMatch(/^backend +cpu: CPU/m);
+  });
+
+  it('mfld sweep with --backend auto says the same', () => {
+    const { code, stdout } = mfldWithEnv(swiftShader, [
+      'sweep',
+      ...TINY.slice(2),
       '--steps=2',
-      '--samples=8',
+      '--over=n',
+      '--values=4',
+      '--seeds=1',
     ]);
     expect(code).toBe(0);
-    expect(stderr).toContain(
-      'No WebGPU adapter found (no GPU, and no Chrome/Chromium with SwiftShader); running on the CPU backend.',
+    expect(stdout).toContain(
+      'backend  cpu: auto chose the CPU reference: the WebGPU adapter (SwiftShader',
     );
-    expect(stdout).toMatch(/^backend +cpu: /m);
   });
 });
 

@@ -1,28 +1,43 @@
 // The CPU's own limits, measured on the spot on all benchmark threads at once: multiply-add
-// throughput (a tight float64 loop) and memory bandwidth (float32 copies of buffers far
-// larger than the caches), both in limits-cpu-loops.ts. A timed block is one job run by every
+// throughput (the best of a sweep of kernels: scalar float64 JavaScript, WebAssembly SIMD
+// f64x2 and f32x4) and memory bandwidth (float32 copies of buffers far larger than the
+// caches), all in limits-cpu-loops.ts. A timed block is one job run by every
 // thread; its time is from posting the job to the last thread's reply. The figure is the
-// median of the blocks after a warm-up and a calibration that makes a block last
-// ≥ TARGET_BLOCK_SECONDS. The threads stay up until the probe is closed, so that the FMA rate
+// median of the blocks after a warm-up and a calibration that makes a block last long enough
+// (limits-gpu.ts measure: FMA_BLOCK_SECONDS for an FMA kernel). The threads stay up until the probe is closed, so that the FMA rate
 // can be measured again between the benchmark's timed blocks. They are Node worker_threads or
 // browser Web Workers; Node's module is imported under a name the bundler does not follow, so
 // this bundles for the browser.
-import { FMA_ARRAY_LENGTH, FMA_ROUNDS, type CpuLimitJob } from './limits-cpu-loops';
-import { limitProbe, measure, type LimitMeasurement, type LimitProbe } from './limits-gpu';
-
-export { FMA_ARRAY_LENGTH, FMA_ROUNDS, type CpuLimitJob } from './limits-cpu-loops';
+import {
+  CPU_FMA_SWEEP,
+  cpuFmaLabel,
+  FMA_UNIT_MULTIPLY_ADDS,
+  type CpuLimitJob,
+} from './limits-cpu-loops';
+import {
+  FMA_BLOCK_SECONDS,
+  limitProbe,
+  measure,
+  type FmaKernel,
+  type LimitMeasurement,
+  type LimitProbe,
+  type SweptKernel,
+} from './limits-gpu';
 
 /** Floats of each of a thread's two copy buffers: 32 MiB each, past any last-level cache share. */
 const COPY_FLOATS = 8 * 2 ** 20;
 const FLOAT_BYTES = 4;
-/** One calibration unit of work per thread. */
-const FMA_PASSES_PER_UNIT = 16;
+/** Units of FMA work per thread a block may grow to (about 10^9 multiply-adds). */
+const MAX_FMA_UNITS = 4096;
 const NODE_WORKER_THREADS = 'node:worker_threads';
 const BOOT_SCRIPT = '../cpu/worker-boot.mjs';
 const WORKER_ENTRY = './limits-cpu-worker.ts';
 
 export interface CpuLimits {
   readonly gflops: LimitMeasurement;
+  /** The FMA kernel that set the limit, in words, and the sweep it won. */
+  readonly fmaConfig: string;
+  readonly fmaSweep: readonly SweptKernel[];
   readonly gbps: LimitMeasurement;
   readonly threads: number;
 }
@@ -49,20 +64,23 @@ export async function openCpuLimits(threads: number): Promise<LimitProbe<CpuLimi
     await Promise.all(workers.map((worker) => worker.run(job)));
     return (performance.now() - start) / 1000;
   };
-  const fmaBlock = (units: number) => block({ kind: 'fma', passes: units * FMA_PASSES_PER_UNIT });
-  const fmaFlop = threads * FMA_PASSES_PER_UNIT * FMA_ARRAY_LENGTH * FMA_ROUNDS * 2;
-  const fmaGflops = (seconds: number, units: number) => (fmaFlop * units) / seconds / 1e9;
+  const unitFlop = threads * FMA_UNIT_MULTIPLY_ADDS * 2;
+  const kernels = CPU_FMA_SWEEP.map((kernel): FmaKernel => ({
+    config: cpuFmaLabel(kernel),
+    block: (units) => block({ kind: 'fma', kernel, units }),
+    gflops: (seconds, units) => (unitFlop * units) / seconds / 1e9,
+    calibration: { start: 8, max: MAX_FMA_UNITS, seconds: FMA_BLOCK_SECONDS },
+  }));
   const copyBytes = threads * 2 * COPY_FLOATS * FLOAT_BYTES;
   return limitProbe(
-    fmaBlock,
-    fmaGflops,
-    async (gflops, repeats) => {
+    kernels,
+    async (fma, repeats) => {
       const gbps = await measure(
         (units) => block({ kind: 'copy', passes: units, floats: COPY_FLOATS }),
         repeats,
         (seconds, units) => (copyBytes * units) / seconds / 1e9,
       );
-      return { gflops, gbps, threads };
+      return { gflops: fma.gflops, fmaConfig: fma.config, fmaSweep: fma.sweep, gbps, threads };
     },
     close,
   );

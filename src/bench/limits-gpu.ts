@@ -1,25 +1,50 @@
-// The GPU's own limits, measured on the spot: peak multiply-add rate (shaders/bench-fma.wgsl)
-// and streaming bandwidth (shaders/bench-bandwidth.wgsl). A timed block is many dispatches in
-// one submission, timed from submit to queue.onSubmittedWorkDone(); the figure is the median
-// of the blocks after a warm-up. Submission latency is in the time, which is why a block is
-// made long (≥ TARGET_BLOCK_SECONDS) before it is timed. The kernels stay ready after that
-// (a LimitProbe), so that the benchmark can measure the FMA rate again between its timed
-// blocks: on a shared machine the speed drifts by tens of percent within minutes.
-import type { EngineGpu } from '../gpu/device';
+// The GPU's own limits, measured on the spot: peak multiply-add rate and streaming bandwidth
+// (shaders/bench-bandwidth.wgsl). The multiply-add limit is the best of a sweep of kernels
+// (limits-gpu-fma.ts: chains, workgroup size, fma() or a * m + c), each timed in the same way,
+// so that no kernel the adapter runs faster is left out. A timed block is one submission,
+// timed from submit to queue.onSubmittedWorkDone(); the figure is the median of the blocks
+// after a warm-up. Submission latency is in the time, which is why a block is made long
+// (a calibrated loop count or dispatch count) before it is timed. The winning kernel stays
+// ready after that (a LimitProbe), so that the benchmark can measure the FMA rate again
+// between its timed blocks: on a shared machine the speed drifts by tens of percent within
+// minutes.
+import { isSoftwareAdapter, type EngineGpu } from '../gpu/device';
 import { composeShader, type ShaderSources } from '../gpu/shaders';
 import { summarize } from './counts';
+import {
+  GPU_FMA_SWEEP,
+  gpuFmaFlopPerTrip,
+  gpuFmaKernelSource,
+  gpuFmaLabel,
+  type GpuFmaConfig,
+} from './limits-gpu-fma';
 
 const WG = 64;
-/** Multiply-adds per chain per invocation; 8 chains of vec4 in the kernel. */
-const FMA_ITERATIONS = 128;
-const FMA_CHAINS = 8;
-const VEC4_LANES = 4;
-/** Invocations of the FMA kernel: enough workgroups to fill any current GPU many times over. */
-const FMA_WORKGROUPS = 4096;
+/**
+ * Invocations of each FMA dispatch: enough to fill a large GPU (an H100 holds about 2^18 at
+ * once); fewer on a software adapter, where each workgroup's start is costly and a dispatch
+ * of few invocations running many loop trips keeps that cost a few percent.
+ */
+const FMA_INVOCATIONS = 2 ** 20;
+const SOFTWARE_FMA_INVOCATIONS = 2 ** 14;
+/**
+ * The loop count of the FMA kernels starts at this many trips (64 multiply-adds per chain,
+ * so a dispatch is mostly arithmetic even before it is calibrated) and grows up to the max.
+ */
+const MIN_FMA_TRIPS = 16;
+const MAX_FMA_TRIPS = 2 ** 20;
 /** Bytes of each of the two buffers of the copy, capped by the adapter's binding size. */
 const STREAM_BYTES = 64 * 2 ** 20;
 /** A timed block lasts at least this long, so submission latency is a small part of it. */
 const TARGET_BLOCK_SECONDS = 0.2;
+/**
+ * A block of a swept FMA kernel lasts at least this long: start-up and submission are then
+ * a few percent of it on SwiftShader (a millisecond or so), and the sweep of twelve kernels
+ * stays a few seconds.
+ */
+export const FMA_BLOCK_SECONDS = 0.04;
+/** Timed blocks of each swept FMA kernel (fewer when the benchmark asks for fewer repeats). */
+const FMA_SWEEP_BLOCKS = 3;
 /** Dispatches per block are capped: past this a block is long enough on any device. */
 const MAX_DISPATCHES = 4096;
 
@@ -28,13 +53,37 @@ export interface LimitMeasurement {
   readonly value: number;
   readonly min: number;
   readonly max: number;
-  /** Blocks timed after the warm-up, and the work per block: dispatches (GPU) or work units (CPU). */
+  /**
+   * Blocks timed after the warm-up, and the work per block: dispatches or loop trips (GPU)
+   * or work units (CPU).
+   */
   readonly repeats: number;
   readonly blockSize: number;
 }
 
+/** One kernel of an FMA sweep, as the reports name it, and its own measured rate. */
+export interface SweptKernel {
+  readonly config: string;
+  readonly gflops: LimitMeasurement;
+}
+
+/**
+ * A device's multiply-add limit: the best of a sweep of kernels, each measured alone in the
+ * same way. `gflops` is the winner's own measurement, so no swept kernel's rate exceeds it.
+ */
+export interface FmaLimit {
+  readonly gflops: LimitMeasurement;
+  /** The winning kernel, in words. */
+  readonly config: string;
+  /** Every kernel of the sweep, in the order measured. */
+  readonly sweep: readonly SweptKernel[];
+}
+
 export interface GpuLimits {
   readonly gflops: LimitMeasurement;
+  /** The FMA kernel that set the limit, in words, and the sweep it won. */
+  readonly fmaConfig: string;
+  readonly fmaSweep: readonly SweptKernel[];
   readonly gbps: LimitMeasurement;
   /** Bytes of each buffer of the copy kernel. */
   readonly streamBytes: number;
@@ -44,32 +93,55 @@ export interface GpuLimits {
 export interface LimitProbe<Limits> {
   /** Warm-up, calibration and `repeats` timed blocks of each benchmark. */
   measure(repeats: number): Promise<Limits>;
-  /** One more FMA block of the length `measure` calibrated (it must have run): GFLOP/s. */
+  /** One more block of the winning FMA kernel, of the length `measure` calibrated (it must have run): GFLOP/s. */
   fmaRate(): Promise<number>;
   close(): void;
 }
 
+/** One kernel of a device's FMA sweep: a block runs `size` units of work in the seconds it returns. */
+export interface FmaKernel {
+  readonly config: string;
+  block(size: number): Promise<number>;
+  gflops(seconds: number, size: number): number;
+  /** How `measure` calibrates the block: its first size, largest size and least length. */
+  readonly calibration: Calibration;
+}
+
 /**
- * The probe of a device whose FMA block runs `size` units of work in the seconds it returns:
- * `measure` calibrates it and keeps the block size for `fmaRate`, then `measureRest` measures
- * the device's other limits and assembles them with the FMA figure.
+ * The probe of a device whose FMA kernels are `kernels`: `measure` times each of them
+ * (at most FMA_SWEEP_BLOCKS blocks each, so `repeats` does not multiply the sweep), keeps
+ * the fastest by its median for `fmaRate`, then `measureRest` measures the device's other
+ * limits and assembles them with the FMA limit.
  */
 export function limitProbe<Limits>(
-  fmaBlock: (size: number) => Promise<number>,
-  fmaGflops: (seconds: number, size: number) => number,
-  measureRest: (gflops: LimitMeasurement, repeats: number) => Promise<Limits>,
+  kernels: readonly FmaKernel[],
+  measureRest: (fma: FmaLimit, repeats: number) => Promise<Limits>,
   close: () => void,
 ): LimitProbe<Limits> {
-  let fmaSize: number | null = null;
+  let winner: { kernel: FmaKernel; size: number } | null = null;
   return {
     async measure(repeats) {
-      const gflops = await measure(fmaBlock, repeats, fmaGflops);
-      fmaSize = gflops.blockSize;
-      return measureRest(gflops, repeats);
+      const blocks = Math.min(repeats, FMA_SWEEP_BLOCKS);
+      const sweep: SweptKernel[] = [];
+      let best: { kernel: FmaKernel; measured: LimitMeasurement } | null = null;
+      for (const kernel of kernels) {
+        const measured = await measure(
+          (size) => kernel.block(size),
+          blocks,
+          (seconds, size) => kernel.gflops(seconds, size),
+          kernel.calibration,
+        );
+        sweep.push({ config: kernel.config, gflops: measured });
+        if (!best || measured.value > best.measured.value) best = { kernel, measured };
+      }
+      if (!best) throw new Error('limitProbe: no FMA kernels to sweep');
+      winner = { kernel: best.kernel, size: best.measured.blockSize };
+      return measureRest({ gflops: best.measured, config: best.kernel.config, sweep }, repeats);
     },
     async fmaRate() {
-      if (fmaSize === null) throw new Error('fmaRate: measure the limits first');
-      return fmaGflops(await fmaBlock(fmaSize), fmaSize);
+      if (winner === null) throw new Error('fmaRate: measure the limits first');
+      const { kernel, size } = winner;
+      return kernel.gflops(await kernel.block(size), size);
     },
     close,
   };
@@ -90,31 +162,22 @@ export async function openGpuLimits(
     for (const made of buffers) made.destroy();
   };
   try {
+    const grid = (groups: number): [number, number] => {
+      const x = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
+      return [x, Math.ceil(groups / x)];
+    };
     device.pushErrorScope('validation');
-    const fmaModule = device.createShaderModule({
-      label: 'bench fma',
-      code: composeShader(shaders, ['bench-fma'], { WG, ITERATIONS: FMA_ITERATIONS }),
-    });
-    const fmaPipeline = device.createComputePipeline({
-      label: 'fma_chains',
-      layout: 'auto',
-      compute: { module: fmaModule, entryPoint: 'fma_chains' },
-    });
-    const invocations = FMA_WORKGROUPS * WG;
-    const params = buffer(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const invocations = isSoftwareAdapter(gpu.adapter) ? SOFTWARE_FMA_INVOCATIONS : FMA_INVOCATIONS;
+    const sink = buffer(invocations * 16, GPUBufferUsage.STORAGE);
+    const params = buffer(48, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     device.queue.writeBuffer(
       params,
       0,
       new Float32Array([0.9999, 0.9999, 0.9999, 0.9999, 1e-4, 1e-4, 1e-4, 1e-4]),
     );
-    const sink = buffer(invocations * 16, GPUBufferUsage.STORAGE);
-    const fmaGroup = device.createBindGroup({
-      layout: fmaPipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: params } },
-        { binding: 1, resource: { buffer: sink } },
-      ],
-    });
+    const fmaKernels = await Promise.all(
+      GPU_FMA_SWEEP.map((config) => gpuFmaKernel(device, config, invocations, params, sink, grid)),
+    );
 
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const vec4s = Math.floor(Math.min(STREAM_BYTES, limit) / 16);
@@ -140,30 +203,24 @@ export async function openGpuLimits(
     const error = await device.popErrorScope();
     if (error) throw new Error(`WebGPU rejected the benchmark kernels: ${error.message}`);
 
-    const grid = (groups: number): [number, number] => {
-      const x = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
-      return [x, Math.ceil(groups / x)];
-    };
-    const fmaGrid = grid(FMA_WORKGROUPS);
     const streamGrid = grid(Math.ceil(vec4s / WG));
-    const fmaBlock = (dispatches: number) =>
-      timeBlock(device, fmaPipeline, fmaGroup, fmaGrid, dispatches);
     const streamBlock = (dispatches: number) =>
       timeBlock(device, streamPipeline, streamGroup, streamGrid, dispatches);
-
-    // The grid may round up past the data: the FMA kernel's extra invocations still compute.
-    const fmaFlop = fmaGrid[0] * fmaGrid[1] * WG * FMA_ITERATIONS * FMA_CHAINS * VEC4_LANES * 2;
-    const fmaGflops = (seconds: number, k: number) => (fmaFlop * k) / seconds / 1e9;
     return limitProbe(
-      fmaBlock,
-      fmaGflops,
-      async (gflops, repeats) => {
+      fmaKernels,
+      async (fma, repeats) => {
         const gbps = await measure(
           streamBlock,
           repeats,
           (seconds, k) => (2 * streamBytes * k) / seconds / 1e9,
         );
-        return { gflops, gbps, streamBytes };
+        return {
+          gflops: fma.gflops,
+          fmaConfig: fma.config,
+          fmaSweep: fma.sweep,
+          gbps,
+          streamBytes,
+        };
       },
       close,
     );
@@ -171,6 +228,50 @@ export async function openGpuLimits(
     close();
     throw error;
   }
+}
+
+/**
+ * One swept GPU FMA kernel: a block is one dispatch of `invocations` invocations, each
+ * running the loop `size` trips (written to the shared uniform before the dispatch).
+ */
+async function gpuFmaKernel(
+  device: GPUDevice,
+  config: GpuFmaConfig,
+  invocations: number,
+  params: GPUBuffer,
+  sink: GPUBuffer,
+  grid: (groups: number) => [number, number],
+): Promise<FmaKernel> {
+  const module = device.createShaderModule({
+    label: `bench fma (${gpuFmaLabel(config)})`,
+    code: composeShader({ fma: gpuFmaKernelSource(config) }, ['fma'], {
+      WG: config.workgroupSize,
+    }),
+  });
+  const pipeline = await device.createComputePipelineAsync({
+    label: 'fma_chains',
+    layout: 'auto',
+    compute: { module, entryPoint: 'fma_chains' },
+  });
+  const group = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: params } },
+      { binding: 1, resource: { buffer: sink } },
+    ],
+  });
+  const [x, y] = grid(invocations / config.workgroupSize);
+  // The grid may round up past the sink: the extra invocations still compute.
+  const flopPerTrip = x * y * config.workgroupSize * gpuFmaFlopPerTrip(config);
+  return {
+    config: gpuFmaLabel(config),
+    block: (trips) => {
+      device.queue.writeBuffer(params, 32, new Uint32Array([trips]));
+      return timeBlock(device, pipeline, group, [x, y], 1);
+    },
+    gflops: (seconds, trips) => (flopPerTrip * trips) / seconds / 1e9,
+    calibration: { start: MIN_FMA_TRIPS, max: MAX_FMA_TRIPS, seconds: FMA_BLOCK_SECONDS },
+  };
 }
 
 /** Seconds from submitting `dispatches` dispatches in one pass to their completion. */
@@ -194,29 +295,43 @@ async function timeBlock(
   return (performance.now() - start) / 1000;
 }
 
+/** How `measure` sizes a block: its first size, its largest, and the length to reach. */
+export interface Calibration {
+  readonly start: number;
+  readonly max: number;
+  readonly seconds: number;
+}
+
+const DISPATCH_CALIBRATION: Calibration = {
+  start: 1,
+  max: MAX_DISPATCHES,
+  seconds: TARGET_BLOCK_SECONDS,
+};
+
 /**
- * Warm-up and calibration (one dispatch, then as many as make a block last
- * TARGET_BLOCK_SECONDS), then `repeats` timed blocks; `rate` turns a block's seconds and
- * dispatch count into the figure.
+ * Warm-up and calibration (a block at the first size, then as large as makes a block last
+ * the calibration's seconds), then `repeats` timed blocks; `rate` turns a block's seconds
+ * and size into the figure.
  */
 export async function measure(
-  block: (dispatches: number) => Promise<number>,
+  block: (size: number) => Promise<number>,
   repeats: number,
-  rate: (seconds: number, dispatches: number) => number,
+  rate: (seconds: number, size: number) => number,
+  calibration: Calibration = DISPATCH_CALIBRATION,
 ): Promise<LimitMeasurement> {
-  let dispatches = 1;
-  let seconds = await block(dispatches);
-  seconds = await block(dispatches);
-  while (seconds < TARGET_BLOCK_SECONDS && dispatches < MAX_DISPATCHES) {
+  let size = calibration.start;
+  let seconds = await block(size);
+  seconds = await block(size);
+  while (seconds < calibration.seconds && size < calibration.max) {
     const factor = Math.min(
       16,
-      Math.max(2, Math.ceil(TARGET_BLOCK_SECONDS / Math.max(seconds, 1e-6))),
+      Math.max(2, Math.ceil(calibration.seconds / Math.max(seconds, 1e-6))),
     );
-    dispatches = Math.min(MAX_DISPATCHES, dispatches * factor);
-    seconds = await block(dispatches);
+    size = Math.min(calibration.max, size * factor);
+    seconds = await block(size);
   }
   const rates: number[] = [];
-  for (let r = 0; r < repeats; r++) rates.push(rate(await block(dispatches), dispatches));
+  for (let r = 0; r < repeats; r++) rates.push(rate(await block(size), size));
   const { median, min, max } = summarize(rates);
-  return { value: median, min, max, repeats, blockSize: dispatches };
+  return { value: median, min, max, repeats, blockSize: size };
 }

@@ -11,7 +11,7 @@ import { checkCpuSize } from '../cpu/layout';
 import { createCpuSimulation } from '../cpu/reference';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
-import type { EngineGpu } from '../gpu/device';
+import { autoBackend, type AutoBackend, type EngineGpu } from '../gpu/device';
 import {
   createGpuSimulation,
   engineLayout,
@@ -146,6 +146,8 @@ export interface BenchMeasurement {
   };
   /** How the WebGPU engine laid out its step on this adapter for this d. */
   readonly engine: EngineLayout;
+  /** What `--backend auto` (the page's backend auto) runs on with this adapter, and why. */
+  readonly autoBackend: AutoBackend;
   readonly config: BenchConfig & {
     readonly p: number;
     readonly dataset: RunConfig['dataset'];
@@ -155,16 +157,25 @@ export interface BenchMeasurement {
       readonly bytesPerParticleStep: number;
     };
   };
-  readonly limits: {
-    readonly gpu: { readonly gflops: number; readonly gbps: number };
-    readonly cpu: { readonly gflops: number; readonly gbps: number } | null;
-  };
+  /** Each device's FMA limit at the start, the kernel of its sweep that set it, and bandwidth. */
+  readonly limits: { readonly gpu: DeviceLimits; readonly cpu: DeviceLimits | null };
   readonly limitDetails: { readonly gpu: GpuLimits; readonly cpu: CpuLimits | null };
   readonly sizes: SizeResult[];
   /** Rounds of timed blocks: config.repeats, or fewer where the run was stopped after them. */
   readonly roundsTimed: number;
   /** Time per step against n, fitted round by round (fitExponentByRound). */
   readonly exponents: { readonly gpu: RoundsFit | null; readonly cpu: RoundsFit | null };
+}
+
+export interface DeviceLimits {
+  readonly gflops: number;
+  /** The FMA kernel of the sweep that set `gflops`, in words. */
+  readonly fmaConfig: string;
+  readonly gbps: number;
+}
+
+function deviceLimits(limits: GpuLimits | CpuLimits): DeviceLimits {
+  return { gflops: limits.gflops.value, fmaConfig: limits.fmaConfig, gbps: limits.gbps.value };
 }
 
 export interface BenchEvents {
@@ -432,6 +443,7 @@ export async function measureBench(
         timestampQuery: gpu.device.features.has('timestamp-query'),
       },
       engine: engineLayout(gpu, config.d, gpuOptions),
+      autoBackend: autoBackend(gpu.adapter),
       config: {
         ...config,
         p: problem.p,
@@ -440,8 +452,8 @@ export async function measureBench(
         counts: { flopPerParticleStep: flop, bytesPerParticleStep: bytes },
       },
       limits: {
-        gpu: { gflops: gpuLimits.gflops.value, gbps: gpuLimits.gbps.value },
-        cpu: cpuLimits && { gflops: cpuLimits.gflops.value, gbps: cpuLimits.gbps.value },
+        gpu: deviceLimits(gpuLimits),
+        cpu: cpuLimits && deviceLimits(cpuLimits),
       },
       limitDetails: { gpu: gpuLimits, cpu: cpuLimits },
       sizes,

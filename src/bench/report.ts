@@ -3,7 +3,7 @@
 // browser can know the same) and its CSV table.
 import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
 import { MAX_GROUP_CHUNKS } from '../gpu/simulation';
-import type { BenchConfig, BenchMeasurement, Timing } from './measure-bench';
+import type { BenchConfig, BenchMeasurement, DeviceLimits, Timing } from './measure-bench';
 import { summarize } from './counts';
 
 /** A form field the benchmark cannot run with; the message names the field and the rule. */
@@ -272,8 +272,8 @@ export function exponentSummary(result: BenchMeasurement, backend: 'gpu' | 'cpu'
  */
 export function limitsSummary(result: BenchMeasurement, format: (value: number) => string): string {
   const { gpu, cpu } = result.limits;
-  const device = (name: string, limit: { gflops: number; gbps: number }) =>
-    `${name} ${format(limit.gflops)} GFLOP/s, ${format(limit.gbps)} GB/s`;
+  const device = (name: string, limit: DeviceLimits) =>
+    `${name} ${format(limit.gflops)} GFLOP/s (${limit.fmaConfig}), ${format(limit.gbps)} GB/s`;
   return (
     `${device('GPU', gpu)}${cpu ? `; ${device('CPU', cpu)}` : ''} at the start; ` +
     "'of peak' sets each timed block against an FMA block run right after it"

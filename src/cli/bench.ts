@@ -2,7 +2,7 @@
 // the JSON record. The measuring is in src/bench/.
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../contract/config-parse';
-import type { EngineGpu } from '../gpu/device';
+import { autoBackendLine, type EngineGpu } from '../gpu/device';
 import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
 import { GpuDeviceLostError, MAX_GROUP_CHUNKS } from '../gpu/simulation';
 import { BackendUnavailableError } from '../node/backends';
@@ -351,6 +351,7 @@ export function benchTable(result: BenchResult): string[] {
       `${config.counts.flopPerParticleStep} FLOP and ${config.counts.bytesPerParticleStep} bytes per particle-step`,
     `limits     ${limitsSummary(result, formatValue)}`,
     `engine     ${engineSummary(result)}`,
+    `auto       ${autoBackendLine(result.autoBackend)}`,
     `timed      ${clockSummary(result)}`,
     '',
   ];

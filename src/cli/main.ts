@@ -16,7 +16,12 @@ import { CheckpointError, encodeCheckpoint, problemCrc32, type Checkpoint } from
 import { FileError } from '../io/file-error';
 import { GpuDeviceLostError } from '../gpu/simulation';
 import { encodeNpy } from '../io/npy';
-import { BackendUnavailableError, openSimulation } from '../node/backends';
+import {
+  BackendUnavailableError,
+  decideBackend,
+  openSimulation,
+  type BackendDecision,
+} from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import {
   DivergenceError,
@@ -158,7 +163,8 @@ async function runCommand(args: readonly string[], writeFile: FileWriter): Promi
     }
     resume = { path: cli.resume, checkpoint };
   }
-  if (config.backend !== 'cpu') {
+  const backend = await decideBackend(config.backend);
+  if (backend.choice !== 'cpu') {
     const rerun = await enterWebGpuEnv();
     if (rerun !== null) return rerun;
   }
@@ -166,7 +172,7 @@ async function runCommand(args: readonly string[], writeFile: FileWriter): Promi
     const flag = given.get(key);
     if (flag) notice(`${flag} is ignored: ${reason}`);
   }
-  return runStudyCommand(config, cli, resume, writeFile);
+  return runStudyCommand(config, cli, resume, backend, writeFile);
 }
 
 interface Resume {
@@ -189,6 +195,7 @@ async function runStudyCommand(
   config: RunConfig,
   cli: CliOptions,
   resume: Resume | null,
+  backend: BackendDecision,
   writeFile: FileWriter,
 ): Promise<number> {
   const started = performance.now();
@@ -202,8 +209,9 @@ async function runStudyCommand(
   process.stdout.write(`config  ${describeConfig(config)}\n`);
   process.stdout.write(`data    ${describeData(problem)}\n`);
   if (resume) process.stdout.write(`resume  ${resume.path} at step ${resume.checkpoint.step}\n`);
+  process.stdout.write(`backend ${backend.line}\n`);
 
-  const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
+  const sim = await openSimulation(problem, dynamicsFromConfig(config), backend.choice, {
     ...(cli.threads === null ? {} : { threads: cli.threads }),
     notice,
   });

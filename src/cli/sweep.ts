@@ -7,7 +7,7 @@ import { DeviceLimitError } from '../contract/simulation';
 import { checkCpuSize } from '../cpu/layout';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
-import { BackendUnavailableError, openSimulation } from '../node/backends';
+import { BackendUnavailableError, decideBackend, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import { linePlotSvg, type PlotSeries } from '../plot/svg';
 import { dynamicsFromConfig } from '../study/run-study';
@@ -240,14 +240,15 @@ export async function sweepCommand(
   const merged = parsed.merge === null ? null : mergeSweepParts(parsed.merge);
   const options = merged === null ? parsed : mergedOptions(parsed, merged);
   const base = options.configs[0]!.config;
-  if (merged === null && base.backend !== 'cpu') {
+  // Every run of a sweep has the same backend (--backend is not swept); merged parts ran theirs.
+  const chosen = merged === null ? await decideBackend(base.backend) : null;
+  if (chosen !== null && chosen.choice !== 'cpu') {
     const rerun = await enterWebGpuEnv();
     if (rerun !== null) return rerun;
   }
   checkOutputPaths({ '--json': options.json, '--csv': options.csv, '--svg': options.svg });
-  if (merged === null && base.backend === 'cpu') {
-    await checkCpuSizes(options.configs.map(({ config }) => config));
-  }
+  if (chosen?.choice === 'cpu') await checkCpuSizes(options.configs.map(({ config }) => config));
+  if (chosen !== null) process.stdout.write(`backend  ${chosen.line}\n`);
   const plans = shardPlans(sweepPlans(options.configs, options.seeds), options.shard);
   const shown = new Set<string>();
   const notice = (message: string): void => {
@@ -271,10 +272,15 @@ export async function sweepCommand(
     merged ? [] : plans,
     async (config) => {
       const problem = buildProblem(config, readTextFile);
-      const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
-        ...(options.threads === null ? {} : { threads: options.threads }),
-        notice,
-      });
+      const sim = await openSimulation(
+        problem,
+        dynamicsFromConfig(config),
+        chosen?.choice ?? base.backend,
+        {
+          ...(options.threads === null ? {} : { threads: options.threads }),
+          notice,
+        },
+      );
       device = sim.device;
       backend = sim.backend;
       return sim;

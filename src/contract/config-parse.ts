@@ -177,7 +177,7 @@ const RUN_FIELDS = {
     'seed of all random numbers (data included)',
   ),
   bias: field(switchKind, 'append a constant input feature 1 (--no-bias: do not)'),
-  backend: field(oneOf(BACKENDS), 'where to run (auto: WebGPU if there is an adapter, else CPU)'),
+  backend: field(oneOf(BACKENDS), 'where to run (auto: WebGPU on a hardware adapter, else CPU)'),
   logEvery: field(integer(1, 1e9, '10^9'), 'read and log the loss every this many steps'),
 } as const;
 

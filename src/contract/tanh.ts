@@ -20,9 +20,12 @@ const LN2_32_LO = 1.90821492927058770002e-10 / STEPS;
 const STEPS_PER_LN2 = STEPS / Math.LN2;
 /** POW2[k] = 2^k for k = 0 … 63: y = 2|x| < 44 gives m < 2032, k = m >> 5 < 64. */
 const POW2 = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
-/** 2^(j/32), and 2^(j/32) − 1 from expm1, so that it keeps its low bits. */
-const STEP_POW = Float64Array.from({ length: STEPS }, (_, j) => 2 ** (j / STEPS));
-const STEP_POW_M1 = Float64Array.from({ length: STEPS }, (_, j) =>
+/**
+ * 2^(j/32), and 2^(j/32) − 1 from expm1, so that it keeps its low bits. Exported for the
+ * WebAssembly twin of tanh (src/wasm/products.wat), which reads them from its memory.
+ */
+export const STEP_POW = Float64Array.from({ length: STEPS }, (_, j) => 2 ** (j / STEPS));
+export const STEP_POW_M1 = Float64Array.from({ length: STEPS }, (_, j) =>
   Math.expm1((j * Math.LN2) / STEPS),
 );
 

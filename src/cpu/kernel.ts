@@ -4,9 +4,8 @@
 import { activationCode, type Loss } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
-import { tanh } from '../contract/tanh';
 import { gaussians } from './noise';
-import { createProducts, type Products } from './products';
+import { createProducts, TANH_TABLE_LENGTH, writeTanhTable, type Products } from './products';
 
 // φ and φ' are written out in the loops below; they must stay those of model.ts activation().
 const TANH = activationCode('tanh');
@@ -95,7 +94,7 @@ export class ParticleKernel {
   /** The multiply-add loops, over the memory that holds xd, u, zTile, zNext and grads. */
   private readonly products: Products;
   /** Byte addresses of those arrays in that memory. */
-  private readonly at: Record<'xd' | 'u' | 'zTile' | 'zNext' | 'grads', number>;
+  private readonly at: Record<'xd' | 'u' | 'zTile' | 'zNext' | 'grads' | 'tanhTable', number>;
 
   constructor(
     private readonly cfg: KernelConfig,
@@ -115,6 +114,7 @@ export class ParticleKernel {
       zTile: TILE * this.stride,
       zNext: TILE * this.stride,
       grads: GROUP * this.stride,
+      tanhTable: TANH_TABLE_LENGTH,
     };
     const doubles = Object.values(lengths).reduce((sum, length) => sum + length, 0);
     const pages = Math.ceil((doubles * 8) / WASM_PAGE);
@@ -136,12 +136,15 @@ export class ParticleKernel {
     this.zTile = view('zTile');
     this.zNext = view('zNext');
     this.grads = view('grads');
+    const tanhTable = view('tanhTable');
+    writeTanhTable(tanhTable);
     this.at = {
       xd: this.xd.byteOffset,
       u: this.u.byteOffset,
       zTile: this.zTile.byteOffset,
       zNext: this.zNext.byteOffset,
       grads: this.grads.byteOffset,
+      tanhTable: tanhTable.byteOffset,
     };
     const keep = cfg.cachePhi && cfg.batch > 0;
     this.phis = keep ? new Float64Array((end - first) * cfg.batch) : null;
@@ -245,7 +248,7 @@ export class ParticleKernel {
     w: Float64Array,
     loaded: boolean,
   ): void {
-    const { d, stride, grads, gcs, products, at } = this;
+    const { stride, grads, gcs, products, at } = this;
     const B = this.cfg.batch;
     const rowBytes = stride * 8;
     grads.fill(0, 0, (g1 - g0) * stride);
@@ -257,58 +260,91 @@ export class ParticleKernel {
       for (; i + 2 <= g1; i += 2) {
         this.loadParticles(i, 2);
         const r = i - g0;
-        this.weights(i, r, 0, 0, t0, tile, w);
-        this.weights(i + 1, r + 1, d, TILE, t0, tile, w);
+        this.weightsPair(i, r, t0, tile, w);
         const g = at.grads + r * rowBytes;
         products.transposedPair(at.u, at.u + TILE * 8, at.zTile, rowBytes, tile, g, g + rowBytes);
       }
       if (i < g1) {
         this.loadParticles(i, 1);
-        this.weights(i, i - g0, 0, 0, t0, tile, w);
+        this.weights(i, i - g0, t0, tile, w);
         products.transposedOne(at.u, at.zTile, rowBytes, tile, at.grads + (i - g0) * rowBytes);
       }
     }
   }
 
   /**
-   * For particle i (in xd at xo; row r of the group) and the tile of the batch at t0:
-   * u[uo + b] = w_b c φ'(α·z_b), and w_b φ(α·z_b) added in order to gcs[r]. φ is the kept
-   * value or is computed from zTile.
+   * For particle i (in xd at 0; row r of the group) and the tile of the batch at t0:
+   * u[b] = w_b c φ'(α·z_b), and w_b φ(α·z_b) added in order to gcs[r]. φ is the kept value
+   * or is computed from zTile.
    */
-  private weights(
-    i: number,
-    r: number,
-    xo: number,
-    uo: number,
-    t0: number,
-    tile: number,
-    w: Float64Array,
-  ): void {
+  private weights(i: number, r: number, t0: number, tile: number, w: Float64Array): void {
     const { p, xd, u, activation } = this;
-    const c = xd[xo + p]!;
+    const c = xd[p]!;
     let phiOf = u;
-    let phiAt = uo;
+    let phiAt = 0;
     if (this.phis) {
       phiOf = this.phis;
       phiAt = (i - this.first) * this.cfg.batch + t0;
     } else {
       const { at } = this;
-      this.products.dotOne(at.xd + xo * 8, at.zTile, this.stride * 8, tile, at.u + uo * 8, p);
-      applyPhi(activation, u, uo, tile);
+      this.products.dotOne(at.xd, at.zTile, this.stride * 8, tile, at.u, p);
+      this.applyPhi(0, tile);
     }
     let gc = this.gcs[r]!;
     for (let b = 0; b < tile; b++) {
       const phi = phiOf[phiAt + b]!;
-      // φ' from φ: 1 − tanh², σ(1 − σ), and for relu u > 0 exactly when φ > 0.
-      let dphi: number;
-      if (activation === TANH) dphi = 1 - phi * phi;
-      else if (activation === SIGMOID) dphi = phi * (1 - phi);
-      else dphi = phi > 0 ? 1 : 0;
       const wb = w[t0 + b]!;
       gc += wb * phi;
-      u[uo + b] = wb * c * dphi;
+      u[b] = wb * c * dphiOf(activation, phi);
     }
     this.gcs[r] = gc;
+  }
+
+  /**
+   * weights() of particles i and i + 1 (in xd at 0 and d; rows r and r + 1), u at 0 and TILE,
+   * in one loop: the two sums into gcs then run side by side, where one after the other
+   * each would wait on its own previous add.
+   */
+  private weightsPair(i: number, r: number, t0: number, tile: number, w: Float64Array): void {
+    const { p, d, xd, u, activation } = this;
+    const c0 = xd[p]!;
+    const c1 = xd[d + p]!;
+    let phiOf = u;
+    let phiAt0 = 0;
+    let phiAt1 = TILE;
+    if (this.phis) {
+      phiOf = this.phis;
+      phiAt0 = (i - this.first) * this.cfg.batch + t0;
+      phiAt1 = phiAt0 + this.cfg.batch;
+    } else {
+      const { at } = this;
+      const rowBytes = this.stride * 8;
+      this.products.dotPair(
+        at.xd,
+        at.xd + d * 8,
+        at.zTile,
+        rowBytes,
+        tile,
+        at.u,
+        at.u + TILE * 8,
+        p,
+      );
+      this.applyPhi(0, tile);
+      this.applyPhi(TILE, tile);
+    }
+    let gc0 = this.gcs[r]!;
+    let gc1 = this.gcs[r + 1]!;
+    for (let b = 0; b < tile; b++) {
+      const phi0 = phiOf[phiAt0 + b]!;
+      const phi1 = phiOf[phiAt1 + b]!;
+      const wb = w[t0 + b]!;
+      gc0 += wb * phi0;
+      gc1 += wb * phi1;
+      u[b] = wb * c0 * dphiOf(activation, phi0);
+      u[TILE + b] = wb * c1 * dphiOf(activation, phi1);
+    }
+    this.gcs[r] = gc0;
+    this.gcs[r + 1] = gc1;
   }
 
   /** x_i ← x_i + τ D_i + σ√τ ξ_i for i in [g0, g1), the data term from grads and gcs. */
@@ -348,42 +384,43 @@ export class ParticleKernel {
     phiAt: number,
     rows: number,
   ): void {
-    const { p, d, xd, u, activation, products, at } = this;
+    const { p, d, xd, u, products, at } = this;
     const rowBytes = this.stride * 8;
     const phis = phiAt >= 0 ? this.phis : null;
     let i = i0;
     for (; i + 2 <= i1; i += 2) {
       this.loadParticles(i, 2);
       products.dotPair(at.xd, at.xd + d * 8, z, rowBytes, tile, at.u, at.u + TILE * 8, p);
+      this.applyPhi(0, tile);
+      this.applyPhi(TILE, tile);
       const c0 = xd[p]!;
       const c1 = xd[d + p]!;
+      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c0 * u[b]! + c1 * u[TILE + b]!;
       if (phis) {
         const kept = (i - this.first) * rows + phiAt;
-        for (let b = 0; b < tile; b++) {
-          const f0 = phiOf(activation, u[b]!);
-          const f1 = phiOf(activation, u[TILE + b]!);
-          out[o + b] = out[o + b]! + c0 * f0 + c1 * f1;
-          phis[kept + b] = f0;
-          phis[kept + rows + b] = f1;
-        }
-      } else {
-        for (let b = 0; b < tile; b++) {
-          const f0 = phiOf(activation, u[b]!);
-          const f1 = phiOf(activation, u[TILE + b]!);
-          out[o + b] = out[o + b]! + c0 * f0 + c1 * f1;
-        }
+        phis.set(u.subarray(0, tile), kept);
+        phis.set(u.subarray(TILE, TILE + tile), kept + rows);
       }
     }
     if (i < i1) {
       this.loadParticles(i, 1);
       products.dotOne(at.xd, z, rowBytes, tile, at.u, p);
+      this.applyPhi(0, tile);
       const c = xd[p]!;
-      const kept = (i - this.first) * rows + phiAt;
-      for (let b = 0; b < tile; b++) {
-        const f = phiOf(activation, u[b]!);
-        out[o + b] = out[o + b]! + c * f;
-        if (phis) phis[kept + b] = f;
-      }
+      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c * u[b]!;
+      if (phis) phis.set(u.subarray(0, tile), (i - this.first) * rows + phiAt);
+    }
+  }
+
+  /** u[b] ← φ(u[b]) for b in [from, from + count) (model.ts activation().phi). */
+  private applyPhi(from: number, count: number): void {
+    const { u, activation } = this;
+    const end = from + count;
+    if (activation === TANH) this.products.tanh(this.at.u + from * 8, count, this.at.tanhTable);
+    else if (activation === SIGMOID) {
+      for (let b = from; b < end; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
+    } else {
+      for (let b = from; b < end; b++) u[b] = u[b]! > 0 ? u[b]! : 0;
     }
   }
 
@@ -395,23 +432,11 @@ export class ParticleKernel {
   }
 }
 
-/** φ(v), model.ts activation().phi. */
-function phiOf(activation: number, v: number): number {
-  if (activation === TANH) return tanh(v);
-  if (activation === SIGMOID) return 1 / (1 + Math.exp(-v));
-  return v > 0 ? v : 0;
-}
-
-/** u[b] ← φ(u[b]) for b in [from, from + count) (model.ts activation().phi). */
-function applyPhi(activation: number, u: Float64Array, from: number, count: number): void {
-  const end = from + count;
-  if (activation === TANH) {
-    for (let b = from; b < end; b++) u[b] = tanh(u[b]!);
-  } else if (activation === SIGMOID) {
-    for (let b = from; b < end; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
-  } else {
-    for (let b = from; b < end; b++) u[b] = u[b]! > 0 ? u[b]! : 0;
-  }
+/** φ' from φ: 1 − tanh², σ(1 − σ), and for relu u > 0 exactly when φ > 0. */
+function dphiOf(activation: number, phi: number): number {
+  if (activation === TANH) return 1 - phi * phi;
+  if (activation === SIGMOID) return phi * (1 - phi);
+  return phi > 0 ? 1 : 0;
 }
 
 /** f(z) = (1/n) Σ_i c_i φ(α_i·z) from the per-chunk sums at offset, offset + stride, … */

@@ -24,6 +24,40 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   );
 }
 
+/** What backend `auto` runs on with an adapter (null: none), and why, in a few words. */
+export interface AutoBackend {
+  readonly backend: 'webgpu' | 'cpu';
+  readonly reason: string;
+}
+
+/**
+ * `auto` takes a hardware adapter and leaves a software one for the CPU reference: a software
+ * adapter runs the kernels on the same cores, slower than the CPU reference does (3–6× on
+ * SwiftShader, bench/RESULTS.md). A fixed rule, not a timed probe: it costs nothing at start.
+ */
+export function autoBackend(adapter: GPUAdapter | null): AutoBackend {
+  if (!adapter) return { backend: 'cpu', reason: 'no WebGPU adapter here' };
+  const description = describeAdapter(adapter);
+  if (isSoftwareAdapter(adapter)) return softwareAutoBackend(description);
+  return { backend: 'webgpu', reason: `${description} is a hardware adapter` };
+}
+
+/** `auto` with a software adapter described as `description`. */
+export function softwareAutoBackend(description: string): AutoBackend {
+  return {
+    backend: 'cpu',
+    reason:
+      `the WebGPU adapter (${description}) renders in software on these same cores, ` +
+      'where the CPU reference runs faster',
+  };
+}
+
+/** `auto`'s choice in one line: `cpu: auto chose the CPU reference: …`. */
+export function autoBackendLine(auto: AutoBackend): string {
+  const chosen = auto.backend === 'cpu' ? 'the CPU reference' : 'WebGPU';
+  return `${auto.backend}: auto chose ${chosen}: ${auto.reason}`;
+}
+
 /**
  * The EngineGpu of an opened device; `hostMemoryBytes` is the host's memory where known
  * (src/cpu/pool.ts hostMemoryBytes).

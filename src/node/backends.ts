@@ -1,5 +1,7 @@
-// Choosing the backend of a run in Node: the WebGPU engine when there is an adapter, else the
-// CPU reference. The process must already have the environment resolveWebGpuEnv() chose.
+// Choosing the backend of a run in Node: `auto` takes the WebGPU engine on a hardware adapter,
+// else the CPU reference (decideBackend, before the WebGPU environment is entered);
+// openSimulation opens it. openSimulation's process must already have the environment
+// resolveWebGpuEnv() chose.
 import type { BackendChoice } from '../contract/config';
 import {
   DeviceLimitError,
@@ -7,7 +9,8 @@ import {
   type Problem,
   type Simulation,
 } from '../contract/simulation';
-import { RESOLVED_MARK } from './webgpu-env';
+import { autoBackend, autoBackendLine, softwareAutoBackend } from '../gpu/device';
+import { RESOLVED_MARK, resolveWebGpuEnv } from './webgpu-env';
 
 /** The chosen backend cannot run here; the message says why and what to do. */
 export class BackendUnavailableError extends Error {
@@ -24,9 +27,42 @@ export interface BackendOptions {
 export const NO_ADAPTER_NOTICE =
   'No WebGPU adapter found (no GPU, and no Chrome/Chromium with SwiftShader); running on the CPU backend.';
 
+export interface BackendDecision {
+  /** What to pass to openSimulation: `cpu` where `auto` chose the CPU reference. */
+  readonly choice: BackendChoice;
+  /** The backend and why, in one line: `cpu: auto chose the CPU reference: …`. */
+  readonly line: string;
+}
+
 /**
- * A simulation on the chosen backend. `auto` takes WebGPU when there is an adapter and the
- * problem fits it, else the CPU (with a notice); `webgpu` fails with a BackendUnavailableError
+ * The backend `choice` runs on here, decided before the WebGPU environment is entered (so
+ * that `auto` on SwiftShader neither restarts the process for it nor starts Dawn): `auto`
+ * takes a hardware adapter and leaves a software one (SwiftShader, llvmpipe, WARP) for the
+ * CPU reference, which is faster there; `webgpu` and `cpu` are taken as asked.
+ */
+export async function decideBackend(choice: BackendChoice): Promise<BackendDecision> {
+  if (choice !== 'auto') return { choice, line: `${choice}, as asked by --backend ${choice}` };
+  const force = '; --backend webgpu forces the GPU';
+  const mark = process.env[RESOLVED_MARK] ?? resolveWebGpuEnv()[RESOLVED_MARK];
+  // SwiftShader is only ever found in an installed Chrome or Chromium.
+  if (mark === 'swiftshader') {
+    const auto = softwareAutoBackend('SwiftShader from the installed Chrome or Chromium');
+    return { choice: 'cpu', line: autoBackendLine(auto) + force };
+  }
+  // 'system' or 'none' need no environment of their own: keep the probe's answer.
+  if (mark !== undefined) process.env[RESOLVED_MARK] = mark;
+  const { openNodeGpu } = await import('./gpu');
+  const gpu = mark === 'none' ? null : await openNodeGpu();
+  gpu?.device.destroy();
+  const auto = autoBackend(gpu?.adapter ?? null);
+  if (auto.backend === 'webgpu') return { choice: 'auto', line: autoBackendLine(auto) };
+  return { choice: 'cpu', line: autoBackendLine(auto) + (gpu ? force : '') };
+}
+
+/**
+ * A simulation on the chosen backend. `auto` takes WebGPU when there is a hardware adapter
+ * and the problem fits it, else the CPU (with a notice; the CLI decides first with
+ * decideBackend and passes `cpu` where auto takes the CPU); `webgpu` fails with a BackendUnavailableError
  * when there is no adapter or the problem does not fit it.
  */
 export async function openSimulation(
@@ -72,6 +108,12 @@ async function openGpuSimulation(
       );
     }
     options.notice(NO_ADAPTER_NOTICE);
+    return null;
+  }
+  const auto = choice === 'auto' ? autoBackend(gpu.adapter) : null;
+  if (auto?.backend === 'cpu') {
+    gpu.device.destroy();
+    options.notice(`${autoBackendLine(auto)}; --backend webgpu forces the GPU`);
     return null;
   }
   const { createGpuSimulation } = await import('../gpu/simulation');

@@ -47,7 +47,8 @@ export const FIELDS: readonly FieldSpec[] = [
     key: 'backend',
     label: 'backend',
     options: ['auto', 'webgpu', 'cpu'],
-    title: 'auto: WebGPU if there is an adapter, else the CPU reference',
+    title:
+      'auto: WebGPU on a hardware adapter, else the CPU reference (faster than a software adapter)',
   },
 ];
 

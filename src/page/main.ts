@@ -7,7 +7,7 @@ import { configToJson } from '../contract/config-parse';
 import { noiseLevel, type Moments, type Problem, type Simulation } from '../contract/simulation';
 import { createCpuSimulation } from '../cpu/reference';
 import { buildProblem, testSplitSize } from '../data/datasets';
-import { openBrowserGpu, type EngineGpu } from '../gpu/device';
+import { autoBackend, autoBackendLine, openBrowserGpu, type EngineGpu } from '../gpu/device';
 import { awaitIsolation, isolationNote } from './isolation';
 import { createHistogram, rangeFromMoments, type ParticleHistogram } from '../gpu/histogram';
 import { browserShaderSources } from '../gpu/shader-sources.browser';
@@ -391,6 +391,15 @@ async function createSimulation(c: RunConfig, main = true): Promise<Simulation> 
     if (c.backend === 'webgpu') throw new Error(NO_WEBGPU);
     notice.textContent = `${NO_WEBGPU} Running on the CPU reference.`;
     return cpu();
+  }
+  if (c.backend === 'auto') {
+    // A software adapter runs on the same cores as the CPU reference, and slower.
+    const auto = autoBackend(gpu.adapter);
+    if (main) {
+      const force = auto.backend === 'cpu' ? '; backend webgpu forces the GPU' : '';
+      notice.textContent = `Backend ${autoBackendLine(auto)}${force}.`;
+    }
+    if (auto.backend === 'cpu') return cpu();
   }
   if (main) simGpu = gpu;
   const gpuSim = await createGpuSimulation(gpu, problem, dynamics, browserShaderSources);

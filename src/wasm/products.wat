@@ -1,0 +1,546 @@
+;; The multiply-add loops of the CPU kernel (src/cpu/kernel.ts): the dot products α·z_b of the
+;; forward pass and the sums Σ_b v_b z_b of the drift. Compiled by `npm run wasm` into
+;; products.wasm.ts; src/cpu/products.ts describes each function.
+;;
+;; SIMD (f64x2) without changing a bit: a lane never holds part of another lane's sum. The dot
+;; products put two particles side by side (lane 0: α, lane 1: β) and the drift sums two
+;; coordinates j, j+1; each lane adds its terms in the order of the plain loop, with a separate
+;; multiply and add (IEEE double, as in JavaScript), so the results are those of that loop.
+;; Eight accumulators at a time keep the adder busy while each one waits on its previous add.
+;;
+;; Addresses are bytes; rows of z are $rowBytes apart; vectors are float64.
+(module
+  (import "kernel" "memory" (memory 1))
+
+  ;; u[b] = α·z_b and v[b] = β·z_b for b < count; α at $x0, β at $x1, $p terms each. Eight rows
+  ;; at a time, then the rows left one at a time.
+  (func (export "dotPair") (param $x0 i32) (param $x1 i32) (param $z i32) (param $rowBytes i32)
+      (param $count i32) (param $u i32) (param $v i32) (param $p i32)
+    (local $b i32) (local $end8 i32) (local $pBytes i32) (local $j i32) (local $row i32)
+    (local $at i32)
+    (local $ab v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local $s4 v128) (local $s5 v128) (local $s6 v128) (local $s7 v128)
+    (local.set $pBytes (i32.shl (local.get $p) (i32.const 3)))
+    (local.set $end8 (i32.and (local.get $count) (i32.const -8)))
+    (local.set $row (local.get $z))
+    (block $rowsDone (loop $rows
+      (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $end8)))
+      (local.set $s0 (v128.const i64x2 0 0))
+      (local.set $s1 (v128.const i64x2 0 0))
+      (local.set $s2 (v128.const i64x2 0 0))
+      (local.set $s3 (v128.const i64x2 0 0))
+      (local.set $s4 (v128.const i64x2 0 0))
+      (local.set $s5 (v128.const i64x2 0 0))
+      (local.set $s6 (v128.const i64x2 0 0))
+      (local.set $s7 (v128.const i64x2 0 0))
+      (local.set $j (i32.const 0))
+      (block $termsDone (loop $terms
+        (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
+        ;; (α_j, β_j), times z_{b+k}[j] in both lanes.
+        (local.set $ab
+          (v128.load64_lane 1 (i32.add (local.get $x1) (local.get $j))
+            (v128.load64_splat (i32.add (local.get $x0) (local.get $j)))))
+        (local.set $at (i32.add (local.get $row) (local.get $j)))
+        (local.set $s0 (f64x2.add (local.get $s0)
+          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
+        (local.set $s1 (f64x2.add (local.get $s1)
+          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
+        (local.set $s2 (f64x2.add (local.get $s2)
+          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
+        (local.set $s3 (f64x2.add (local.get $s3)
+          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
+        (local.set $s4 (f64x2.add (local.get $s4)
+          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
+        (local.set $s5 (f64x2.add (local.get $s5)
+          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
+        (local.set $s6 (f64x2.add (local.get $s6)
+          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
+        (local.set $s7 (f64x2.add (local.get $s7)
+          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $terms)))
+      ;; Lane 0 of row b+k to u[b+k], lane 1 to v[b+k].
+      (v128.store64_lane offset=0 0 (local.get $u) (local.get $s0))
+      (v128.store64_lane offset=8 0 (local.get $u) (local.get $s1))
+      (v128.store64_lane offset=16 0 (local.get $u) (local.get $s2))
+      (v128.store64_lane offset=24 0 (local.get $u) (local.get $s3))
+      (v128.store64_lane offset=32 0 (local.get $u) (local.get $s4))
+      (v128.store64_lane offset=40 0 (local.get $u) (local.get $s5))
+      (v128.store64_lane offset=48 0 (local.get $u) (local.get $s6))
+      (v128.store64_lane offset=56 0 (local.get $u) (local.get $s7))
+      (v128.store64_lane offset=0 1 (local.get $v) (local.get $s0))
+      (v128.store64_lane offset=8 1 (local.get $v) (local.get $s1))
+      (v128.store64_lane offset=16 1 (local.get $v) (local.get $s2))
+      (v128.store64_lane offset=24 1 (local.get $v) (local.get $s3))
+      (v128.store64_lane offset=32 1 (local.get $v) (local.get $s4))
+      (v128.store64_lane offset=40 1 (local.get $v) (local.get $s5))
+      (v128.store64_lane offset=48 1 (local.get $v) (local.get $s6))
+      (v128.store64_lane offset=56 1 (local.get $v) (local.get $s7))
+      (local.set $u (i32.add (local.get $u) (i32.const 64)))
+      (local.set $v (i32.add (local.get $v) (i32.const 64)))
+      (local.set $row (i32.add (local.get $row) (i32.shl (local.get $rowBytes) (i32.const 3))))
+      (local.set $b (i32.add (local.get $b) (i32.const 8)))
+      (br $rows)))
+    (block $restDone (loop $rest
+      (br_if $restDone (i32.ge_s (local.get $b) (local.get $count)))
+      (local.set $s0 (v128.const i64x2 0 0))
+      (local.set $j (i32.const 0))
+      (block $termsDone (loop $terms
+        (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
+        (local.set $ab
+          (v128.load64_lane 1 (i32.add (local.get $x1) (local.get $j))
+            (v128.load64_splat (i32.add (local.get $x0) (local.get $j)))))
+        (local.set $s0 (f64x2.add (local.get $s0)
+          (f64x2.mul (local.get $ab)
+            (v128.load64_splat (i32.add (local.get $row) (local.get $j))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $terms)))
+      (v128.store64_lane 0 (local.get $u) (local.get $s0))
+      (v128.store64_lane 1 (local.get $v) (local.get $s0))
+      (local.set $u (i32.add (local.get $u) (i32.const 8)))
+      (local.set $v (i32.add (local.get $v) (i32.const 8)))
+      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $rest))))
+
+  ;; u[b] = α·z_b for b < count; α at $x, $p terms. Two rows per lane pair, four rows at a
+  ;; time (lanes: rows b, b+1 and b+2, b+3), then the rows left one at a time.
+  (func (export "dotOne") (param $x i32) (param $z i32) (param $rowBytes i32) (param $count i32)
+      (param $u i32) (param $p i32)
+    (local $b i32) (local $end4 i32) (local $pBytes i32) (local $j i32) (local $row i32)
+    (local $at i32)
+    (local $a v128) (local $s01 v128) (local $s23 v128)
+    (local.set $pBytes (i32.shl (local.get $p) (i32.const 3)))
+    (local.set $end4 (i32.and (local.get $count) (i32.const -4)))
+    (local.set $row (local.get $z))
+    (block $rowsDone (loop $rows
+      (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $end4)))
+      (local.set $s01 (v128.const i64x2 0 0))
+      (local.set $s23 (v128.const i64x2 0 0))
+      (local.set $j (i32.const 0))
+      (block $termsDone (loop $terms
+        (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
+        (local.set $a (v128.load64_splat (i32.add (local.get $x) (local.get $j))))
+        (local.set $at (i32.add (local.get $row) (local.get $j)))
+        ;; (z_b[j], z_{b+1}[j]) and (z_{b+2}[j], z_{b+3}[j]).
+        (local.set $s01 (f64x2.add (local.get $s01)
+          (f64x2.mul (local.get $a)
+            (v128.load64_lane 1 (i32.add (local.get $at) (local.get $rowBytes))
+              (v128.load64_zero (local.get $at))))))
+        (local.set $at (i32.add (local.get $at) (i32.shl (local.get $rowBytes) (i32.const 1))))
+        (local.set $s23 (f64x2.add (local.get $s23)
+          (f64x2.mul (local.get $a)
+            (v128.load64_lane 1 (i32.add (local.get $at) (local.get $rowBytes))
+              (v128.load64_zero (local.get $at))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $terms)))
+      (v128.store offset=0 align=8 (local.get $u) (local.get $s01))
+      (v128.store offset=16 align=8 (local.get $u) (local.get $s23))
+      (local.set $u (i32.add (local.get $u) (i32.const 32)))
+      (local.set $row (i32.add (local.get $row) (i32.shl (local.get $rowBytes) (i32.const 2))))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (br $rows)))
+    (block $restDone (loop $rest
+      (br_if $restDone (i32.ge_s (local.get $b) (local.get $count)))
+      (local.set $s01 (v128.const i64x2 0 0))
+      (local.set $j (i32.const 0))
+      (block $termsDone (loop $terms
+        (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
+        (local.set $s01 (f64x2.add (local.get $s01)
+          (f64x2.mul (v128.load64_splat (i32.add (local.get $x) (local.get $j)))
+            (v128.load64_splat (i32.add (local.get $row) (local.get $j))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $terms)))
+      (v128.store64_lane 0 (local.get $u) (local.get $s01))
+      (local.set $u (i32.add (local.get $u) (i32.const 8)))
+      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $rest))))
+
+  ;; g[j] += Σ_b v[b] z_b[j] and h[j] += Σ_b w[b] z_b[j] for j < rowBytes/8 (a multiple of 4),
+  ;; b < count, each sum going on from the stored value in order b = 0 … count−1. Eight
+  ;; coordinates at a time (four lane pairs per vector), then four.
+  (func (export "transposedPair") (param $v i32) (param $w i32) (param $z i32)
+      (param $rowBytes i32) (param $count i32) (param $g i32) (param $h i32)
+    (local $j i32) (local $end8 i32) (local $b i32) (local $row i32)
+    (local $vb v128) (local $wb v128) (local $z0 v128) (local $z1 v128) (local $z2 v128)
+    (local $z3 v128)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128)
+    (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128)
+    (local.set $end8 (i32.and (local.get $rowBytes) (i32.const -64)))
+    (block $columnsDone (loop $columns
+      (br_if $columnsDone (i32.ge_s (local.get $j) (local.get $end8)))
+      (local.set $g0 (v128.load offset=0 align=8 (local.get $g)))
+      (local.set $g1 (v128.load offset=16 align=8 (local.get $g)))
+      (local.set $g2 (v128.load offset=32 align=8 (local.get $g)))
+      (local.set $g3 (v128.load offset=48 align=8 (local.get $g)))
+      (local.set $h0 (v128.load offset=0 align=8 (local.get $h)))
+      (local.set $h1 (v128.load offset=16 align=8 (local.get $h)))
+      (local.set $h2 (v128.load offset=32 align=8 (local.get $h)))
+      (local.set $h3 (v128.load offset=48 align=8 (local.get $h)))
+      (local.set $row (i32.add (local.get $z) (local.get $j)))
+      (local.set $b (i32.const 0))
+      (block $rowsDone (loop $rows
+        (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $count)))
+        (local.set $vb (v128.load64_splat
+          (i32.add (local.get $v) (i32.shl (local.get $b) (i32.const 3)))))
+        (local.set $wb (v128.load64_splat
+          (i32.add (local.get $w) (i32.shl (local.get $b) (i32.const 3)))))
+        (local.set $z0 (v128.load offset=0 align=8 (local.get $row)))
+        (local.set $z1 (v128.load offset=16 align=8 (local.get $row)))
+        (local.set $z2 (v128.load offset=32 align=8 (local.get $row)))
+        (local.set $z3 (v128.load offset=48 align=8 (local.get $row)))
+        (local.set $g0 (f64x2.add (local.get $g0) (f64x2.mul (local.get $vb) (local.get $z0))))
+        (local.set $g1 (f64x2.add (local.get $g1) (f64x2.mul (local.get $vb) (local.get $z1))))
+        (local.set $g2 (f64x2.add (local.get $g2) (f64x2.mul (local.get $vb) (local.get $z2))))
+        (local.set $g3 (f64x2.add (local.get $g3) (f64x2.mul (local.get $vb) (local.get $z3))))
+        (local.set $h0 (f64x2.add (local.get $h0) (f64x2.mul (local.get $wb) (local.get $z0))))
+        (local.set $h1 (f64x2.add (local.get $h1) (f64x2.mul (local.get $wb) (local.get $z1))))
+        (local.set $h2 (f64x2.add (local.get $h2) (f64x2.mul (local.get $wb) (local.get $z2))))
+        (local.set $h3 (f64x2.add (local.get $h3) (f64x2.mul (local.get $wb) (local.get $z3))))
+        (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $rows)))
+      (v128.store offset=0 align=8 (local.get $g) (local.get $g0))
+      (v128.store offset=16 align=8 (local.get $g) (local.get $g1))
+      (v128.store offset=32 align=8 (local.get $g) (local.get $g2))
+      (v128.store offset=48 align=8 (local.get $g) (local.get $g3))
+      (v128.store offset=0 align=8 (local.get $h) (local.get $h0))
+      (v128.store offset=16 align=8 (local.get $h) (local.get $h1))
+      (v128.store offset=32 align=8 (local.get $h) (local.get $h2))
+      (v128.store offset=48 align=8 (local.get $h) (local.get $h3))
+      (local.set $g (i32.add (local.get $g) (i32.const 64)))
+      (local.set $h (i32.add (local.get $h) (i32.const 64)))
+      (local.set $j (i32.add (local.get $j) (i32.const 64)))
+      (br $columns)))
+    ;; Four coordinates left.
+    (if (i32.lt_s (local.get $j) (local.get $rowBytes))
+      (then
+        (local.set $g0 (v128.load offset=0 align=8 (local.get $g)))
+        (local.set $g1 (v128.load offset=16 align=8 (local.get $g)))
+        (local.set $h0 (v128.load offset=0 align=8 (local.get $h)))
+        (local.set $h1 (v128.load offset=16 align=8 (local.get $h)))
+        (local.set $row (i32.add (local.get $z) (local.get $j)))
+        (local.set $b (i32.const 0))
+        (block $rowsDone (loop $rows
+          (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $count)))
+          (local.set $vb (v128.load64_splat
+            (i32.add (local.get $v) (i32.shl (local.get $b) (i32.const 3)))))
+          (local.set $wb (v128.load64_splat
+            (i32.add (local.get $w) (i32.shl (local.get $b) (i32.const 3)))))
+          (local.set $z0 (v128.load offset=0 align=8 (local.get $row)))
+          (local.set $z1 (v128.load offset=16 align=8 (local.get $row)))
+          (local.set $g0 (f64x2.add (local.get $g0) (f64x2.mul (local.get $vb) (local.get $z0))))
+          (local.set $g1 (f64x2.add (local.get $g1) (f64x2.mul (local.get $vb) (local.get $z1))))
+          (local.set $h0 (f64x2.add (local.get $h0) (f64x2.mul (local.get $wb) (local.get $z0))))
+          (local.set $h1 (f64x2.add (local.get $h1) (f64x2.mul (local.get $wb) (local.get $z1))))
+          (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))
+          (br $rows)))
+        (v128.store offset=0 align=8 (local.get $g) (local.get $g0))
+        (v128.store offset=16 align=8 (local.get $g) (local.get $g1))
+        (v128.store offset=0 align=8 (local.get $h) (local.get $h0))
+        (v128.store offset=16 align=8 (local.get $h) (local.get $h1)))))
+
+  ;; g[j] += Σ_b v[b] z_b[j], as transposedPair for one vector.
+  (func (export "transposedOne") (param $v i32) (param $z i32) (param $rowBytes i32)
+      (param $count i32) (param $g i32)
+    (local $j i32) (local $end8 i32) (local $b i32) (local $row i32)
+    (local $vb v128)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128)
+    (local.set $end8 (i32.and (local.get $rowBytes) (i32.const -64)))
+    (block $columnsDone (loop $columns
+      (br_if $columnsDone (i32.ge_s (local.get $j) (local.get $end8)))
+      (local.set $g0 (v128.load offset=0 align=8 (local.get $g)))
+      (local.set $g1 (v128.load offset=16 align=8 (local.get $g)))
+      (local.set $g2 (v128.load offset=32 align=8 (local.get $g)))
+      (local.set $g3 (v128.load offset=48 align=8 (local.get $g)))
+      (local.set $row (i32.add (local.get $z) (local.get $j)))
+      (local.set $b (i32.const 0))
+      (block $rowsDone (loop $rows
+        (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $count)))
+        (local.set $vb (v128.load64_splat
+          (i32.add (local.get $v) (i32.shl (local.get $b) (i32.const 3)))))
+        (local.set $g0 (f64x2.add (local.get $g0)
+          (f64x2.mul (local.get $vb) (v128.load offset=0 align=8 (local.get $row)))))
+        (local.set $g1 (f64x2.add (local.get $g1)
+          (f64x2.mul (local.get $vb) (v128.load offset=16 align=8 (local.get $row)))))
+        (local.set $g2 (f64x2.add (local.get $g2)
+          (f64x2.mul (local.get $vb) (v128.load offset=32 align=8 (local.get $row)))))
+        (local.set $g3 (f64x2.add (local.get $g3)
+          (f64x2.mul (local.get $vb) (v128.load offset=48 align=8 (local.get $row)))))
+        (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $rows)))
+      (v128.store offset=0 align=8 (local.get $g) (local.get $g0))
+      (v128.store offset=16 align=8 (local.get $g) (local.get $g1))
+      (v128.store offset=32 align=8 (local.get $g) (local.get $g2))
+      (v128.store offset=48 align=8 (local.get $g) (local.get $g3))
+      (local.set $g (i32.add (local.get $g) (i32.const 64)))
+      (local.set $j (i32.add (local.get $j) (i32.const 64)))
+      (br $columns)))
+    (if (i32.lt_s (local.get $j) (local.get $rowBytes))
+      (then
+        (local.set $g0 (v128.load offset=0 align=8 (local.get $g)))
+        (local.set $g1 (v128.load offset=16 align=8 (local.get $g)))
+        (local.set $row (i32.add (local.get $z) (local.get $j)))
+        (local.set $b (i32.const 0))
+        (block $rowsDone (loop $rows
+          (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $count)))
+          (local.set $vb (v128.load64_splat
+            (i32.add (local.get $v) (i32.shl (local.get $b) (i32.const 3)))))
+          (local.set $g0 (f64x2.add (local.get $g0)
+            (f64x2.mul (local.get $vb) (v128.load offset=0 align=8 (local.get $row)))))
+          (local.set $g1 (f64x2.add (local.get $g1)
+            (f64x2.mul (local.get $vb) (v128.load offset=16 align=8 (local.get $row)))))
+          (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))
+          (br $rows)))
+        (v128.store offset=0 align=8 (local.get $g) (local.get $g0))
+        (v128.store offset=16 align=8 (local.get $g) (local.get $g1)))))
+
+  ;; tanh in place: v[i] ← tanh v[i] for i < count, v at $at; the bits of tanh() in
+  ;; src/contract/tanh.ts, two lanes at a time, each lane taking that function's steps in its
+  ;; order (the constants below are its constants, in hexadecimal). Its tables 2^(j/32) and
+  ;; 2^(j/32) − 1 are the 64 doubles at $table (STEP_POW, then STEP_POW_M1). Where the
+  ;; function returns early (|x| < 2^-28, |x| ≥ 22, NaN), the lane takes that value instead.
+  (func (export "tanh") (param $at i32) (param $count i32) (param $table i32)
+    (local $end i32) (local $j0 i32) (local $j1 i32)
+    (local $x v128) (local $a v128) (local $y v128) (local $m v128) (local $mf v128)
+    (local $r v128) (local $r2 v128) (local $q v128) (local $scale v128) (local $t v128)
+    (local $result v128)
+    (local $xB v128) (local $aB v128) (local $yB v128) (local $mB v128) (local $mfB v128)
+    (local $rB v128) (local $r2B v128) (local $qB v128) (local $scaleB v128) (local $tB v128)
+    (local $resultB v128) (local $j0B i32) (local $j1B i32)
+    ;; Its constants, set once: V8 would build a v128.const anew in each pass of the loop.
+    (local $perLn2 v128) (local $ln2Hi v128) (local $ln2Lo v128) (local $c2 v128) (local $c3 v128)
+    (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128) (local $two v128)
+    (local $one v128) (local $tanhOne v128) (local $tanhLinear v128) (local $bias v128)
+    (local $sign v128) (local $magic v128)
+    (local.set $perLn2 (v128.const f64x2 0x1.71547652b82fep5 0x1.71547652b82fep5))
+    (local.set $ln2Hi (v128.const f64x2 0x1.62e42fee00000p-6 0x1.62e42fee00000p-6))
+    (local.set $ln2Lo (v128.const f64x2 0x1.a39ef35793c76p-38 0x1.a39ef35793c76p-38))
+    (local.set $c2 (v128.const f64x2 0x1p-1 0x1p-1))
+    (local.set $c3 (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3))
+    (local.set $c4 (v128.const f64x2 0x1.5555555555555p-5 0x1.5555555555555p-5))
+    (local.set $c5 (v128.const f64x2 0x1.1111111111111p-7 0x1.1111111111111p-7))
+    (local.set $c6 (v128.const f64x2 0x1.6c16c16c16c17p-10 0x1.6c16c16c16c17p-10))
+    (local.set $c7 (v128.const f64x2 0x1.a01a01a01a01ap-13 0x1.a01a01a01a01ap-13))
+    (local.set $two (v128.const f64x2 2 2))
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $tanhOne (v128.const f64x2 22 22))
+    (local.set $tanhLinear (v128.const f64x2 0x1p-28 0x1p-28))
+    (local.set $bias (v128.const i32x4 1023 1023 1023 1023))
+    (local.set $magic (v128.const f64x2 0x1p52 0x1p52))
+    (local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $count) (i32.const 3))))
+    ;; Four values at a time: two pairs, statement by statement (names ending in B are the
+    ;; second pair's). Each pair is one long chain of dependent operations; interleaved, the
+    ;; core overlaps the two chains, which it did not do across passes of the pair loop
+    ;; (about 1.5 times as fast). The pair loop below takes the up to three values left.
+    (block $foursDone (loop $fours
+      (br_if $foursDone (i32.gt_u (i32.add (local.get $at) (i32.const 32)) (local.get $end)))
+      (local.set $x (v128.load offset=0 align=8 (local.get $at)))
+      (local.set $xB (v128.load offset=16 align=8 (local.get $at)))
+      (local.set $a (f64x2.abs (local.get $x)))
+      (local.set $aB (f64x2.abs (local.get $xB)))
+      (local.set $y (f64x2.mul (local.get $two) (local.get $a)))
+      (local.set $yB (f64x2.mul (local.get $two) (local.get $aB)))
+      (local.set $mf (f64x2.floor (f64x2.mul (local.get $y) (local.get $perLn2))))
+      (local.set $mfB (f64x2.floor (f64x2.mul (local.get $yB) (local.get $perLn2))))
+      (local.set $m (f64x2.add (local.get $mf) (local.get $magic)))
+      (local.set $mB (f64x2.add (local.get $mfB) (local.get $magic)))
+      (local.set $j0 (i32.shl (i32.and (i32x4.extract_lane 0 (local.get $m)) (i32.const 31))
+        (i32.const 3)))
+      (local.set $j0B (i32.shl (i32.and (i32x4.extract_lane 0 (local.get $mB)) (i32.const 31))
+        (i32.const 3)))
+      (local.set $j1 (i32.shl (i32.and (i32x4.extract_lane 2 (local.get $m)) (i32.const 31))
+        (i32.const 3)))
+      (local.set $j1B (i32.shl (i32.and (i32x4.extract_lane 2 (local.get $mB)) (i32.const 31))
+        (i32.const 3)))
+      (local.set $r (f64x2.sub
+        (f64x2.sub (local.get $y)
+          (f64x2.mul (local.get $mf) (local.get $ln2Hi)))
+        (f64x2.mul (local.get $mf) (local.get $ln2Lo))))
+      (local.set $rB (f64x2.sub
+        (f64x2.sub (local.get $yB)
+          (f64x2.mul (local.get $mfB) (local.get $ln2Hi)))
+        (f64x2.mul (local.get $mfB) (local.get $ln2Lo))))
+      (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+      (local.set $r2B (f64x2.mul (local.get $rB) (local.get $rB)))
+      (local.set $q (f64x2.add (local.get $r) (f64x2.mul (local.get $r2)
+        (f64x2.add
+          (f64x2.add (local.get $c2)
+            (f64x2.mul (local.get $r) (local.get $c3)))
+          (f64x2.mul (local.get $r2)
+            (f64x2.add
+              (f64x2.add (local.get $c4)
+                (f64x2.mul (local.get $r)
+                  (local.get $c5)))
+              (f64x2.mul (local.get $r2)
+                (f64x2.add (local.get $c6)
+                  (f64x2.mul (local.get $r)
+                    (local.get $c7))))))))))
+      (local.set $qB (f64x2.add (local.get $rB) (f64x2.mul (local.get $r2B)
+        (f64x2.add
+          (f64x2.add (local.get $c2)
+            (f64x2.mul (local.get $rB) (local.get $c3)))
+          (f64x2.mul (local.get $r2B)
+            (f64x2.add
+              (f64x2.add (local.get $c4)
+                (f64x2.mul (local.get $rB)
+                  (local.get $c5)))
+              (f64x2.mul (local.get $r2B)
+                (f64x2.add (local.get $c6)
+                  (f64x2.mul (local.get $rB)
+                    (local.get $c7))))))))))
+      (local.set $scale (i64x2.shl
+        (i32x4.shl
+          (i32x4.add (i32x4.shr_u (local.get $m) (i32.const 5)) (local.get $bias))
+          (i32.const 20))
+        (i32.const 32)))
+      (local.set $scaleB (i64x2.shl
+        (i32x4.shl
+          (i32x4.add (i32x4.shr_u (local.get $mB) (i32.const 5)) (local.get $bias))
+          (i32.const 20))
+        (i32.const 32)))
+      (local.set $t (f64x2.add
+        (f64x2.mul
+          (f64x2.mul (local.get $scale)
+            (v128.load64_lane 1 (i32.add (local.get $table) (local.get $j1))
+              (v128.load64_zero (i32.add (local.get $table) (local.get $j0)))))
+          (local.get $q))
+        (f64x2.add
+          (f64x2.mul (local.get $scale)
+            (v128.load64_lane offset=256 1 (i32.add (local.get $table) (local.get $j1))
+              (v128.load64_zero offset=256 (i32.add (local.get $table) (local.get $j0)))))
+          (f64x2.sub (local.get $scale) (local.get $one)))))
+      (local.set $tB (f64x2.add
+        (f64x2.mul
+          (f64x2.mul (local.get $scaleB)
+            (v128.load64_lane 1 (i32.add (local.get $table) (local.get $j1B))
+              (v128.load64_zero (i32.add (local.get $table) (local.get $j0B)))))
+          (local.get $qB))
+        (f64x2.add
+          (f64x2.mul (local.get $scaleB)
+            (v128.load64_lane offset=256 1 (i32.add (local.get $table) (local.get $j1B))
+              (v128.load64_zero offset=256 (i32.add (local.get $table) (local.get $j0B)))))
+          (f64x2.sub (local.get $scaleB) (local.get $one)))))
+      (local.set $result (f64x2.div
+        (f64x2.mul (local.get $x) (local.get $t))
+        (f64x2.mul (local.get $a) (f64x2.add (local.get $two) (local.get $t)))))
+      (local.set $resultB (f64x2.div
+        (f64x2.mul (local.get $xB) (local.get $tB))
+        (f64x2.mul (local.get $aB) (f64x2.add (local.get $two) (local.get $tB)))))
+      (local.set $result (v128.bitselect
+        (local.get $result)
+        (v128.or (v128.and (local.get $x) (local.get $sign))
+          (local.get $one))
+        (f64x2.lt (local.get $a) (local.get $tanhOne))))
+      (local.set $resultB (v128.bitselect
+        (local.get $resultB)
+        (v128.or (v128.and (local.get $xB) (local.get $sign))
+          (local.get $one))
+        (f64x2.lt (local.get $aB) (local.get $tanhOne))))
+      (local.set $result (v128.bitselect
+        (local.get $x)
+        (local.get $result)
+        (v128.or
+          (f64x2.lt (local.get $a) (local.get $tanhLinear))
+          (f64x2.ne (local.get $x) (local.get $x)))))
+      (local.set $resultB (v128.bitselect
+        (local.get $xB)
+        (local.get $resultB)
+        (v128.or
+          (f64x2.lt (local.get $aB) (local.get $tanhLinear))
+          (f64x2.ne (local.get $xB) (local.get $xB)))))
+      (v128.store offset=0 align=8 (local.get $at) (local.get $result))
+      (v128.store offset=16 align=8 (local.get $at) (local.get $resultB))
+      (local.set $at (i32.add (local.get $at) (i32.const 32)))
+      (br $fours)))
+    (block $done (loop $pairs
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      ;; The last of an odd count goes in both lanes.
+      (local.set $x
+        (if (result v128) (i32.le_u (i32.add (local.get $at) (i32.const 16)) (local.get $end))
+          (then (v128.load align=8 (local.get $at)))
+          (else (v128.load64_splat (local.get $at)))))
+      (local.set $a (f64x2.abs (local.get $x)))
+      (local.set $y (f64x2.mul (local.get $two) (local.get $a)))
+      ;; m = ⌊y · 32 / ln 2⌋ (truncation, y ≥ 0); m + 2^52 holds m in its low 32 bits.
+      (local.set $mf (f64x2.floor (f64x2.mul (local.get $y) (local.get $perLn2))))
+      (local.set $m (f64x2.add (local.get $mf) (local.get $magic)))
+      (local.set $j0 (i32.shl (i32.and (i32x4.extract_lane 0 (local.get $m)) (i32.const 31))
+        (i32.const 3)))
+      (local.set $j1 (i32.shl (i32.and (i32x4.extract_lane 2 (local.get $m)) (i32.const 31))
+        (i32.const 3)))
+      ;; r = y − m · LN2_32_HI − m · LN2_32_LO
+      (local.set $r (f64x2.sub
+        (f64x2.sub (local.get $y)
+          (f64x2.mul (local.get $mf) (local.get $ln2Hi)))
+        (f64x2.mul (local.get $mf) (local.get $ln2Lo))))
+      (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+      ;; q = r + r2 (C2 + r C3 + r2 (C4 + r C5 + r2 (C6 + r C7)))
+      (local.set $q (f64x2.add (local.get $r) (f64x2.mul (local.get $r2)
+        (f64x2.add
+          (f64x2.add (local.get $c2)
+            (f64x2.mul (local.get $r) (local.get $c3)))
+          (f64x2.mul (local.get $r2)
+            (f64x2.add
+              (f64x2.add (local.get $c4)
+                (f64x2.mul (local.get $r)
+                  (local.get $c5)))
+              (f64x2.mul (local.get $r2)
+                (f64x2.add (local.get $c6)
+                  (f64x2.mul (local.get $r)
+                    (local.get $c7))))))))))
+      ;; scale = 2^(m >> 5), built from its exponent bits (exact, as the table POW2): the low
+      ;; word of each lane becomes (m >> 5) + 1023 << 20, which the 64-bit shift moves up.
+      (local.set $scale (i64x2.shl
+        (i32x4.shl
+          (i32x4.add (i32x4.shr_u (local.get $m) (i32.const 5)) (local.get $bias))
+          (i32.const 20))
+        (i32.const 32)))
+      ;; t = scale 2^(j/32) q + (scale (2^(j/32) − 1) + (scale − 1))
+      (local.set $t (f64x2.add
+        (f64x2.mul
+          (f64x2.mul (local.get $scale)
+            (v128.load64_lane 1 (i32.add (local.get $table) (local.get $j1))
+              (v128.load64_zero (i32.add (local.get $table) (local.get $j0)))))
+          (local.get $q))
+        (f64x2.add
+          (f64x2.mul (local.get $scale)
+            (v128.load64_lane offset=256 1 (i32.add (local.get $table) (local.get $j1))
+              (v128.load64_zero offset=256 (i32.add (local.get $table) (local.get $j0)))))
+          (f64x2.sub (local.get $scale) (local.get $one)))))
+      ;; tanh x = x t / (|x| (2 + t))
+      (local.set $result (f64x2.div
+        (f64x2.mul (local.get $x) (local.get $t))
+        (f64x2.mul (local.get $a) (f64x2.add (local.get $two) (local.get $t)))))
+      ;; |x| ≥ 22: ±1 (the sign of x on 1).
+      (local.set $result (v128.bitselect
+        (local.get $result)
+        (v128.or (v128.and (local.get $x) (local.get $sign))
+          (local.get $one))
+        (f64x2.lt (local.get $a) (local.get $tanhOne))))
+      ;; |x| < 2^-28 (tanh x rounds to x) and NaN: x.
+      (local.set $result (v128.bitselect
+        (local.get $x)
+        (local.get $result)
+        (v128.or
+          (f64x2.lt (local.get $a) (local.get $tanhLinear))
+          (f64x2.ne (local.get $x) (local.get $x)))))
+      (if (i32.le_u (i32.add (local.get $at) (i32.const 16)) (local.get $end))
+        (then (v128.store align=8 (local.get $at) (local.get $result)))
+        (else (v128.store64_lane 0 (local.get $at) (local.get $result))))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $pairs))))
+)
