@@ -17,8 +17,7 @@
 // name the file.
 import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import { ConfigError, configToJson, parseConfigObject } from '../contract/config-parse';
-import type { Problem } from '../contract/simulation';
-import type { LossEntry } from '../study/run-study';
+import type { LossEntry, Problem } from '../contract/simulation';
 
 /** A checkpoint file is damaged, or does not fit the run it should continue. */
 export class CheckpointError extends Error {

@@ -10,19 +10,16 @@
 // fits labels of size |y| ≈ 1000 with a bounded activation legitimately reaches M₂ ≈ 10⁶/d:
 // scale such labels down.
 import type { RunConfig } from '../contract/config';
-import type { Dynamics, Moments, Simulation } from '../contract/simulation';
+import {
+  GpuDeviceLostError,
+  type Dynamics,
+  type LossEntry,
+  type Moments,
+  type Simulation,
+} from '../contract/simulation';
 import { testSplitSize } from '../data/datasets';
-import { GpuDeviceLostError } from '../gpu/simulation';
 
-export interface LossEntry {
-  /** Global step k. */
-  readonly step: number;
-  /** Time of the continuous dynamics, k·τ. */
-  readonly time: number;
-  readonly train: number;
-  /** Null when the run has no held-out set. */
-  readonly test: number | null;
-}
+export type { LossEntry };
 
 export interface FinalState {
   readonly step: number;
