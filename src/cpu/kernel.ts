@@ -65,9 +65,9 @@ export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
  *
  * Speed without changing a bit: data rows are copied to float64 once per tile (exact), with
  * the row stride padded to a multiple of 4 by zeros; particles go two at a time through
- * every product over the data, so that eight independent add chains run where one particle
- * would give four. Each sum still adds its terms in the order of the plain loop. Those
- * products run in WebAssembly (products.ts), over a memory that holds the particles in double,
+ * every product over the data (the two lanes of an f64x2 in α·z) and through the drift's
+ * weights. Each sum still adds its terms in the order of the plain loop. Those products and
+ * tanh run in WebAssembly (products.ts), over a memory that holds the particles in double,
  * the data tiles, α·z and the drift sums; the rest is JavaScript over views of that memory.
  */
 export class ParticleKernel {
