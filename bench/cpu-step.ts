@@ -14,8 +14,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { KernelConfig, ParticleKernel } from '../src/cpu/kernel';
 import { activationCode } from '../src/contract/model';
-import { Stream } from '../src/contract/philox';
-import { gaussians } from '../src/cpu/noise';
+import { philox4x32, uniformFromWord } from '../src/contract/philox';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -64,13 +63,16 @@ const cfg: KernelConfig = {
   cachePhi: true,
 };
 
-/** Standard Gaussians of the runs' own Philox streams, as float32 (any fixed data will do). */
+/** Standard Gaussians by Box–Muller from Philox words (any fixed data will do). */
 function data(count: number, salt: number): Float32Array {
   const out = new Float32Array(count);
-  const block = new Float64Array(16);
-  for (let i = 0; i < count; i += 16) {
-    gaussians(Stream.init, salt, i, 16, 3, 4, block);
-    out.set(block.subarray(0, Math.min(16, count - i)), i);
+  const words = new Uint32Array(4);
+  for (let i = 0; i < count; i += 2) {
+    philox4x32(i, salt, 0, 0, 3, 4, words);
+    const radius = Math.sqrt(-2 * Math.log(uniformFromWord(words[0]!)));
+    const angle = 2 * Math.PI * uniformFromWord(words[1]!);
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
   }
   return out;
 }

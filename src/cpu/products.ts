@@ -43,6 +43,19 @@ export interface Products {
   /** g[j] += Σ_b v[b] z_b[j], as transposedPair for one vector. */
   transposedOne(v: number, z: number, rowBytes: number, count: number, g: number): void;
   /**
+   * Philox4x32-10 of the blocks with counters (a, k, stream, block + l), l = 0 … 3, under the
+   * key (key0, key1): word w of block block + l to the int32 at out + 16w + 4l.
+   */
+  philox4(
+    a: number,
+    k: number,
+    stream: number,
+    block: number,
+    key0: number,
+    key1: number,
+    out: number,
+  ): void;
+  /**
    * v[i] ← tanh(v[i]) for i < count, the bits of src/contract/tanh.ts; its tables STEP_POW
    * and STEP_POW_M1 at `table` (TANH_TABLE_LENGTH doubles, see writeTanhTable).
    */
