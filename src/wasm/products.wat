@@ -1,6 +1,6 @@
-;; The multiply-add loops of the CPU kernel (src/cpu/kernel.ts): the dot products α·z_b of the
-;; forward pass and the sums Σ_b v_b z_b of the drift. Compiled by `npm run wasm` into
-;; products.wasm.ts; src/cpu/products.ts describes each function.
+;; The hot loops of the CPU kernel (src/cpu/kernel.ts): the dot products α·z_b of the forward
+;; pass and the sums Σ_b v_b z_b of the drift, then tanh and the noise's Philox. Compiled by
+;; `npm run wasm` into products.wasm.ts; src/cpu/products.ts describes each function.
 ;;
 ;; SIMD (f64x2) without changing a bit: a lane never holds part of another lane's sum. The dot
 ;; products put two particles side by side (lane 0: α, lane 1: β) and the drift sums two
