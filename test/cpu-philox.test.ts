@@ -10,7 +10,8 @@ import {
   uniformFromWord,
 } from '../src/contract/philox';
 import { gaussianPair, logUniform } from '../src/contract/box-muller';
-import { gaussians } from '../src/cpu/noise';
+import { createProducts } from '../src/cpu/products';
+import { NoiseGaussians } from '../src/cpu/noise';
 
 const hex = (words: Uint32Array): string[] =>
   Array.from(words, (w) => w.toString(16).padStart(8, '0'));
@@ -172,6 +173,8 @@ describe('Box–Muller without Math.log, Math.cos and Math.sin (src/contract/box
 
 describe("the CPU reference's own Gaussians (src/cpu/noise.ts)", () => {
   it('are those of particleGaussians, bit for bit', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const noise = new NoiseGaussians(createProducts(memory), memory, 64);
     const words = new Uint32Array(4);
     const scratch = new Float64Array(4);
     const expected = new Float64Array(20);
@@ -186,7 +189,7 @@ describe("the CPU reference's own Gaussians (src/cpu/noise.ts)", () => {
       const d = 1 + (t % 19);
       const stream = t % 3;
       particleGaussians(stream, a, k, d, [k0, k1], expected, 0, words, scratch);
-      gaussians(stream, a, k, d, k0, k1, got);
+      noise.fill(stream, a, k, d, k0, k1, got);
       for (let j = 0; j < d; j++) if (!Object.is(got[j], expected[j])) mismatches++;
     }
     expect(mismatches).toBe(0);

@@ -4,7 +4,7 @@
 import { activationCode, type Loss } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
-import { gaussians } from './noise';
+import { NOISE_WORDS_BYTES, NoiseGaussians } from './noise';
 import { createProducts, TANH_TABLE_LENGTH, writeTanhTable, type Products } from './products';
 
 // φ and φ' are written out in the loops below; they must stay those of model.ts activation().
@@ -65,9 +65,9 @@ export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
  *
  * Speed without changing a bit: data rows are copied to float64 once per tile (exact), with
  * the row stride padded to a multiple of 4 by zeros; particles go two at a time through
- * every product over the data, so that eight independent add chains run where one particle
- * would give four. Each sum still adds its terms in the order of the plain loop. Those
- * products run in WebAssembly (products.ts), over a memory that holds the particles in double,
+ * every product over the data (the two lanes of an f64x2 in α·z) and through the drift's
+ * weights. Each sum still adds its terms in the order of the plain loop. Those products and
+ * tanh run in WebAssembly (products.ts), over a memory that holds the particles in double,
  * the data tiles, α·z and the drift sums; the rest is JavaScript over views of that memory.
  */
 export class ParticleKernel {
@@ -89,12 +89,17 @@ export class ParticleKernel {
   private readonly zNext: Float64Array;
   /** Per data point of a tile, for two particles (at 0 and TILE): α·z_b, φ, w_b c φ'. */
   private readonly u: Float64Array;
+  /** The noise ξ and the initial particles' Gaussians (Philox in the products' module). */
+  private readonly noise: NoiseGaussians;
   /** φ(α_i·z_b) at (i − first)·B + b, or null (recomputed in each step). */
   private readonly phis: Float64Array | null;
   /** The multiply-add loops, over the memory that holds xd, u, zTile, zNext and grads. */
   private readonly products: Products;
   /** Byte addresses of those arrays in that memory. */
-  private readonly at: Record<'xd' | 'u' | 'zTile' | 'zNext' | 'grads' | 'tanhTable', number>;
+  private readonly at: Record<
+    'xd' | 'u' | 'zTile' | 'zNext' | 'grads' | 'words' | 'tanhTable',
+    number
+  >;
 
   constructor(
     private readonly cfg: KernelConfig,
@@ -114,6 +119,7 @@ export class ParticleKernel {
       zTile: TILE * this.stride,
       zNext: TILE * this.stride,
       grads: GROUP * this.stride,
+      words: NOISE_WORDS_BYTES / 8,
       tanhTable: TANH_TABLE_LENGTH,
     };
     const doubles = Object.values(lengths).reduce((sum, length) => sum + length, 0);
@@ -136,6 +142,8 @@ export class ParticleKernel {
     this.zTile = view('zTile');
     this.zNext = view('zNext');
     this.grads = view('grads');
+    const words = view('words');
+    this.noise = new NoiseGaussians(this.products, memory, words.byteOffset);
     const tanhTable = view('tanhTable');
     writeTanhTable(tanhTable);
     this.at = {
@@ -144,6 +152,7 @@ export class ParticleKernel {
       zTile: this.zTile.byteOffset,
       zNext: this.zNext.byteOffset,
       grads: this.grads.byteOffset,
+      words: words.byteOffset,
       tanhTable: tanhTable.byteOffset,
     };
     const keep = cfg.cachePhi && cfg.batch > 0;
@@ -155,7 +164,7 @@ export class ParticleKernel {
     const { d, x, xi } = this;
     const { initStd, key } = this.cfg;
     for (let i = i0; i < i1; i++) {
-      gaussians(Stream.init, i, 0, d, key[0], key[1], xi);
+      this.noise.fill(Stream.init, i, 0, d, key[0], key[1], xi);
       for (let j = 0; j < d; j++) x[i * d + j] = initStd * xi[j]!;
     }
   }
@@ -359,7 +368,7 @@ export class ParticleKernel {
     for (let i = g0; i < g1; i++) {
       const o = i * d;
       const go = (i - g0) * stride;
-      gaussians(Stream.noise, i, k, d, key[0], key[1], xi);
+      this.noise.fill(Stream.noise, i, k, d, key[0], key[1], xi);
       for (let j = 0; j < d; j++) {
         const xj = x[o + j]!;
         const gj = B === 0 ? 0 : j < p ? grads[go + j]! : gcs[i - g0]!;

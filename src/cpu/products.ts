@@ -2,7 +2,8 @@
 // of the forward pass and the sums Σ_b v_b z_b of the drift, which are nearly all of the
 // step's counted FLOP. In JavaScript every typed-array load of these loops also paid an index
 // computation and a bounds check; here a load is one instruction, and two multiply-adds go
-// in one f64x2 instruction (bench/RESULTS.md has the timings).
+// in one f64x2 instruction (bench/RESULTS.md has the timings). The same module has tanh and
+// the noise's Philox, the next largest parts of the step, with the bits of their JavaScript.
 // The loops are written in src/wasm/products.wat, compiled by `npm run wasm`. WebAssembly's
 // f64 arithmetic is IEEE double like JavaScript's, no SIMD lane mixes with another, and every
 // sum adds its terms in the order of the plain loop, so the results are the same bits.
@@ -42,6 +43,19 @@ export interface Products {
   ): void;
   /** g[j] += Σ_b v[b] z_b[j], as transposedPair for one vector. */
   transposedOne(v: number, z: number, rowBytes: number, count: number, g: number): void;
+  /**
+   * Philox4x32-10 of the blocks with counters (a, k, stream, block + l), l = 0 … 3, under the
+   * key (key0, key1): word w of block block + l to the int32 at out + 16w + 4l.
+   */
+  philox4(
+    a: number,
+    k: number,
+    stream: number,
+    block: number,
+    key0: number,
+    key1: number,
+    out: number,
+  ): void;
   /**
    * v[i] ← tanh(v[i]) for i < count, the bits of src/contract/tanh.ts; its tables STEP_POW
    * and STEP_POW_M1 at `table` (TANH_TABLE_LENGTH doubles, see writeTanhTable).

@@ -1,6 +1,6 @@
-;; The multiply-add loops of the CPU kernel (src/cpu/kernel.ts): the dot products α·z_b of the
-;; forward pass and the sums Σ_b v_b z_b of the drift. Compiled by `npm run wasm` into
-;; products.wasm.ts; src/cpu/products.ts describes each function.
+;; The hot loops of the CPU kernel (src/cpu/kernel.ts): the dot products α·z_b of the forward
+;; pass and the sums Σ_b v_b z_b of the drift, then tanh and the noise's Philox. Compiled by
+;; `npm run wasm` into products.wasm.ts; src/cpu/products.ts describes each function.
 ;;
 ;; SIMD (f64x2) without changing a bit: a lane never holds part of another lane's sum. The dot
 ;; products put two particles side by side (lane 0: α, lane 1: β) and the drift sums two
@@ -306,6 +306,54 @@
           (br $rows)))
         (v128.store offset=0 align=8 (local.get $g) (local.get $g0))
         (v128.store offset=16 align=8 (local.get $g) (local.get $g1)))))
+
+  ;; Philox4x32-10 (SPEC §3) of four blocks side by side, one in each i32 lane: counters
+  ;; (a, k, stream, block + lane) under the key (key0, key1). Writes the 16 output words at
+  ;; $out word by word: word w of the block in lane l at $out + 16 w + 4 l. The 32 × 32-bit
+  ;; products come whole from i64x2.extmul, their halves picked out by shuffles.
+  (func (export "philox4") (param $a i32) (param $k i32) (param $stream i32) (param $block i32)
+      (param $key0 i32) (param $key1 i32) (param $out i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $k0 v128) (local $k1 v128) (local $m0 v128) (local $m1 v128)
+    (local $p01 v128) (local $p23 v128) (local $lo0 v128) (local $hi0 v128) (local $lo1 v128)
+    (local $hi1 v128) (local $round i32)
+    (local.set $x0 (i32x4.splat (local.get $a)))
+    (local.set $x1 (i32x4.splat (local.get $k)))
+    (local.set $x2 (i32x4.splat (local.get $stream)))
+    (local.set $x3 (i32x4.add (i32x4.splat (local.get $block)) (v128.const i32x4 0 1 2 3)))
+    (local.set $k0 (i32x4.splat (local.get $key0)))
+    (local.set $k1 (i32x4.splat (local.get $key1)))
+    (local.set $m0 (v128.const i32x4 0xd2511f53 0xd2511f53 0xd2511f53 0xd2511f53))
+    (local.set $m1 (v128.const i32x4 0xcd9e8d57 0xcd9e8d57 0xcd9e8d57 0xcd9e8d57))
+    (loop $rounds
+      ;; M0 x0: low and high words of the four products.
+      (local.set $p01 (i64x2.extmul_low_i32x4_u (local.get $m0) (local.get $x0)))
+      (local.set $p23 (i64x2.extmul_high_i32x4_u (local.get $m0) (local.get $x0)))
+      (local.set $lo0 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+        (local.get $p01) (local.get $p23)))
+      (local.set $hi0 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+        (local.get $p01) (local.get $p23)))
+      ;; M1 x2
+      (local.set $p01 (i64x2.extmul_low_i32x4_u (local.get $m1) (local.get $x2)))
+      (local.set $p23 (i64x2.extmul_high_i32x4_u (local.get $m1) (local.get $x2)))
+      (local.set $lo1 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+        (local.get $p01) (local.get $p23)))
+      (local.set $hi1 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+        (local.get $p01) (local.get $p23)))
+      (local.set $x0 (v128.xor (v128.xor (local.get $hi1) (local.get $x1)) (local.get $k0)))
+      (local.set $x1 (local.get $lo1))
+      (local.set $x2 (v128.xor (v128.xor (local.get $hi0) (local.get $x3)) (local.get $k1)))
+      (local.set $x3 (local.get $lo0))
+      (local.set $k0 (i32x4.add (local.get $k0)
+        (v128.const i32x4 0x9e3779b9 0x9e3779b9 0x9e3779b9 0x9e3779b9)))
+      (local.set $k1 (i32x4.add (local.get $k1)
+        (v128.const i32x4 0xbb67ae85 0xbb67ae85 0xbb67ae85 0xbb67ae85)))
+      (local.set $round (i32.add (local.get $round) (i32.const 1)))
+      (br_if $rounds (i32.lt_u (local.get $round) (i32.const 10))))
+    (v128.store offset=0 align=4 (local.get $out) (local.get $x0))
+    (v128.store offset=16 align=4 (local.get $out) (local.get $x1))
+    (v128.store offset=32 align=4 (local.get $out) (local.get $x2))
+    (v128.store offset=48 align=4 (local.get $out) (local.get $x3)))
 
   ;; tanh in place: v[i] ← tanh v[i] for i < count, v at $at; the bits of tanh() in
   ;; src/contract/tanh.ts, two lanes at a time, each lane taking that function's steps in its
