@@ -10,7 +10,7 @@ import { buildProblem } from '../data/datasets';
 import { ENTROPY_SUBSAMPLE, networkOutputs } from '../contract/observables';
 import { activation as activationOf } from '../contract/model';
 import type { Problem } from '../contract/simulation';
-import { STATIONARY_DEFAULTS, StationaryError, solveStationary } from '../contract/stationary';
+import { StationaryError, solveStationary, stationaryOptionsOf } from '../contract/stationary';
 import {
   meanFieldGap,
   type GapFit,
@@ -32,6 +32,7 @@ import {
   type SweepFit,
   type SweepRun,
 } from '../study/sweep';
+import { splitCommandArgs } from './command-flags';
 import {
   EXIT_INTERRUPTED,
   checkOutputPaths,
@@ -84,25 +85,7 @@ const SWEEP_OWN = ['--over', '--values', '--seeds', '--json', '--csv', '--svg'] 
 const NOT_IN_SWEEP = ['--resume', '--checkpoint', '--checkpoint-every', '--save-particles'];
 
 export function parseSweepArgs(args: readonly string[]): SweepOptions {
-  const own = new Map<string, string>();
-  const runArgs: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const token = args[i]!;
-    const equals = token.indexOf('=');
-    const name = equals < 0 ? token : token.slice(0, equals);
-    if (!(SWEEP_OWN as readonly string[]).includes(name)) {
-      if (NOT_IN_SWEEP.includes(name)) throw new ConfigError(`${name} is not taken by mfld sweep`);
-      runArgs.push(token);
-      continue;
-    }
-    let value = equals < 0 ? undefined : token.slice(equals + 1);
-    if (value === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) {
-      value = args[++i];
-    }
-    if (value === undefined || value === '') throw new ConfigError(`${name} needs a value`);
-    if (own.has(name)) throw new ConfigError(`${name} is given twice`);
-    own.set(name, value);
-  }
+  const { own, runArgs } = splitCommandArgs(args, SWEEP_OWN, NOT_IN_SWEEP, 'mfld sweep');
   const parsed = parseRunArgs(runArgs);
   const none = { values: [], configs: [], seeds: 1, json: null, csv: null, svg: null };
   const entropySubsample = parsed.cli.entropySubsample ?? ENTROPY_SUBSAMPLE;
@@ -416,19 +399,7 @@ function stationaryReferences(
     if (references.has(config.seed)) continue;
     const problem = problemOf(config);
     try {
-      const d = STATIONARY_DEFAULTS;
-      const law = solveStationary(problem, {
-        sigma: config.sigma,
-        priorStd: config.priorStd,
-        activation: config.activation,
-        loss: config.loss,
-        huberDelta: config.huberDelta,
-        gridPoints: d.gridPoints,
-        extent: d.extentInPriorStd * config.priorStd,
-        damping: d.damping,
-        tolerance: d.tolerance,
-        maxIterations: d.maxIterations,
-      });
+      const law = solveStationary(problem, stationaryOptionsOf(config));
       references.set(config.seed, {
         train: law.trainLoss,
         freeEnergy: law.freeEnergy,
