@@ -25,6 +25,7 @@ describe('parseRunArgs', () => {
       checkpointEvery: null,
       resume: null,
       threads: null,
+      entropySubsample: null,
       help: false,
     });
     expect(given.size).toBe(0);
@@ -64,6 +65,7 @@ describe('parseRunArgs', () => {
       '--json',
       'out/run.json',
       '--save-particles=x.npy',
+      '--entropy-subsample=500',
       '--threads',
       '3',
     ];
@@ -93,6 +95,7 @@ describe('parseRunArgs', () => {
       checkpointEvery: null,
       resume: null,
       threads: 3,
+      entropySubsample: 500,
       help: false,
     });
     expect(given.get('bias')).toBe('--no-bias');

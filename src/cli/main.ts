@@ -16,6 +16,7 @@ import { CheckpointError, encodeCheckpoint, problemCrc32, type Checkpoint } from
 import { FileError } from '../io/file-error';
 import { GpuDeviceLostError } from '../gpu/simulation';
 import { encodeNpy } from '../io/npy';
+import { ENTROPY_SUBSAMPLE, entropySubsampleSize } from '../contract/observables';
 import {
   BackendUnavailableError,
   decideBackend,
@@ -33,6 +34,7 @@ import {
   type StudySummary,
 } from '../study/run-study';
 import { benchCommand } from './bench';
+import { stationaryCommand } from './stationary';
 import { sweepCommand } from './sweep';
 import { checkResumable, readCheckpointFile } from './checkpoint-file';
 import {
@@ -70,6 +72,8 @@ export async function main(
         return await benchCommand(rest, writeFile);
       case 'sweep':
         return await sweepCommand(rest, writeFile);
+      case 'stationary':
+        return await stationaryCommand(rest);
       case 'help':
       case '--help':
       case '-h':
@@ -80,7 +84,7 @@ export async function main(
         return EXIT_USAGE_ERROR;
       default:
         throw new ConfigError(
-          `unknown command ${JSON.stringify(command)}; the commands are run, bench, sweep and help`,
+          `unknown command ${JSON.stringify(command)}; the commands are run, bench, sweep, stationary and help`,
         );
     }
   } catch (error) {
@@ -124,6 +128,7 @@ export function usageText(): string {
     '  mfld run [flags]   run a study: print its loss as it goes and a summary at the end',
     '  mfld bench [flags] time the step on WebGPU and the CPU against measured device limits (mfld bench --help)',
     '  mfld sweep [flags] the run for each value of n or σ, K seeds each, with a fit (mfld sweep --help)',
+    '  mfld stationary [flags] the exact stationary law m* of a d = 2 problem on a grid (mfld stationary --help)',
     '  mfld help          show this help',
     '',
     'Flags of mfld run (--flag value or --flag=value):',
@@ -267,6 +272,7 @@ async function runStudyCommand(
       (checkpointWritten ? `: continue with mfld run --resume ${checkpointPath}` : '')
     );
   };
+  const entropySubsample = cli.entropySubsample ?? ENTROPY_SUBSAMPLE;
   const progress = new ProgressReporter(config.n);
   let status: RunStatus = 'completed';
   let failure: DivergenceError | null = null;
@@ -315,6 +321,7 @@ async function runStudyCommand(
           checkpointEvery: cli.checkpointEvery,
           keepLastGood: checkpointPath !== null || particlesPath !== null,
           stopRequested: interrupt.requested,
+          entropySubsample,
         },
       );
       if (sim.step < config.steps) status = 'interrupted';
@@ -358,6 +365,10 @@ async function runStudyCommand(
         test: problem.test?.count ?? 0,
       },
       final: summary.final,
+      freeEnergy: {
+        estimator: 'Kozachenko–Leonenko (k = 1)',
+        subsample: entropySubsampleSize(sim.n, entropySubsample),
+      },
       lossHistory: summary.lossHistory,
       throughput: { ...summary.throughput, measures: THROUGHPUT_MEASURES },
       wallSeconds: (performance.now() - started) / 1000,

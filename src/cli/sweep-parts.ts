@@ -49,6 +49,8 @@ export interface MergedSweep {
   readonly config: RunConfig;
   /** Every run, in the order a single sweep runs them. */
   readonly runs: SweepRun[];
+  /** f at the training points of each run's final particles (parts of an n-sweep), or null. */
+  readonly trainOutputs: (Float64Array | null)[];
   /** The parts' backends and adapters; several, comma- and semicolon-separated. */
   readonly backend: string;
   readonly adapter: string;
@@ -61,6 +63,8 @@ interface Part {
   readonly seeds: number;
   readonly config: RunConfig;
   readonly runs: SweepRun[];
+  /** By run, as `runs`. */
+  readonly trainOutputs: (Float64Array | null)[];
   readonly backend: string;
   readonly adapter: string;
 }
@@ -68,6 +72,8 @@ interface Part {
 const isRecord = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x);
 const isNumberOrNull = (x: unknown): boolean => x === null || typeof x === 'number';
+const isNumberList = (x: unknown): boolean =>
+  Array.isArray(x) && x.every((v) => typeof v === 'number');
 
 function readPart(path: string): Part {
   const bad = (why: string): FileError =>
@@ -100,7 +106,17 @@ function readPart(path: string): Part {
       typeof run['seconds'] === 'number';
     if (!valid)
       throw bad(`runs[${i}] is not a run (value, seed, status, train, test, steps, seconds)`);
+    const outputs = run['trainOutputs'];
+    if (outputs !== undefined && !isNumberList(outputs)) {
+      throw bad(`runs[${i}].trainOutputs is not a list of numbers`);
+    }
   }
+  // A part keeps f at the training points with each run; the merged sweep's runs do not.
+  const trainOutputs = runs.map((run: Record<string, unknown>) => {
+    const outputs = run['trainOutputs'] as number[] | undefined;
+    delete run['trainOutputs'];
+    return outputs === undefined || outputs.length === 0 ? null : Float64Array.from(outputs);
+  });
   let parsedConfig: RunConfig;
   try {
     parsedConfig = parseConfigObject(config);
@@ -115,6 +131,7 @@ function readPart(path: string): Part {
     seeds,
     config: parsedConfig,
     runs: runs as SweepRun[],
+    trainOutputs,
     backend: String(backend ?? ''),
     adapter: String(adapter ?? ''),
   };
@@ -165,15 +182,18 @@ export function mergeSweepParts(paths: readonly string[]): MergedSweep {
     if (why !== null) throw new FileError(`${part.path} is a part of another sweep: ${why}`);
   }
   const name = (value: number, seed: number): string => `${first.over} ${value} seed ${seed}`;
-  const holder = new Map<string, { run: SweepRun; path: string }>();
+  const holder = new Map<
+    string,
+    { run: SweepRun; trainOutputs: Float64Array | null; path: string }
+  >();
   const duplicated: string[] = [];
   const foreign: string[] = [];
   for (const part of parts) {
-    for (const run of part.runs) {
+    for (const [i, run] of part.runs.entries()) {
       const key = name(run.value, run.seed);
       const held = holder.get(key);
       if (held) duplicated.push(`${key} (in ${held.path} and ${part.path})`);
-      else holder.set(key, { run, path: part.path });
+      else holder.set(key, { run, trainOutputs: part.trainOutputs[i]!, path: part.path });
       const k = run.seed - first.config.seed;
       if (!first.values.includes(run.value) || !(k >= 0 && k < first.seeds)) {
         foreign.push(`${key} (in ${part.path})`);
@@ -187,13 +207,16 @@ export function mergeSweepParts(paths: readonly string[]): MergedSweep {
     throw new FileError(`runs in more than one part: ${listRuns(duplicated)}`);
   }
   const runs: SweepRun[] = [];
+  const trainOutputs: (Float64Array | null)[] = [];
   const missing: string[] = [];
   for (const value of first.values) {
     for (let k = 0; k < first.seeds; k++) {
       const key = name(value, first.config.seed + k);
       const held = holder.get(key);
-      if (held) runs.push(held.run);
-      else missing.push(key);
+      if (held) {
+        runs.push(held.run);
+        trainOutputs.push(held.trainOutputs);
+      } else missing.push(key);
     }
   }
   if (missing.length > 0) {
@@ -210,6 +233,7 @@ export function mergeSweepParts(paths: readonly string[]): MergedSweep {
     seeds: first.seeds,
     config: first.config,
     runs,
+    trainOutputs,
     backend: distinct(parts.map((part) => part.backend)),
     adapter: distinct(parts.map((part) => part.adapter)),
   };

@@ -7,6 +7,15 @@ import { DeviceLimitError } from '../contract/simulation';
 import { checkCpuSize } from '../cpu/layout';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
+import { ENTROPY_SUBSAMPLE, networkOutputs } from '../contract/observables';
+import { activation as activationOf } from '../contract/model';
+import type { Problem } from '../contract/simulation';
+import {
+  meanFieldGap,
+  stationaryReferences,
+  type GapFit,
+  type MeanFieldGap,
+} from '../study/mean-field-gap';
 import { BackendUnavailableError, decideBackend, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import { linePlotSvg, type PlotSeries } from '../plot/svg';
@@ -30,6 +39,7 @@ import {
   type MergedSweep,
   type Shard,
 } from './sweep-parts';
+import { splitCommandArgs } from './command-flags';
 import {
   EXIT_INTERRUPTED,
   OUTPUT_FILES_HELP,
@@ -59,6 +69,8 @@ export interface SweepOptions {
   readonly shard: Shard | null;
   /** --merge: the parts' JSON files, which then give the sweep instead of the flags. */
   readonly merge: string[] | null;
+  /** Particles the free energy's entropy estimate uses, at most. */
+  readonly entropySubsample: number;
   readonly help: boolean;
 }
 
@@ -103,33 +115,17 @@ const WITH_MERGE = ['--merge', '--json', '--csv', '--svg'];
 const NOT_IN_SWEEP = ['--resume', '--checkpoint', '--checkpoint-every', '--save-particles'];
 
 export function parseSweepArgs(args: readonly string[]): SweepOptions {
-  const own = new Map<string, string>();
-  const runArgs: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const token = args[i]!;
-    const equals = token.indexOf('=');
-    const name = equals < 0 ? token : token.slice(0, equals);
-    if (!(SWEEP_OWN as readonly string[]).includes(name)) {
-      if (NOT_IN_SWEEP.includes(name)) throw new ConfigError(`${name} is not taken by mfld sweep`);
-      runArgs.push(token);
-      continue;
-    }
-    let value = equals < 0 ? undefined : token.slice(equals + 1);
-    if (value === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) {
-      value = args[++i];
-    }
-    // --merge takes every file up to the next flag, kept apart by newlines.
-    while (name === '--merge' && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) {
-      value = `${value}\n${args[++i]}`;
-    }
-    if (value === undefined || value === '') throw new ConfigError(`${name} needs a value`);
-    if (own.has(name)) throw new ConfigError(`${name} is given twice`);
-    own.set(name, value);
-  }
+  // --merge takes every file up to the next flag.
+  const { own, runArgs } = splitCommandArgs(args, SWEEP_OWN, NOT_IN_SWEEP, 'mfld sweep', [
+    '--merge',
+  ]);
   const parsed = parseRunArgs(runArgs);
   const none = { values: [], configs: [], seeds: 1, json: null, csv: null, svg: null };
   const parts = { shard: null, merge: null };
-  if (parsed.cli.help) return { ...none, ...parts, over: 'n', threads: null, help: true };
+  const entropySubsample = parsed.cli.entropySubsample ?? ENTROPY_SUBSAMPLE;
+  if (parsed.cli.help) {
+    return { ...none, ...parts, over: 'n', threads: null, entropySubsample, help: true };
+  }
   const merge = own.get('--merge');
   if (merge !== undefined) {
     const extra = [...own.keys()].find((flag) => !WITH_MERGE.includes(flag)) ?? runArgs[0];
@@ -145,6 +141,7 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
       threads: null,
       shard: null,
       merge: merge.split('\n'),
+      entropySubsample,
       help: false,
     };
   }
@@ -198,6 +195,7 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
     threads: parsed.cli.threads,
     shard: own.has('--shard') ? parseShard(own.get('--shard')!) : null,
     merge: null,
+    entropySubsample,
     help: false,
   };
 }
@@ -250,12 +248,33 @@ export async function sweepCommand(
   if (chosen?.choice === 'cpu') await checkCpuSizes(options.configs.map(({ config }) => config));
   if (chosen !== null) process.stdout.write(`backend  ${chosen.line}\n`);
   const plans = shardPlans(sweepPlans(options.configs, options.seeds), options.shard);
+  // f at the training points of each run's final particles, for an n-sweep's gap; merged
+  // parts carry theirs.
+  const networks: (Float64Array | null)[] = merged?.trainOutputs ?? plans.map(() => null);
   const shown = new Set<string>();
   const notice = (message: string): void => {
     if (shown.has(message)) return;
     shown.add(message);
     process.stderr.write(`mfld: ${message}\n`);
   };
+  const problems = new Map<number, Problem>();
+  /** The data set of a seed (the seed fixes it; n does not). */
+  const problemOf = (config: RunConfig): Problem => {
+    let problem = problems.get(config.seed);
+    if (!problem) {
+      problem = buildProblem(config, readTextFile);
+      problems.set(config.seed, problem);
+    }
+    return problem;
+  };
+  const stationary =
+    options.over === 'n'
+      ? stationaryReferences(
+          plans.map((plan) => plan.config),
+          problemOf,
+          notice,
+        )
+      : null;
   const tty = process.stderr.isTTY === true;
   let device = merged?.adapter ?? '';
   let backend = merged?.backend ?? '';
@@ -271,7 +290,7 @@ export async function sweepCommand(
   const ran = await runSweep(
     merged ? [] : plans,
     async (config) => {
-      const problem = buildProblem(config, readTextFile);
+      const problem = problemOf(config);
       const sim = await openSimulation(
         problem,
         dynamicsFromConfig(config),
@@ -300,7 +319,19 @@ export async function sweepCommand(
         process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
       },
       stopRequested: interrupt.requested,
+      ...(options.over === 'n'
+        ? {
+            onFinish: async (sim, _summary, index) => {
+              const { config } = plans[index]!;
+              const { train } = problemOf(config);
+              const { phi } = activationOf(config.activation);
+              const x = await sim.particles();
+              networks[index] = networkOutputs(x, sim.n, sim.d, train.z, train.count, phi);
+            },
+          }
+        : {}),
     },
+    options.entropySubsample,
   ).finally(() => interrupt.dispose());
   const runs = merged?.runs ?? ran;
   const interrupted = runs.length < plans.length;
@@ -310,14 +341,15 @@ export async function sweepCommand(
 
   process.stdout.write(`backend  ${backend} (${device})\n`);
   process.stdout.write(
-    `${options.over.padEnd(10)} runs  mean train loss   (sd)        mean test\n`,
+    `${options.over.padEnd(10)} runs  mean train loss   (sd)        mean test   mean V\n`,
   );
   for (const m of means) {
     process.stdout.write(
       `${String(m.value).padEnd(10)} ${String(m.completed).padStart(4)}  ` +
         `${(m.train === null ? '-' : formatValue(m.train)).padEnd(16)}  ` +
         `${(m.trainStd === null ? '' : formatValue(m.trainStd)).padEnd(10)}  ` +
-        `${m.test === null ? '-' : formatValue(m.test)}\n`,
+        `${(m.test === null ? '-' : formatValue(m.test)).padEnd(10)}  ` +
+        `${m.freeEnergy === null ? '-' : formatValue(m.freeEnergy)}\n`,
     );
   }
   if (fit && 'slope' in fit) {
@@ -329,9 +361,24 @@ export async function sweepCommand(
     process.stdout.write(`fit      none: ${fit.error}\n`);
   }
 
+  const gap =
+    options.over === 'n' ? meanFieldGap(runs, networks, options.values, stationary) : null;
+  if (gap) for (const line of gapLines(gap)) process.stdout.write(line + '\n');
+
   // Each file on its own, the JSON last so that it records how the others went.
   const outputs = new OutputFiles(writeFile, notice);
-  if (options.csv !== null && outputs.write('--csv', options.csv, sweepCsv(options.over, runs))) {
+  if (
+    options.csv !== null &&
+    outputs.write(
+      '--csv',
+      options.csv,
+      sweepCsv(
+        options.over,
+        runs,
+        runs.map((run) => run.freeEnergy),
+      ),
+    )
+  ) {
     process.stdout.write(`csv      ${options.csv}\n`);
   }
   if (
@@ -350,10 +397,21 @@ export async function sweepCommand(
       backend,
       adapter: device,
       config: configToJson(base),
-      runs,
+      // A part of an n-sweep keeps f at the training points of each run, for the merged gap.
+      runs:
+        options.shard !== null && options.over === 'n'
+          ? runs.map((run, i) => ({ ...run, trainOutputs: Array.from(networks[i] ?? []) }))
+          : runs,
       means,
       fit,
-      freeEnergy: 'not computed: the CLI has no entropy estimate; losses only',
+      gap,
+      freeEnergy: {
+        definition:
+          'V = F + (σ²/2) KL(m ‖ g) at the final step, runs[].freeEnergy and means[].freeEnergy',
+        estimator: 'Kozachenko–Leonenko (k = 1)',
+        // Each run's entropy uses min(n, subsampleLimit) particles.
+        subsampleLimit: options.entropySubsample,
+      },
       outputs: outputs.record(),
     };
     if (outputs.write('--json', options.json, JSON.stringify(record, null, 2) + '\n')) {
@@ -419,4 +477,46 @@ function sweepSvg(
     xLog: over === 'n',
     yLog: true,
   });
+}
+
+const withError = (value: number | null, stdError: number | null): string =>
+  value === null
+    ? '-'
+    : `${formatValue(value)}${stdError === null ? '' : ` ±${formatValue(stdError)}`}`;
+
+const describeFit = (fit: GapFit): string =>
+  'slope' in fit
+    ? `slope ${formatValue(fit.slope)} (R² ${formatValue(fit.r2)}, ${fit.points} n)`
+    : `none (${fit.error})`;
+
+/** The gap table of an n-sweep (src/study/mean-field-gap.ts). */
+function gapLines(gap: MeanFieldGap): string[] {
+  const { reference } = gap;
+  const target = reference.kind === 'stationary' ? 'm*' : `n = ${reference.n}`;
+  const lines = [
+    reference.kind === 'stationary'
+      ? `gap      to the mean-field limit m* (mfld stationary on each seed's data): ` +
+        `F(m*) ${withError(reference.train, null)}, V(m*) ${withError(reference.freeEnergy, null)}`
+      : `gap      to the largest n of the sweep, n = ${reference.n} (no exact m* for this ` +
+        'problem: mfld stationary needs d = 2, --no-bias, --batch full, a constant σ > 0)',
+    `n          F − F(${target}) ±se`.padEnd(36) +
+      `V − V(${target}) ±se`.padEnd(26) +
+      'variance part ±se'.padEnd(24) +
+      'bias part ±se',
+  ];
+  for (const row of gap.rows) {
+    lines.push(
+      String(row.n).padEnd(11) +
+        withError(row.trainGap, row.trainGapStdError).padEnd(25) +
+        withError(row.freeEnergyGap, row.freeEnergyGapStdError).padEnd(26) +
+        withError(row.variancePart, row.variancePartStdError).padEnd(24) +
+        withError(row.biasPart, row.biasPartStdError),
+    );
+  }
+  const { fits } = gap;
+  lines.push(
+    `fit      log–log against n (theory: −1): variance part ${describeFit(fits.variancePart)}; ` +
+      `F gap ${describeFit(fits.trainGap)}; V gap ${describeFit(fits.freeEnergyGap)}`,
+  );
+  return lines;
 }

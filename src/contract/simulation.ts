@@ -42,6 +42,11 @@ export interface LossEntry {
   readonly train: number;
   /** Null when the run has no held-out set. */
   readonly test: number | null;
+  /**
+   * V = F + (σ_k²/2) KL(m ‖ g) of the particles (SPEC §4, contract/observables.ts); absent
+   * when not computed (StudyOptions.entropySubsample unset, and in checkpoints written so).
+   */
+  readonly freeEnergy?: number | null;
 }
 
 /** The parameters of SPEC §2–3 that fix a trajectory. */

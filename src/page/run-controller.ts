@@ -21,7 +21,7 @@ import {
   type StudyHooks,
 } from '../study/run-study';
 import type { MetricRow } from './charts';
-import { freeEnergy } from './entropy';
+import { freeEnergy } from '../contract/observables';
 
 export type RunState = 'idle' | 'running' | 'paused' | 'done' | 'error';
 

@@ -10,8 +10,10 @@
 // fits labels of size |y| ≈ 1000 with a bounded activation legitimately reaches M₂ ≈ 10⁶/d:
 // scale such labels down.
 import type { RunConfig } from '../contract/config';
+import { freeEnergy } from '../contract/observables';
 import {
   GpuDeviceLostError,
+  noiseLevel,
   type Dynamics,
   type LossEntry,
   type Moments,
@@ -24,6 +26,8 @@ export type { LossEntry };
 export interface FinalState {
   readonly step: number;
   readonly loss: { readonly train: number; readonly test: number | null };
+  /** As LossEntry.freeEnergy, at the final step. */
+  readonly freeEnergy: number | null;
   /** Per-coordinate mean and variance over the particles, length d (SPEC §1 order). */
   readonly mean: number[];
   readonly var: number[];
@@ -99,6 +103,11 @@ export interface StudyOptions {
    * study there, at a checked state, before config.steps (an interrupted run).
    */
   readonly stopRequested?: () => boolean;
+  /**
+   * Compute the free energy at every log point, its entropy from at most this many particles
+   * (one particle readback per log point); unset: not computed.
+   */
+  readonly entropySubsample?: number;
 }
 
 /** M₂ above this many times its reference counts as divergence (see the top of the file). */
@@ -210,17 +219,25 @@ async function readLoss(sim: Simulation, config: RunConfig): Promise<FinalState[
 }
 
 /**
- * Step, loss and moments of the simulation now (NaN where the dynamics diverged); `loss`
- * when the caller has just read it.
+ * Step, loss and moments of the simulation now (NaN where the dynamics diverged); `loss` and
+ * `energy` when the caller has just read them.
  */
 export async function readFinalState(
   sim: Simulation,
   config: RunConfig,
   loss?: FinalState['loss'],
+  energy?: number | null,
 ): Promise<FinalState> {
   loss ??= await readLoss(sim, config);
   const moments = await sim.moments();
-  return { step: sim.step, loss, mean: Array.from(moments.mean), var: Array.from(moments.var) };
+  const { mean, var: variance } = moments;
+  return {
+    step: sim.step,
+    loss,
+    freeEnergy: energy ?? null,
+    mean: Array.from(mean),
+    var: Array.from(variance),
+  };
 }
 
 function throughputOf(n: number, steps: number, seconds: number): Throughput {
@@ -252,6 +269,8 @@ export async function runStudy(
   const bound = secondMomentBound(config);
   const checkpointEvery = options.checkpointEvery ?? null;
   const keepLastGood = options.keepLastGood ?? false;
+  const { entropySubsample } = options;
+  const dynamics = dynamicsFromConfig(config);
   let seconds = 0;
   let lastGood: GoodState | null = null;
   const throughput = (): Throughput => throughputOf(config.n, sim.step - startStep, seconds);
@@ -262,12 +281,26 @@ export async function runStudy(
   /** Checks the state now; logs it at a log point; keeps (and returns) it when asked. */
   const check = async (log: boolean, keep: boolean): Promise<GoodState | null> => {
     let entry: LossEntry | null = null;
+    let particles: Float32Array | null = null;
     if (log) {
       const { train, test } = await readLoss(sim, config);
       if (!Number.isFinite(train) || (test !== null && !Number.isFinite(test))) {
         throw diverged({ kind: 'loss' });
       }
-      entry = { step: sim.step, time: sim.step * config.tau, train, test };
+      let energy: number | null = null;
+      if (entropySubsample !== undefined) {
+        particles = await sim.particles();
+        const sigma = noiseLevel(dynamics, sim.step);
+        const { n, d } = sim;
+        energy = freeEnergy(particles, n, d, train, sigma, config.priorStd, entropySubsample).value;
+      }
+      entry = {
+        step: sim.step,
+        time: sim.step * config.tau,
+        train,
+        test,
+        ...(energy === null ? {} : { freeEnergy: energy }),
+      };
     }
     const moments = await sim.moments();
     const sign = momentsDivergence(moments, bound);
@@ -279,7 +312,7 @@ export async function runStudy(
     const good = keep
       ? (lastGood = {
           step: sim.step,
-          particles: await sim.particles(),
+          particles: (particles ??= await sim.particles()),
           lossHistory: [...lossHistory],
         })
       : null;
@@ -310,11 +343,11 @@ export async function runStudy(
       const good = await check(isLog, keepLastGood || isCheckpoint);
       if (isCheckpoint && good) await hooks.onCheckpoint?.(good);
     }
-    const last = lossHistory.at(-1);
-    const loss = last?.step === sim.step ? { train: last.train, test: last.test } : undefined;
+    const last = lossHistory.at(-1)?.step === sim.step ? lossHistory.at(-1) : undefined;
+    const loss = last && { train: last.train, test: last.test };
     return {
       lossHistory,
-      final: await readFinalState(sim, config, loss),
+      final: await readFinalState(sim, config, loss, last?.freeEnergy),
       throughput: throughput(),
     };
   } catch (error) {
