@@ -267,8 +267,9 @@ export async function sweepCommand(
     }
     return problem;
   };
+  // A part without runs (more parts than runs) has no seed to solve m* for.
   const stationary =
-    options.over === 'n'
+    options.over === 'n' && plans.length > 0
       ? stationaryReferences(
           plans.map((plan) => plan.config),
           problemOf,
