@@ -35,22 +35,24 @@ function mantissa(value: number): number {
   return value / 10 ** Math.floor(Math.log10(value) + 1e-9);
 }
 
+/** Above this many decades a log axis labels its decades alone. */
+const DECADES_ONLY_ABOVE = 3;
+
 /**
- * Ticks inside [lo, hi] (both > 0) of a log axis. Where the axis spans more than a decade,
- * the labels go to 1, 2 and 5 × 10^k as d3 thins them (decades alone on long axes), and the
- * other multiples are minor marks; inside one decade d3's round linear steps are all labelled.
+ * Ticks inside [lo, hi] (both > 0) of a log axis, placed by d3 (the multiples 1…9 × 10^k, or
+ * decades on long axes, or round linear steps inside one decade). Labels: every tick within
+ * one decade; 1, 2 and 5 × 10^k up to three decades; decades beyond. The rest are minor marks.
  */
 export function logTicks(lo: number, hi: number, count = DEFAULT_TICK_COUNT): Tick[] {
-  const scale = scaleLog().domain([lo, hi]);
-  const values = scale.ticks(count);
-  // d3's formatter returns '' for the ticks it leaves unlabelled; its own text is not used.
-  const d3Label = scale.tickFormat(count);
+  const values = scaleLog().domain([lo, hi]).ticks(count);
+  const decades = Math.log10(hi / lo);
+  const leading = decades > DECADES_ONLY_ABOVE ? [1] : [1, 2, 5];
   const major = (value: number): boolean =>
-    d3Label(value) !== '' && [1, 2, 5].some((m) => Math.abs(mantissa(value) - m) < 1e-6);
-  const majors = values.filter(major);
-  if (majors.length >= 2) {
-    return values.map((value) => ({ value, label: major(value) ? formatTick(value) : '' }));
-  }
-  // Inside one decade there are at most nine ticks: label them all.
-  return values.map((value) => ({ value, label: formatTick(value) }));
+    leading.some((m) => Math.abs(mantissa(value) - m) < 1e-6);
+  // Inside about one decade there are few ticks, and maybe no 1, 2 or 5: label them all.
+  const labelAll = values.filter(major).length < 2;
+  return values.map((value) => ({
+    value,
+    label: labelAll || major(value) ? formatTick(value) : '',
+  }));
 }
