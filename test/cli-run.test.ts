@@ -43,6 +43,7 @@ describe('mfld run', () => {
         'adapter',
         'data',
         'final',
+        'freeEnergy',
         'lossHistory',
         'throughput',
         'resumedFrom',
@@ -72,8 +73,11 @@ describe('mfld run', () => {
     for (const entry of record.lossHistory) {
       expect(entry.time).toBeCloseTo(entry.step * DEFAULT_CONFIG.tau, 12);
       expect(Number.isFinite(entry.train) && Number.isFinite(entry.test)).toBe(true);
+      expect(Number.isFinite(entry.freeEnergy)).toBe(true);
     }
     expect(record.lossHistory.at(-1)).toMatchObject(record.final.loss);
+    expect(record.final.freeEnergy).toBe(record.lossHistory.at(-1)!.freeEnergy);
+    expect(record.freeEnergy.subsample).toBe(48);
     expect(record.throughput.particleStepsPerSecond).toBeGreaterThan(0);
     expect(record.throughput.seconds).toBeGreaterThan(0);
     expect(record.resumedFrom).toBeNull();
@@ -129,6 +133,12 @@ describe('mfld run', () => {
       expect(Math.abs(mean)).toBeLessThan(5 * Math.sqrt(exact / n));
     }
     expect(record.final.loss).toEqual({ train: 0, test: null });
+    // V = (σ²/2) KL(N(0, v I) ‖ N(0, s² I)) = (σ²/4) d (v/s² − 1 − log(v/s²)), nearly 0 here;
+    // the entropy from 1000 particles in d = 5 is off by 0.06 ± 0.07 nats (docs/free-energy.md).
+    const ratio = exact / priorStd ** 2;
+    const exactV = ((sigma * sigma) / 4) * 5 * (ratio - 1 - Math.log(ratio));
+    expect(record.freeEnergy.subsample).toBe(1000);
+    expect(Math.abs(record.final.freeEnergy! - exactV)).toBeLessThan(0.15);
   });
 
   it('reports a diverged run, still writing the JSON and the last good particles', () => {

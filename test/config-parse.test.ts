@@ -24,6 +24,7 @@ describe('parseRunArgs', () => {
       checkpointEvery: null,
       resume: null,
       threads: null,
+      entropySubsample: null,
       help: false,
     });
     expect(given.size).toBe(0);
@@ -63,6 +64,7 @@ describe('parseRunArgs', () => {
       '--json',
       'out/run.json',
       '--save-particles=x.npy',
+      '--entropy-subsample=500',
       '--threads',
       '3',
     ];
@@ -100,6 +102,7 @@ describe('parseRunArgs', () => {
       checkpointEvery: null,
       resume: null,
       threads: 3,
+      entropySubsample: 500,
       help: false,
     });
     expect(given.get('bias')).toBe('--no-bias');

@@ -50,9 +50,17 @@ describe('mfld sweep', () => {
     const record = JSON.parse(readFileSync(json, 'utf8')) as {
       over: string;
       values: number[];
-      runs: { value: number; seed: number; status: string; train: number; steps: number }[];
-      means: { value: number; completed: number; train: number }[];
+      runs: {
+        value: number;
+        seed: number;
+        status: string;
+        train: number;
+        steps: number;
+        freeEnergy: number;
+      }[];
+      means: { value: number; completed: number; train: number; freeEnergy: number }[];
       fit: { slope: number; r2: number; points: number };
+      freeEnergy: { subsampleLimit: number };
       config: Record<string, unknown>;
     };
     expect(record.over).toBe('n');
@@ -75,9 +83,16 @@ describe('mfld sweep', () => {
     expect(record.config.steps).toBe(20);
 
     const rows = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('n,seed,status,steps,train_loss,test_loss,seconds');
+    expect(rows[0]).toBe('n,seed,status,steps,train_loss,test_loss,seconds,free_energy');
     expect(rows).toHaveLength(5);
     expect(Number(rows[1]!.split(',')[4])).toBe(record.runs[0]!.train);
+    expect(Number(rows[1]!.split(',')[7])).toBe(record.runs[0]!.freeEnergy);
+    // V = F + (σ²/2) KL with KL ≥ 0 up to the estimator's error: above F, by little at σ 0.05.
+    for (const run of record.runs) expect(run.freeEnergy).toBeGreaterThan(run.train - 0.01);
+    expect(record.means[0]!.freeEnergy).toBeCloseTo(
+      (record.runs[0]!.freeEnergy + record.runs[1]!.freeEnergy) / 2,
+    );
+    expect(record.freeEnergy.subsampleLimit).toBe(1000);
 
     const plot = readFileSync(svg, 'utf8');
     checkXml(plot);
@@ -158,6 +173,7 @@ describe('sweep fit and plot', () => {
     status: 'completed',
     train,
     test: null,
+    freeEnergy: null,
     steps: 1,
     seconds: 0,
   });

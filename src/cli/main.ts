@@ -16,6 +16,7 @@ import { CheckpointError, problemCrc32, type Checkpoint } from '../io/checkpoint
 import { FileError } from '../io/file-error';
 import { GpuDeviceLostError } from '../gpu/simulation';
 import { encodeNpy } from '../io/npy';
+import { ENTROPY_SUBSAMPLE, entropySubsampleSize } from '../contract/observables';
 import { BackendUnavailableError, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import {
@@ -233,6 +234,7 @@ async function runStudyCommand(
       (checkpointPath === null ? '' : `: continue with mfld run --resume ${checkpointPath}`)
     );
   };
+  const entropySubsample = cli.entropySubsample ?? ENTROPY_SUBSAMPLE;
   const progress = new ProgressReporter(config.n);
   let status: RunStatus = 'completed';
   let failure: DivergenceError | null = null;
@@ -285,6 +287,7 @@ async function runStudyCommand(
           checkpointEvery: cli.checkpointEvery,
           keepLastGood: checkpointPath !== null || cli.saveParticles !== null,
           stopRequested: interrupt.requested,
+          entropySubsample,
         },
       );
       if (sim.step < config.steps) status = 'interrupted';
@@ -319,6 +322,10 @@ async function runStudyCommand(
         test: problem.test?.count ?? 0,
       },
       final: summary.final,
+      freeEnergy: {
+        estimator: 'Kozachenko–Leonenko (k = 1)',
+        subsample: entropySubsampleSize(sim.n, entropySubsample),
+      },
       lossHistory: summary.lossHistory,
       throughput: summary.throughput,
       resumedFrom: resume && { checkpoint: resume.path, step: resume.checkpoint.step },

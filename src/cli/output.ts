@@ -118,6 +118,11 @@ export interface RunRecord {
     readonly test: number;
   };
   readonly final: FinalState;
+  /**
+   * How lossHistory[].freeEnergy and final.freeEnergy were computed: V = F + (σ²/2) KL(m ‖ g),
+   * the entropy in KL estimated from `subsample` particles (contract/observables.ts).
+   */
+  readonly freeEnergy: { readonly estimator: string; readonly subsample: number };
   readonly lossHistory: readonly LossEntry[];
   readonly throughput: Throughput;
   /** The checkpoint this run continued (its throughput counts the steps after it only). */
@@ -142,6 +147,12 @@ export function summaryLines(record: RunRecord, config: RunConfig): string[] {
     lines.push(`status       interrupted at step ${final.step} of ${config.steps}`);
   const test = final.loss.test === null ? '' : `  test ${formatValue(final.loss.test)}`;
   lines.push(`final loss   train ${formatValue(final.loss.train)}${test}  (step ${final.step})`);
+  if (final.freeEnergy !== null) {
+    lines.push(
+      `free energy  ${formatValue(final.freeEnergy)}  (V = F + σ²/2 KL(m‖g), entropy from ` +
+        `${record.freeEnergy.subsample} particles)`,
+    );
+  }
   const first = lossHistory[0];
   const last = lossHistory.at(-1);
   if (config.dataset.name === 'none') {

@@ -7,6 +7,7 @@ import { DeviceLimitError } from '../contract/simulation';
 import { checkCpuSize } from '../cpu/layout';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
+import { ENTROPY_SUBSAMPLE } from '../contract/observables';
 import { BackendUnavailableError, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import { linePlotSvg, type PlotSeries } from '../plot/svg';
@@ -45,6 +46,8 @@ export interface SweepOptions {
   /** One config per value, in the order given. */
   readonly configs: { value: number; config: RunConfig }[];
   readonly threads: number | null;
+  /** Particles the free energy's entropy estimate uses, at most. */
+  readonly entropySubsample: number;
   readonly help: boolean;
 }
 
@@ -53,7 +56,8 @@ export function sweepUsage(): string {
     'mfld sweep --over n|sigma --values V1,V2,… [--seeds K] [--json PATH] [--csv PATH] [--svg PATH] [mfld run flags]',
     '',
     '  Runs the study of `mfld run` once for each value of --over, with K seeds each (seed,',
-    '  seed + 1, …), and reports the final train and test loss of every run and their means.',
+    '  seed + 1, …), and reports the final train and test loss and free energy V of every run',
+    '  and their means (V as in mfld run: its entropy from --entropy-subsample particles at most).',
     '  --over n also fits the log–log slope of the mean final train loss against n.',
     '  --over FIELD   n or sigma (required)',
     '  --values LIST  comma-separated values, each checked as the flag itself (required)',
@@ -92,7 +96,8 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
   }
   const parsed = parseRunArgs(runArgs);
   const none = { values: [], configs: [], seeds: 1, json: null, csv: null, svg: null };
-  if (parsed.cli.help) return { ...none, over: 'n', threads: null, help: true };
+  const entropySubsample = parsed.cli.entropySubsample ?? ENTROPY_SUBSAMPLE;
+  if (parsed.cli.help) return { ...none, over: 'n', threads: null, entropySubsample, help: true };
 
   const overRaw = own.get('--over');
   if (overRaw === undefined) throw new ConfigError('--over is required: n or sigma');
@@ -141,6 +146,7 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
     svg: own.get('--svg') ?? null,
     configs,
     threads: parsed.cli.threads,
+    entropySubsample,
     help: false,
   };
 }
@@ -223,6 +229,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
       },
       stopRequested: interrupt.requested,
     },
+    options.entropySubsample,
   ).finally(() => interrupt.dispose());
   const interrupted = runs.length < plans.length;
   const means = sweepMeans(runs, options.values);
@@ -231,14 +238,15 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
 
   process.stdout.write(`backend  ${backend} (${device})\n`);
   process.stdout.write(
-    `${options.over.padEnd(10)} runs  mean train loss   (sd)        mean test\n`,
+    `${options.over.padEnd(10)} runs  mean train loss   (sd)        mean test   mean V\n`,
   );
   for (const m of means) {
     process.stdout.write(
       `${String(m.value).padEnd(10)} ${String(m.completed).padStart(4)}  ` +
         `${(m.train === null ? '-' : formatValue(m.train)).padEnd(16)}  ` +
         `${(m.trainStd === null ? '' : formatValue(m.trainStd)).padEnd(10)}  ` +
-        `${m.test === null ? '-' : formatValue(m.test)}\n`,
+        `${(m.test === null ? '-' : formatValue(m.test)).padEnd(10)}  ` +
+        `${m.freeEnergy === null ? '-' : formatValue(m.freeEnergy)}\n`,
     );
   }
   if (fit && 'slope' in fit) {
@@ -262,13 +270,20 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
       runs,
       means,
       fit,
-      freeEnergy: 'not computed: the CLI has no entropy estimate; losses only',
+      freeEnergy: {
+        definition:
+          'V = F + (σ²/2) KL(m ‖ g) at the final step, runs[].freeEnergy and means[].freeEnergy',
+        estimator: 'Kozachenko–Leonenko (k = 1)',
+        // Each run's entropy uses min(n, subsampleLimit) particles.
+        subsampleLimit: options.entropySubsample,
+      },
     };
     writeFileAtomic(options.json, JSON.stringify(record, null, 2) + '\n');
     process.stdout.write(`json     ${options.json}\n`);
   }
   if (options.csv !== null) {
-    writeFileAtomic(options.csv, sweepCsv(options.over, runs));
+    const energies = runs.map((run) => run.freeEnergy);
+    writeFileAtomic(options.csv, sweepCsv(options.over, runs, energies));
     process.stdout.write(`csv      ${options.csv}\n`);
   }
   if (options.svg !== null) {

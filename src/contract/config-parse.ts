@@ -5,6 +5,7 @@
 // user wrote it (`--prior-std`, or `priorStd` in a JSON file) and say the allowed range.
 import { BACKENDS, DATASETS, DEFAULT_CONFIG, type DatasetName, type RunConfig } from './config';
 import { ACTIVATIONS, LOSSES } from './model';
+import { ENTROPY_SUBSAMPLE } from './observables';
 
 /** Input the user can fix: the front ends show the message alone, with no stack trace. */
 export class ConfigError extends Error {
@@ -217,6 +218,10 @@ const CLI_FIELDS = {
       'and the output flags may be given',
   ),
   threads: field(integer(1, 1024), 'CPU backend threads (default: one per core)'),
+  entropySubsample: field(
+    integer(2, 1e6, '10^6'),
+    `particles the entropy estimate of the free energy uses, at most (default ${ENTROPY_SUBSAMPLE})`,
+  ),
   help: field(switchKind, 'show this help'),
 } as const;
 
@@ -474,6 +479,8 @@ export interface CliOptions {
   readonly checkpointEvery: number | null;
   readonly resume: string | null;
   readonly threads: number | null;
+  /** Null: the default, ENTROPY_SUBSAMPLE of contract/observables.ts. */
+  readonly entropySubsample: number | null;
   readonly help: boolean;
 }
 
@@ -519,6 +526,7 @@ export function parseRunArgs(
     checkpointEvery: null,
     resume: null,
     threads: null,
+    entropySubsample: null,
     help: false,
   };
   if (args.includes('--help') || args.includes('-h')) {
@@ -587,6 +595,7 @@ export function parseRunArgs(
     checkpointEvery: cliValue('checkpointEvery') ?? null,
     resume: resume ?? null,
     threads: cliValue('threads') ?? null,
+    entropySubsample: cliValue('entropySubsample') ?? null,
   };
   const givenRun = new Map<RunFieldKey, string>();
   for (const key of RUN_KEYS) {

@@ -269,7 +269,7 @@ function checkLossHistory(value: unknown, step: number, fail: (why: string) => n
   return value.map((entry: unknown, i): LossEntry => {
     const bad = (why: string): never => fail(`lossHistory[${i}]: ${why}`);
     if (!isObject(entry)) return bad('not an object');
-    const { step: at, time, train, test } = entry;
+    const { step: at, time, train, test, freeEnergy } = entry;
     if (!isStep(at) || at <= previous || at > step) {
       return bad(`step ${String(at)} is not an integer after ${previous} and up to ${step}`);
     }
@@ -278,7 +278,10 @@ function checkLossHistory(value: unknown, step: number, fail: (why: string) => n
     if (!finite(time) || !finite(train) || !(test === null || finite(test))) {
       return bad('time, train and test must be finite numbers (test may be null)');
     }
-    return { step: at, time, train, test };
+    if (!(freeEnergy === undefined || freeEnergy === null || finite(freeEnergy))) {
+      return bad('freeEnergy must be a finite number or null');
+    }
+    return { step: at, time, train, test, ...(freeEnergy === undefined ? {} : { freeEnergy }) };
   });
 }
 

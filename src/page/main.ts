@@ -22,7 +22,7 @@ import {
 import { dynamicsFromConfig } from '../study/run-study';
 import { LossChart, type MetricRow } from './charts';
 import { CloudPanel } from './cloud-panel';
-import { freeEnergy } from './entropy';
+import { freeEnergy } from '../contract/observables';
 import { download, metricsCsv, particlesNpy, studyJson } from './exports';
 import {
   FIELDS,

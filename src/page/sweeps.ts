@@ -2,7 +2,7 @@
 // each, one simulation at a time on the page's backend (src/study/sweep.ts, as `mfld sweep`).
 // Each swept value is checked by the panel's own validation (config-parse) with that value
 // put in its field. At the end of each completed run the particles are read once for the
-// free energy (entropy.ts), up to the page's readback limit.
+// free energy (contract/observables.ts), up to the page's readback limit.
 import type { RunConfig } from '../contract/config';
 import { configToJson } from '../contract/config-parse';
 import { noiseLevel, type Simulation } from '../contract/simulation';
@@ -17,7 +17,7 @@ import {
   type SweepFit,
   type SweepRun,
 } from '../study/sweep';
-import { freeEnergy } from './entropy';
+import { freeEnergy } from '../contract/observables';
 import { download } from './exports';
 import { validate, type RawValues } from './fields';
 import { SweepChart } from './sweep-chart';

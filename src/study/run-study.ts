@@ -10,7 +10,8 @@
 // fits labels of size |y| ≈ 1000 with a bounded activation legitimately reaches M₂ ≈ 10⁶/d:
 // scale such labels down.
 import type { RunConfig } from '../contract/config';
-import type { Dynamics, Moments, Simulation } from '../contract/simulation';
+import { freeEnergy } from '../contract/observables';
+import { noiseLevel, type Dynamics, type Moments, type Simulation } from '../contract/simulation';
 import { testSplitSize } from '../data/datasets';
 import { GpuDeviceLostError } from '../gpu/simulation';
 
@@ -22,11 +23,19 @@ export interface LossEntry {
   readonly train: number;
   /** Null when the run has no held-out set. */
   readonly test: number | null;
+  /**
+   * V = F + (σ_k²/2) KL(m ‖ g) of the particles (SPEC §4, contract/observables.ts); null when
+   * not computed (StudyOptions.entropySubsample unset); absent from entries of checkpoints
+   * written before it was.
+   */
+  readonly freeEnergy?: number | null;
 }
 
 export interface FinalState {
   readonly step: number;
   readonly loss: { readonly train: number; readonly test: number | null };
+  /** As LossEntry.freeEnergy, at the final step. */
+  readonly freeEnergy: number | null;
   /** Per-coordinate mean and variance over the particles, length d (SPEC §1 order). */
   readonly mean: number[];
   readonly var: number[];
@@ -84,6 +93,11 @@ export interface StudyOptions {
    * study there, at a checked state, before config.steps (an interrupted run).
    */
   readonly stopRequested?: () => boolean;
+  /**
+   * Compute the free energy at every log point, its entropy from at most this many particles
+   * (one particle readback per log point); unset: not computed.
+   */
+  readonly entropySubsample?: number;
 }
 
 /** M₂ above this many times its reference counts as divergence (see the top of the file). */
@@ -195,17 +209,25 @@ async function readLoss(sim: Simulation, config: RunConfig): Promise<FinalState[
 }
 
 /**
- * Step, loss and moments of the simulation now (NaN where the dynamics diverged); `loss`
- * when the caller has just read it.
+ * Step, loss and moments of the simulation now (NaN where the dynamics diverged); `loss` and
+ * `energy` when the caller has just read them.
  */
 export async function readFinalState(
   sim: Simulation,
   config: RunConfig,
   loss?: FinalState['loss'],
+  energy?: number | null,
 ): Promise<FinalState> {
   loss ??= await readLoss(sim, config);
   const moments = await sim.moments();
-  return { step: sim.step, loss, mean: Array.from(moments.mean), var: Array.from(moments.var) };
+  const { mean, var: variance } = moments;
+  return {
+    step: sim.step,
+    loss,
+    freeEnergy: energy ?? null,
+    mean: Array.from(mean),
+    var: Array.from(variance),
+  };
 }
 
 function throughputOf(n: number, steps: number, seconds: number): Throughput {
@@ -237,6 +259,8 @@ export async function runStudy(
   const bound = secondMomentBound(config);
   const checkpointEvery = options.checkpointEvery ?? null;
   const keepLastGood = options.keepLastGood ?? false;
+  const { entropySubsample } = options;
+  const dynamics = dynamicsFromConfig(config);
   let seconds = 0;
   let lastGood: GoodState | null = null;
   const throughput = (): Throughput => throughputOf(config.n, sim.step - startStep, seconds);
@@ -247,12 +271,20 @@ export async function runStudy(
   /** Checks the state now; logs it at a log point; keeps (and returns) it when asked. */
   const check = async (log: boolean, keep: boolean): Promise<GoodState | null> => {
     let entry: LossEntry | null = null;
+    let particles: Float32Array | null = null;
     if (log) {
       const { train, test } = await readLoss(sim, config);
       if (!Number.isFinite(train) || (test !== null && !Number.isFinite(test))) {
         throw diverged({ kind: 'loss' });
       }
-      entry = { step: sim.step, time: sim.step * config.tau, train, test };
+      let energy: number | null = null;
+      if (entropySubsample !== undefined) {
+        particles = await sim.particles();
+        const sigma = noiseLevel(dynamics, sim.step);
+        const { n, d } = sim;
+        energy = freeEnergy(particles, n, d, train, sigma, config.priorStd, entropySubsample).value;
+      }
+      entry = { step: sim.step, time: sim.step * config.tau, train, test, freeEnergy: energy };
     }
     const sign = momentsDivergence(await sim.moments(), bound);
     if (sign) throw diverged(sign);
@@ -261,7 +293,8 @@ export async function runStudy(
       hooks.onLog(entry, { stepsDone: sim.step - startStep, stepsTotal, seconds });
     }
     if (!keep) return null;
-    lastGood = { step: sim.step, particles: await sim.particles(), lossHistory: [...lossHistory] };
+    particles ??= await sim.particles();
+    lastGood = { step: sim.step, particles, lossHistory: [...lossHistory] };
     return lastGood;
   };
 
@@ -288,11 +321,11 @@ export async function runStudy(
       const good = await check(isLog, keepLastGood || isCheckpoint);
       if (isCheckpoint && good) await hooks.onCheckpoint?.(good);
     }
-    const last = lossHistory.at(-1);
-    const loss = last?.step === sim.step ? { train: last.train, test: last.test } : undefined;
+    const last = lossHistory.at(-1)?.step === sim.step ? lossHistory.at(-1) : undefined;
+    const loss = last && { train: last.train, test: last.test };
     return {
       lossHistory,
-      final: await readFinalState(sim, config, loss),
+      final: await readFinalState(sim, config, loss, last?.freeEnergy),
       throughput: throughput(),
     };
   } catch (error) {

@@ -22,6 +22,8 @@ export interface SweepRun {
   /** Final losses; null when the run diverged (or, for test, has no held-out set). */
   readonly train: number | null;
   readonly test: number | null;
+  /** Final free energy V (runSweep's entropySubsample); null when not computed or diverged. */
+  readonly freeEnergy: number | null;
   readonly steps: number;
   /** Stepping wall time. */
   readonly seconds: number;
@@ -35,6 +37,8 @@ export interface SweepMean {
   /** Sample standard deviation of the final train loss over seeds; null below 2 runs. */
   readonly trainStd: number | null;
   readonly test: number | null;
+  /** Mean final free energy; null when no run has one. */
+  readonly freeEnergy: number | null;
 }
 
 /** Least-squares line of log(mean final train loss) against log(n), over every n. */
@@ -75,6 +79,8 @@ export async function runSweep(
     /** Asked before each run: true ends the sweep with the runs done. */
     stopRequested?(): boolean;
   } = {},
+  /** Each run's free energy from at most this many particles (runStudy); unset: none. */
+  entropySubsample?: number,
 ): Promise<SweepRun[]> {
   const runs: SweepRun[] = [];
   for (const [index, plan] of plans.entries()) {
@@ -83,7 +89,12 @@ export async function runSweep(
     const sim = await open(plan.config);
     let run: SweepRun;
     try {
-      const summary = await runStudy(sim, plan.config, { onLog: hooks.onLog ?? (() => {}) });
+      const summary = await runStudy(
+        sim,
+        plan.config,
+        { onLog: hooks.onLog ?? (() => {}) },
+        entropySubsample === undefined ? {} : { entropySubsample },
+      );
       await hooks.onFinish?.(sim, summary, index);
       run = {
         value: plan.value,
@@ -91,6 +102,7 @@ export async function runSweep(
         status: 'completed',
         train: finiteOrNull(summary.final.loss.train),
         test: finiteOrNull(summary.final.loss.test),
+        freeEnergy: finiteOrNull(summary.final.freeEnergy),
         steps: summary.final.step,
         seconds: summary.throughput.seconds,
       };
@@ -102,6 +114,7 @@ export async function runSweep(
         status: 'diverged',
         train: null,
         test: null,
+        freeEnergy: null,
         steps: error.step,
         seconds: error.throughput.seconds,
       };
@@ -124,12 +137,14 @@ export function sweepMeans(runs: readonly SweepRun[], values: readonly number[])
     const done = runs.filter((run) => run.value === value && run.status === 'completed');
     const trains = done.flatMap((run) => (run.train === null ? [] : [run.train]));
     const tests = done.flatMap((run) => (run.test === null ? [] : [run.test]));
+    const energies = done.flatMap((run) => (run.freeEnergy === null ? [] : [run.freeEnergy]));
     const m = mean(trains);
     const trainStd =
       m === null || trains.length < 2
         ? null
         : Math.sqrt(trains.reduce((s, v) => s + (v - m) ** 2, 0) / (trains.length - 1));
-    return { value, completed: done.length, train: m, trainStd, test: mean(tests) };
+    const test = mean(tests);
+    return { value, completed: done.length, train: m, trainStd, test, freeEnergy: mean(energies) };
   });
 }
 
