@@ -29,6 +29,7 @@ import {
   type StudySummary,
 } from '../study/run-study';
 import { benchCommand } from './bench';
+import { stationaryCommand } from './stationary';
 import { sweepCommand } from './sweep';
 import { checkResumable, readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import {
@@ -58,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
         return await benchCommand(rest);
       case 'sweep':
         return await sweepCommand(rest);
+      case 'stationary':
+        return await stationaryCommand(rest);
       case 'help':
       case '--help':
       case '-h':
@@ -68,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT_USAGE_ERROR;
       default:
         throw new ConfigError(
-          `unknown command ${JSON.stringify(command)}; the commands are run, bench, sweep and help`,
+          `unknown command ${JSON.stringify(command)}; the commands are run, bench, sweep, stationary and help`,
         );
     }
   } catch (error) {
@@ -112,6 +115,7 @@ export function usageText(): string {
     '  mfld run [flags]   run a study: print its loss as it goes and a summary at the end',
     '  mfld bench [flags] time the step on WebGPU and the CPU against measured device limits (mfld bench --help)',
     '  mfld sweep [flags] the run for each value of n or σ, K seeds each, with a fit (mfld sweep --help)',
+    '  mfld stationary [flags] the exact stationary law m* of a d = 2 problem on a grid (mfld stationary --help)',
     '  mfld help          show this help',
     '',
     'Flags of mfld run (--flag value or --flag=value):',
