@@ -10,8 +10,9 @@ import { GALLERY, rowHolds, type GalleryEntry, type GalleryResult } from './gall
 const DOC = 'docs/experiments.md';
 const FIGURES = 'docs/experiments';
 
-/** 4 significant digits, as the tables show them. */
-const show = (x: number): string => Number(x.toPrecision(4)).toString();
+/** 4 significant digits, as the tables show them; 0 for rounding noise of a zero. */
+const show = (x: number): string =>
+  Math.abs(x) < 1e-12 ? '0' : Number(x.toPrecision(4)).toString();
 
 const CHECK_TEXT = { within: '±', below: '≤ theory +', above: '≥ theory −' } as const;
 
