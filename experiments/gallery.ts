@@ -9,6 +9,7 @@ import { createCpuSimulation } from '../src/cpu/reference';
 import { buildProblem } from '../src/data/datasets';
 import { linePlotSvg, type PlotSeries } from '../src/plot/svg';
 import { dynamicsFromConfig, runStudy, type LossEntry } from '../src/study/run-study';
+import { chaosEntry } from './chaos-entry';
 import { stationaryEntry } from './stationary-entry';
 
 export type GallerySize = 'full' | 'small';
@@ -451,4 +452,10 @@ const gaussians: GalleryEntry = {
   },
 };
 
-export const GALLERY: readonly GalleryEntry[] = [ar1, stationaryEntry, anneal, gaussians];
+export const GALLERY: readonly GalleryEntry[] = [
+  ar1,
+  stationaryEntry,
+  chaosEntry,
+  anneal,
+  gaussians,
+];
