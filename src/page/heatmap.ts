@@ -75,7 +75,8 @@ export function histogram2d(
   return { bins, counts, xRange, yRange };
 }
 
-const MARGIN = { left: 64, bottom: 40, top: 56, right: 56 } as const;
+export const HEATMAP_MARGIN = { left: 64, bottom: 40, top: 56, right: 56 } as const;
+const MARGIN = HEATMAP_MARGIN;
 const AXIS_COLOUR = '#222';
 
 /** Draws the histogram, its marginals (top: x, right: y) and labelled axes. */

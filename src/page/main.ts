@@ -34,6 +34,7 @@ import {
 } from './fields';
 import { FunctionPlot } from './function-plot';
 import { drawHeatmap, HEATMAP_BINS, histogram2d } from './heatmap';
+import { drawStationaryOverlay, stationaryLawFor } from './stationary-overlay';
 import { SweepPanel } from './sweeps';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -415,7 +416,10 @@ async function logPoint(s: Simulation, c: RunConfig): Promise<void> {
     ? freeEnergy(particles, s.n, s.d, train, noiseLevel(dynamicsFromConfig(c), s.step), c.priorStd)
         .value
     : null;
-  rows.push({ step: s.step, time: s.step * c.tau, train, test, freeEnergy: energy });
+  // Where m* is known (d = 2, full batch), V − V(m*) shows how far the particles are from it.
+  const law = simProblem ? stationaryLawFor(c, simProblem) : null;
+  const energyGap = energy !== null && law ? energy - law.freeEnergy : null;
+  rows.push({ step: s.step, time: s.step * c.tau, train, test, freeEnergy: energy, energyGap });
   chart.update(rows);
   $('train-loss').textContent = format(train);
   $('train-loss').dataset['value'] = String(train);
@@ -639,6 +643,9 @@ async function drawParticles(): Promise<void> {
     return;
   }
   drawHeatmap(heatCanvas, hist, coordinateName(xj, d), coordinateName(yj, d));
+  const law = simConfig && simProblem ? stationaryLawFor(simConfig, simProblem) : null;
+  if (law) drawStationaryOverlay(heatCanvas, hist, law, xj, yj);
+  heatCanvas.dataset['stationary'] = law ? 'drawn' : 'none';
   heatCanvas.setAttribute(
     'aria-label',
     `2-D histogram of ${sim.n} particles: ${coordinateName(yj, d)} against ${coordinateName(xj, d)} at step ${sim.step}`,
