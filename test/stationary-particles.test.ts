@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunArgs } from '../src/contract/config-parse';
 import type { Simulation } from '../src/contract/simulation';
-import { solveStationary, STATIONARY_DEFAULTS } from '../src/contract/stationary';
+import { solveStationary, stationaryOptionsOf } from '../src/contract/stationary';
 import { createCpuSimulation } from '../src/cpu/reference';
 import { buildProblem } from '../src/data/datasets';
 import { createGpuSimulation } from '../src/gpu/simulation';
@@ -35,18 +35,7 @@ const { config } = parseRunArgs([
   '--seed=3',
 ]);
 const problem = buildProblem(config);
-const law = solveStationary(problem, {
-  sigma: config.sigma,
-  priorStd: config.priorStd,
-  activation: config.activation,
-  loss: config.loss,
-  huberDelta: config.huberDelta,
-  gridPoints: STATIONARY_DEFAULTS.gridPoints,
-  extent: STATIONARY_DEFAULTS.extentInPriorStd * config.priorStd,
-  damping: STATIONARY_DEFAULTS.damping,
-  tolerance: STATIONARY_DEFAULTS.tolerance,
-  maxIterations: STATIONARY_DEFAULTS.maxIterations,
-});
+const law = solveStationary(problem, stationaryOptionsOf(config));
 
 const open = (backend: 'cpu' | 'webgpu'): Promise<Simulation> =>
   backend === 'cpu'

@@ -61,6 +61,11 @@ describe('mfld sweep', () => {
       means: { value: number; completed: number; train: number; freeEnergy: number }[];
       fit: { slope: number; r2: number; points: number };
       freeEnergy: { subsampleLimit: number };
+      gap: {
+        reference: { kind: string; n: number | null; train: number };
+        rows: { n: number; seeds: number; trainGap: number; variancePart: number }[];
+        fits: { variancePart: { slope?: number; error?: string } };
+      };
       config: Record<string, unknown>;
     };
     expect(record.over).toBe('n');
@@ -93,10 +98,54 @@ describe('mfld sweep', () => {
       (record.runs[0]!.freeEnergy + record.runs[1]!.freeEnergy) / 2,
     );
     expect(record.freeEnergy.subsampleLimit).toBe(1000);
+    // No exact m* for this problem (d = 5): the gap is to the largest n, by seed.
+    expect(record.gap.reference).toMatchObject({ kind: 'largest-n', n: 64 });
+    expect(record.gap.rows.map((row) => [row.n, row.seeds])).toEqual([[32, 2]]);
+    expect(record.gap.rows[0]!.trainGap).toBeCloseTo(
+      record.means[0]!.train - record.means[1]!.train,
+      12,
+    );
+    expect(result.stdout).toMatch(/^gap +to the largest n of the sweep, n = 64/m);
 
     const plot = readFileSync(svg, 'utf8');
     checkXml(plot);
     expect(plot).toMatch(/<path d="M/);
+  });
+
+  it('--over n on a d = 2 full-batch problem measures the gap to m*, seed by seed', () => {
+    const json = join(dir, 'gap.json');
+    const result = mfld(
+      'sweep',
+      '--backend=cpu',
+      '--over=n',
+      '--values=16,64',
+      '--seeds=2',
+      '--steps=40',
+      '--tau=0.05',
+      '--sigma=1',
+      '--dataset=sine',
+      '--no-bias',
+      '--batch=full',
+      '--samples=16',
+      '--threads=1',
+      `--json=${json}`,
+    );
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^gap +to the mean-field limit m\*/m);
+    const record = JSON.parse(readFileSync(json, 'utf8')) as {
+      gap: {
+        reference: { kind: string; train: number };
+        rows: { n: number; seeds: number; variancePart: number }[];
+      };
+    };
+    expect(record.gap.reference.kind).toBe('stationary');
+    expect(record.gap.reference.train).toBeGreaterThan(0);
+    expect(record.gap.rows.map((row) => [row.n, row.seeds])).toEqual([
+      [16, 2],
+      [64, 2],
+    ]);
+    for (const row of record.gap.rows) expect(row.variancePart).toBeGreaterThan(0);
   });
 
   it.each([

@@ -16,12 +16,14 @@ import {
   STATIONARY_DEFAULTS,
   StationaryError,
   solveStationary,
+  stationaryOptionsOf,
   stationaryOutputs,
   type StationaryLaw,
   type StationaryOptions,
 } from '../contract/stationary';
 import { buildProblem } from '../data/datasets';
 import { encodeNpy } from '../io/npy';
+import { splitCommandArgs } from './command-flags';
 import {
   checkOutputPaths,
   describeData,
@@ -101,27 +103,7 @@ function parseNumber(
 }
 
 export function parseStationaryArgs(args: readonly string[]): StationaryCommandOptions {
-  const own = new Map<string, string>();
-  const runArgs: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const token = args[i]!;
-    const equals = token.indexOf('=');
-    const name = equals < 0 ? token : token.slice(0, equals);
-    if (!(OWN as readonly string[]).includes(name)) {
-      if (NOT_TAKEN.includes(name)) {
-        throw new ConfigError(`${name} is not taken by mfld stationary`);
-      }
-      runArgs.push(token);
-      continue;
-    }
-    let value = equals < 0 ? undefined : token.slice(equals + 1);
-    if (value === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) {
-      value = args[++i];
-    }
-    if (value === undefined || value === '') throw new ConfigError(`${name} needs a value`);
-    if (own.has(name)) throw new ConfigError(`${name} is given twice`);
-    own.set(name, value);
-  }
+  const { own, runArgs } = splitCommandArgs(args, OWN, NOT_TAKEN, 'mfld stationary');
   const { config, cli, given } = parseRunArgs(runArgs);
   const d = STATIONARY_DEFAULTS;
   const gridPoints = parseNumber(
@@ -164,18 +146,13 @@ export function parseStationaryArgs(args: readonly string[]): StationaryCommandO
     throw new ConfigError(`--save-density must name a .npy file, got "${saveDensity}"`);
   }
   const none = { json: null, saveDensity: null, ignored: [] };
-  const solver: StationaryOptions = {
-    sigma: config.sigma,
-    priorStd: config.priorStd,
-    activation: config.activation,
-    loss: config.loss,
-    huberDelta: config.huberDelta,
+  const solver = stationaryOptionsOf(config, {
     gridPoints,
     extent,
     damping,
     tolerance,
     maxIterations,
-  };
+  });
   if (cli.help) return { ...none, config, solver, help: true };
   if (config.sigma <= 0) {
     throw new ConfigError(

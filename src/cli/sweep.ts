@@ -7,7 +7,16 @@ import { DeviceLimitError } from '../contract/simulation';
 import { checkCpuSize } from '../cpu/layout';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
-import { ENTROPY_SUBSAMPLE } from '../contract/observables';
+import { ENTROPY_SUBSAMPLE, networkOutputs } from '../contract/observables';
+import { activation as activationOf } from '../contract/model';
+import type { Problem } from '../contract/simulation';
+import { StationaryError, solveStationary, stationaryOptionsOf } from '../contract/stationary';
+import {
+  meanFieldGap,
+  type GapFit,
+  type MeanFieldGap,
+  type RunReference,
+} from '../study/mean-field-gap';
 import { BackendUnavailableError, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
 import { linePlotSvg, type PlotSeries } from '../plot/svg';
@@ -23,6 +32,7 @@ import {
   type SweepFit,
   type SweepRun,
 } from '../study/sweep';
+import { splitCommandArgs } from './command-flags';
 import {
   EXIT_INTERRUPTED,
   checkOutputPaths,
@@ -75,25 +85,7 @@ const SWEEP_OWN = ['--over', '--values', '--seeds', '--json', '--csv', '--svg'] 
 const NOT_IN_SWEEP = ['--resume', '--checkpoint', '--checkpoint-every', '--save-particles'];
 
 export function parseSweepArgs(args: readonly string[]): SweepOptions {
-  const own = new Map<string, string>();
-  const runArgs: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const token = args[i]!;
-    const equals = token.indexOf('=');
-    const name = equals < 0 ? token : token.slice(0, equals);
-    if (!(SWEEP_OWN as readonly string[]).includes(name)) {
-      if (NOT_IN_SWEEP.includes(name)) throw new ConfigError(`${name} is not taken by mfld sweep`);
-      runArgs.push(token);
-      continue;
-    }
-    let value = equals < 0 ? undefined : token.slice(equals + 1);
-    if (value === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) {
-      value = args[++i];
-    }
-    if (value === undefined || value === '') throw new ConfigError(`${name} needs a value`);
-    if (own.has(name)) throw new ConfigError(`${name} is given twice`);
-    own.set(name, value);
-  }
+  const { own, runArgs } = splitCommandArgs(args, SWEEP_OWN, NOT_IN_SWEEP, 'mfld sweep');
   const parsed = parseRunArgs(runArgs);
   const none = { values: [], configs: [], seeds: 1, json: null, csv: null, svg: null };
   const entropySubsample = parsed.cli.entropySubsample ?? ENTROPY_SUBSAMPLE;
@@ -184,12 +176,31 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
   checkOutputPaths({ '--json': options.json, '--csv': options.csv, '--svg': options.svg });
   if (base.backend === 'cpu') await checkCpuSizes(options.configs.map(({ config }) => config));
   const plans = sweepPlans(options.configs, options.seeds);
+  const outputs: (Float64Array | null)[] = plans.map(() => null);
   const shown = new Set<string>();
   const notice = (message: string): void => {
     if (shown.has(message)) return;
     shown.add(message);
     process.stderr.write(`mfld: ${message}\n`);
   };
+  const problems = new Map<number, Problem>();
+  /** The data set of a seed (the seed fixes it; n does not). */
+  const problemOf = (config: RunConfig): Problem => {
+    let problem = problems.get(config.seed);
+    if (!problem) {
+      problem = buildProblem(config, readTextFile);
+      problems.set(config.seed, problem);
+    }
+    return problem;
+  };
+  const stationary =
+    options.over === 'n'
+      ? stationaryReferences(
+          plans.map((plan) => plan.config),
+          problemOf,
+          notice,
+        )
+      : null;
   const tty = process.stderr.isTTY === true;
   let device = '';
   let backend = '';
@@ -204,7 +215,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
   const runs = await runSweep(
     plans,
     async (config) => {
-      const problem = buildProblem(config, readTextFile);
+      const problem = problemOf(config);
       const sim = await openSimulation(problem, dynamicsFromConfig(config), config.backend, {
         ...(options.threads === null ? {} : { threads: options.threads }),
         notice,
@@ -228,6 +239,17 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
         process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
       },
       stopRequested: interrupt.requested,
+      ...(options.over === 'n'
+        ? {
+            onFinish: async (sim, _summary, index) => {
+              const { config } = plans[index]!;
+              const { train } = problemOf(config);
+              const { phi } = activationOf(config.activation);
+              const x = await sim.particles();
+              outputs[index] = networkOutputs(x, sim.n, sim.d, train.z, train.count, phi);
+            },
+          }
+        : {}),
     },
     options.entropySubsample,
   ).finally(() => interrupt.dispose());
@@ -258,6 +280,9 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`fit      none: ${fit.error}\n`);
   }
 
+  const gap = options.over === 'n' ? meanFieldGap(runs, outputs, options.values, stationary) : null;
+  if (gap) for (const line of gapLines(gap)) process.stdout.write(line + '\n');
+
   if (options.json !== null) {
     const record = {
       status: interrupted ? 'interrupted' : 'completed',
@@ -270,6 +295,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
       runs,
       means,
       fit,
+      gap,
       freeEnergy: {
         definition:
           'V = F + (σ²/2) KL(m ‖ g) at the final step, runs[].freeEnergy and means[].freeEnergy',
@@ -352,4 +378,87 @@ function sweepSvg(
     xLog: over === 'n',
     yLog: true,
   });
+}
+
+/**
+ * m*'s F, V and f* for each seed's data, when every run of the sweep is a d = 2 full-batch
+ * problem at a constant σ > 0 (mfld stationary's domain) and the solver succeeds with its
+ * defaults; else null (the gap is then taken to the largest n), with a notice saying why.
+ */
+function stationaryReferences(
+  configs: readonly RunConfig[],
+  problemOf: (config: RunConfig) => Problem,
+  notice: (message: string) => void,
+): ((seed: number) => RunReference | null) | null {
+  const base = configs[0]!;
+  const applies =
+    problemOf(base).p === 1 &&
+    base.batch === 'full' &&
+    base.sigma > 0 &&
+    base.sigmaFinal === null &&
+    base.dataset.name !== 'none';
+  if (!applies) return null;
+  const references = new Map<number, RunReference>();
+  for (const config of configs) {
+    if (references.has(config.seed)) continue;
+    const problem = problemOf(config);
+    try {
+      const law = solveStationary(problem, stationaryOptionsOf(config));
+      references.set(config.seed, {
+        train: law.trainLoss,
+        freeEnergy: law.freeEnergy,
+        outputs: law.outputs,
+      });
+    } catch (error) {
+      if (!(error instanceof StationaryError)) throw error;
+      notice(
+        `m* could not be solved with mfld stationary's defaults (${error.message}); ` +
+          'the gap is taken to the largest n instead',
+      );
+      return null;
+    }
+  }
+  return (seed) => references.get(seed) ?? null;
+}
+
+const withError = (value: number | null, stdError: number | null): string =>
+  value === null
+    ? '-'
+    : `${formatValue(value)}${stdError === null ? '' : ` ±${formatValue(stdError)}`}`;
+
+const describeFit = (fit: GapFit): string =>
+  'slope' in fit
+    ? `slope ${formatValue(fit.slope)} (R² ${formatValue(fit.r2)}, ${fit.points} n)`
+    : `none (${fit.error})`;
+
+/** The gap table of an n-sweep (src/study/mean-field-gap.ts). */
+function gapLines(gap: MeanFieldGap): string[] {
+  const { reference } = gap;
+  const target = reference.kind === 'stationary' ? 'm*' : `n = ${reference.n}`;
+  const lines = [
+    reference.kind === 'stationary'
+      ? `gap      to the mean-field limit m* (mfld stationary on each seed's data): ` +
+        `F(m*) ${withError(reference.train, null)}, V(m*) ${withError(reference.freeEnergy, null)}`
+      : `gap      to the largest n of the sweep, n = ${reference.n} (no exact m* for this ` +
+        'problem: mfld stationary needs d = 2, --no-bias, --batch full, a constant σ > 0)',
+    `n          F − F(${target}) ±se`.padEnd(36) +
+      `V − V(${target}) ±se`.padEnd(26) +
+      'variance part ±se'.padEnd(24) +
+      'bias part ±se',
+  ];
+  for (const row of gap.rows) {
+    lines.push(
+      String(row.n).padEnd(11) +
+        withError(row.trainGap, row.trainGapStdError).padEnd(25) +
+        withError(row.freeEnergyGap, row.freeEnergyGapStdError).padEnd(26) +
+        withError(row.variancePart, row.variancePartStdError).padEnd(24) +
+        withError(row.biasPart, row.biasPartStdError),
+    );
+  }
+  const { fits } = gap;
+  lines.push(
+    `fit      log–log against n (theory: −1): variance part ${describeFit(fits.variancePart)}; ` +
+      `F gap ${describeFit(fits.trainGap)}; V gap ${describeFit(fits.freeEnergyGap)}`,
+  );
+  return lines;
 }

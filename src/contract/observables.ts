@@ -156,3 +156,29 @@ export function freeEnergy(
     subsample: entropySubsampleSize(n, subsampleLimit),
   };
 }
+
+/**
+ * The network's output f(z) = (1/n) Σ_i c_i φ(α_i · z) (SPEC §1) at `count` points `z`
+ * (row-major, p = d − 1 each) for particles `x` (n rows of d).
+ */
+export function networkOutputs(
+  x: ArrayLike<number>,
+  n: number,
+  d: number,
+  z: ArrayLike<number>,
+  count: number,
+  phi: (u: number) => number,
+): Float64Array {
+  const p = d - 1;
+  const out = new Float64Array(count);
+  for (let i = 0; i < n; i++) {
+    const c = x[i * d + p]!;
+    for (let b = 0; b < count; b++) {
+      let u = 0;
+      for (let t = 0; t < p; t++) u += x[i * d + t]! * z[b * p + t]!;
+      out[b]! += c * phi(u);
+    }
+  }
+  for (let b = 0; b < count; b++) out[b]! /= n;
+  return out;
+}

@@ -11,6 +11,7 @@
 //
 // Everything is separable in α and c: f_m(z_b) = Σ_i φ(α_i z_b) Σ_j c_j m_ij, so an iteration
 // costs O(G·N + G²) on a G × G grid with N training points, not O(G²·N).
+import type { RunConfig } from './config';
 import type { Activation, Loss } from './model';
 import { activation as activationOf, loss as lossOf } from './model';
 import type { Problem } from './simulation';
@@ -40,6 +41,27 @@ export const STATIONARY_DEFAULTS = {
   tolerance: 1e-9,
   maxIterations: 20000,
 } as const;
+
+/** The solver's options for the problem of `config`, with the defaults for the rest. */
+export function stationaryOptionsOf(
+  config: RunConfig,
+  overrides: Partial<StationaryOptions> = {},
+): StationaryOptions {
+  const d = STATIONARY_DEFAULTS;
+  return {
+    sigma: config.sigma,
+    priorStd: config.priorStd,
+    activation: config.activation,
+    loss: config.loss,
+    huberDelta: config.huberDelta,
+    gridPoints: d.gridPoints,
+    extent: d.extentInPriorStd * config.priorStd,
+    damping: d.damping,
+    tolerance: d.tolerance,
+    maxIterations: d.maxIterations,
+    ...overrides,
+  };
+}
 
 /**
  * Mass allowed in the outer band of the grid (|α| or |c| beyond EDGE_BAND · extent): more
