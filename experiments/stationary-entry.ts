@@ -1,5 +1,6 @@
 // Gallery entry 2: the particles' law converges to the stationary law m* of SPEC §4, solved
 // on a grid by src/contract/stationary.ts, and V(m_t) − V(m*) decays faster for a larger σ.
+import { contours } from 'd3-contour';
 import type { RunConfig } from '../src/contract/config';
 import { parseConfigObject } from '../src/contract/config-parse';
 import { freeEnergy } from '../src/contract/observables';
@@ -114,6 +115,59 @@ function covariance(x: Float32Array, n: number): number {
   return ac / n - (a / n) * (c / n);
 }
 
+/** Particles drawn in the 2-D figure: enough to see the law, few enough for a small file. */
+const SCATTER_POINTS = 1500;
+/** Contour levels of m* as shares of its peak density. */
+const CONTOUR_LEVELS = [0.1, 0.3, 0.5, 0.7, 0.9];
+
+/** The 2-D figure: m*'s contour lines over a scatter of the particles (α across, c up). */
+function densityFigure(law: StationaryLaw, x: Float32Array, n: number, sigma: number): string {
+  const g = law.axis.length;
+  // d3-contour wants values[column + row · g] with the column along x (α) and the row along c.
+  const values = new Array<number>(g * g);
+  let peak = 0;
+  for (let i = 0; i < g; i++) {
+    for (let j = 0; j < g; j++) {
+      values[j * g + i] = law.density[i * g + j]!;
+      peak = Math.max(peak, law.density[i * g + j]!);
+    }
+  }
+  // A contour coordinate k is grid index k − 0.5 (d3 puts value k at the centre of [k, k + 1]).
+  const toValue = (k: number): number => law.axis[0]! + (k - 0.5) * law.spacing;
+  const rings = contours()
+    .size([g, g])
+    .thresholds(CONTOUR_LEVELS.map((share) => share * peak))(values)
+    .flatMap((level) => level.coordinates.flat())
+    .map((ring) => ring.map(([kx, ky]) => [toValue(kx!), toValue(ky!)] as const));
+  const stride = Math.max(1, Math.floor(n / SCATTER_POINTS));
+  const scatter: [number, number][] = [];
+  for (let i = 0; i < n; i += stride) scatter.push([x[2 * i]!, x[2 * i + 1]!]);
+  return linePlotSvg({
+    title: `σ = ${sigma}: particles against the contours of m*`,
+    xLabel: 'α',
+    yLabel: 'c',
+    xLog: false,
+    yLog: false,
+    series: [
+      {
+        label: `particles (${scatter.length} of ${n})`,
+        style: 'points',
+        color: '#777',
+        marker: 'dot',
+        points: scatter,
+      },
+      {
+        label: `m* at ${CONTOUR_LEVELS.join(', ')} of its peak`,
+        style: 'line',
+        color: '#d0452b',
+        dash: 'solid',
+        points: [],
+        segments: rings,
+      },
+    ],
+  });
+}
+
 /** A marginal of m* on its grid (axis 0: α, 1: c), as a density. */
 function lawMarginal(law: StationaryLaw, axis: 0 | 1): [number, number][] {
   const g = law.axis.length;
@@ -178,6 +232,7 @@ export const stationaryEntry: GalleryEntry = {
     const gaps: PlotSeries[] = [];
     const marginals: PlotSeries[][] = [[], []];
     const rates: number[] = [];
+    const densityFigures: { name: string; svg: string }[] = [];
     for (const [index, sigma] of sigmas.entries()) {
       const run = parseConfigObject({ ...base, sigma });
       const problem = buildProblem(run);
@@ -187,6 +242,10 @@ export const stationaryEntry: GalleryEntry = {
         .filter(([t]) => t > 0)
         .map(([t, v]) => [t, v - law.freeEnergy] as [number, number]);
       const rate = decayRate(gap, 1);
+      densityFigures.push({
+        name: `stationary-density-sigma${sigma}`,
+        svg: densityFigure(law, path.particles, run.n, sigma),
+      });
       rates.push(rate);
       gaps.push({
         label: `σ = ${sigma}: rate ${rate.toFixed(2)}`,
@@ -270,6 +329,7 @@ export const stationaryEntry: GalleryEntry = {
             series: gaps,
           }),
         },
+        ...densityFigures,
         { name: 'stationary-alpha', svg: marginalFigure(0) },
         { name: 'stationary-c', svg: marginalFigure(1) },
       ],

@@ -97,4 +97,39 @@ describe('the SVG line plot', () => {
     expect(svg).toContain('stroke-dasharray="8 4"');
     expect(svg).toContain('stroke-dasharray="2 3"');
   });
+
+  it('draws each segment of a series as its own path (contour lines)', () => {
+    const rings = linePlotSvg({
+      title: 'contours',
+      xLabel: 'α',
+      yLabel: 'c',
+      xLog: false,
+      yLog: false,
+      series: [
+        {
+          label: 'two rings',
+          style: 'line',
+          color: '#000',
+          points: [],
+          segments: [
+            [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+              [0, 0],
+            ],
+            [
+              [2, 2],
+              [3, 2],
+              [3, 3],
+              [2, 2],
+            ],
+          ],
+        },
+      ],
+    });
+    // Two rings and the legend's sample line; the axes span both rings.
+    expect(rings.match(/<path/g)).toHaveLength(3);
+    expect(rings).toContain('>3</text>');
+  });
 });

@@ -4,7 +4,7 @@
 // well-formed SVG document.
 import { linearTicks, logTicks, type Tick } from './ticks';
 
-export type PlotMarker = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross' | 'none';
+export type PlotMarker = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross' | 'dot' | 'none';
 export type PlotDash = 'solid' | 'dashed' | 'dotted' | 'dashdot';
 
 export interface PlotSeries {
@@ -17,6 +17,11 @@ export interface PlotSeries {
   readonly marker?: PlotMarker;
   /** Default: by the series' index. */
   readonly dash?: PlotDash;
+  /**
+   * Separate polylines drawn in the series' line style instead of one through `points`
+   * (contour lines, say); `points` then only marks.
+   */
+  readonly segments?: readonly (readonly (readonly [number, number])[])[];
 }
 
 export interface PlotSpec {
@@ -79,6 +84,8 @@ export function markerSvg(kind: PlotMarker, x: number, y: number, color: string)
   switch (kind) {
     case 'none':
       return '';
+    case 'dot':
+      return `<circle cx="${f(x)}" cy="${f(y)}" r="1.2" fill="${escapeXml(color)}"/>`;
     case 'circle':
       return `<circle cx="${f(x)}" cy="${f(y)}" r="${r}" ${paint}/>`;
     case 'square':
@@ -110,10 +117,11 @@ export function linePlotSvg(spec: PlotSpec): string {
   const series = spec.series.map((s, index) => ({
     ...s,
     points: s.points.filter(([x, y]) => usable(x, y)),
+    segments: (s.segments ?? []).map((segment) => segment.filter(([x, y]) => usable(x, y))),
     marker: s.style === 'line' ? 'none' : (s.marker ?? MARKERS[index % MARKERS.length]!),
     dash: s.dash ?? DASHES[index % DASHES.length]!,
   }));
-  const all = series.flatMap((s) => s.points);
+  const all = series.flatMap((s) => [...s.points, ...s.segments.flat()]);
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const parts: string[] = [
@@ -177,7 +185,13 @@ export function linePlotSvg(spec: PlotSpec): string {
   );
   series.forEach((s, index) => {
     const screen = s.points.map(([x, y]) => [sx(x), sy(y)] as const);
-    if (s.style !== 'points' && screen.length >= 2) parts.push(pathSvg(screen, s.color, s.dash));
+    if (s.style !== 'points' && screen.length >= 2 && s.segments.length === 0) {
+      parts.push(pathSvg(screen, s.color, s.dash));
+    }
+    for (const segment of s.segments) {
+      const onScreen = segment.map(([x, y]) => [sx(x), sy(y)] as const);
+      if (onScreen.length >= 2) parts.push(pathSvg(onScreen, s.color, s.dash));
+    }
     for (const [x, y] of screen) parts.push(markerSvg(s.marker, x, y, s.color));
     const ly = MARGIN.top + 10 + index * 20;
     const lx = WIDTH - MARGIN.right + 12;
