@@ -5,7 +5,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { GALLERY, rowHolds, type GalleryEntry, type GalleryResult } from './gallery';
+import {
+  GALLERY,
+  rowHolds,
+  type GalleryEntry,
+  type GalleryResult,
+  type GalleryRow,
+} from './gallery';
 
 const DOC = 'docs/experiments.md';
 const FIGURES = 'docs/experiments';
@@ -14,7 +20,13 @@ const FIGURES = 'docs/experiments';
 const show = (x: number): string =>
   Math.abs(x) < 1e-12 ? '0' : Number(x.toPrecision(4)).toString();
 
-const CHECK_TEXT = { within: '±', below: '≤ theory +', above: '≥ theory −' } as const;
+/** The tolerance column: `± t`, or the bound on one side (`≤ theory − 0.13`). */
+function toleranceText(row: GalleryRow): string {
+  if (row.check === 'within') return `± ${show(row.tolerance)}`;
+  const side = row.check === 'below' ? 1 : -1;
+  const offset = side * row.tolerance;
+  return `${row.check === 'below' ? '≤' : '≥'} theory ${offset < 0 ? '−' : '+'} ${show(Math.abs(offset))}`;
+}
 
 /** The generated part of an entry's section: figures and table. */
 export function entryMarkdown(entry: GalleryEntry, result: GalleryResult): string {
@@ -31,7 +43,7 @@ export function entryMarkdown(entry: GalleryEntry, result: GalleryResult): strin
     ...result.rows.map(
       (row) =>
         `| ${row.quantity} | ${show(row.measured)} | ${show(row.theory)} | ` +
-        `${CHECK_TEXT[row.check]} ${show(row.tolerance)} | ${rowHolds(row) ? 'yes' : '**no**'} |`,
+        `${toleranceText(row)} | ${rowHolds(row) ? 'yes' : '**no**'} |`,
     ),
   ];
   return lines.join('\n');
