@@ -41,6 +41,11 @@ test('an n sweep finishes with a row per value, a chart, a finite slope and the 
   const slope = Number(await page.locator('#sweep-slope').getAttribute('data-value'));
   expect(Number.isFinite(slope)).toBe(true);
   await expect(page.locator('#sweep-slope')).toContainText('slope');
+  // The teacher set has d = 6: no exact m*, so the gap is to the largest n, and says so.
+  await expect(page.locator('#sweep-gap')).toHaveAttribute('data-kind', 'largest-n');
+  await expect(page.locator('#sweep-gap')).toContainText(
+    'Gap to the largest n (128): n 64: F − F_ref',
+  );
   await expect(page.locator('#sweep-chart canvas')).toHaveCount(1);
   // Two means and the fit's two points are in the chart's data.
   await expect(page.locator('#sweep-chart .u-legend')).toContainText('least-squares fit');
@@ -58,6 +63,20 @@ test('an n sweep finishes with a row per value, a chart, a finite slope and the 
   expect(json.sweep.over).toBe('n');
   expect(json.sweep.runs).toHaveLength(2);
   expect(json.sweep.fit.slope).toBeCloseTo(slope, 10);
+  expect(json.sweep.gap.reference).toMatchObject({ kind: 'largest-n', n: 128 });
+  expect(json.sweep.gap.rows).toHaveLength(1);
+});
+
+test('an n sweep of a d = 2 full-batch study measures its gap to the exact m*', async ({
+  studyPage: page,
+}) => {
+  await page.goto(
+    '/?dataset=sine&bias=false&batch=full&sigma=1&tau=0.05&steps=40&logEvery=20&samples=32&testSamples=0',
+  );
+  await runSweep(page, 'n', '32, 128', '2');
+  await expect(page.locator('#sweep-gap')).toHaveAttribute('data-kind', 'stationary');
+  await expect(page.locator('#sweep-gap')).toContainText('Gap to the exact m*: n 32:');
+  await expect(page.locator('#sweep-gap')).toContainText('Variance part against n: slope');
 });
 
 test('a σ sweep of two values finishes with final loss and free energy', async ({

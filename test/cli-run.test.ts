@@ -294,7 +294,10 @@ describe('mfld errors', () => {
     [['run', '--steps'], 'mfld: --steps needs a value: an integer from 0 to 10^9'],
     [['run', '--seed', '1', '--seed=2'], 'mfld: --seed is given twice'],
     [['run', '--sigma', '10'], 'mfld: --tau must be < 0.04 for --sigma 10 and --prior-std 1'],
-    [['train'], 'mfld: unknown command "train"; the commands are run, bench, sweep and help'],
+    [
+      ['train'],
+      'mfld: unknown command "train"; the commands are run, bench, sweep, stationary and help',
+    ],
   ])('%j: exit 2', async (args, message) => {
     const { code, stderr } = await mainCaptured(args);
     expect(code).toBe(2);

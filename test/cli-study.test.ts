@@ -87,6 +87,8 @@ describe('runStudy', () => {
     expect(summary.final).toEqual({
       step: 25,
       loss: { train: 1 / 26, test: 2 / 26 },
+      // Not asked for (StudyOptions.entropySubsample): not computed, and no particle readback.
+      freeEnergy: null,
       mean: [0, 1, 2],
       var: [1, 1, 1],
     });

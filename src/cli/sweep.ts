@@ -10,12 +10,11 @@ import { buildProblem } from '../data/datasets';
 import { ENTROPY_SUBSAMPLE, networkOutputs } from '../contract/observables';
 import { activation as activationOf } from '../contract/model';
 import type { Problem } from '../contract/simulation';
-import { StationaryError, solveStationary, stationaryOptionsOf } from '../contract/stationary';
 import {
   meanFieldGap,
+  stationaryReferences,
   type GapFit,
   type MeanFieldGap,
-  type RunReference,
 } from '../study/mean-field-gap';
 import { BackendUnavailableError, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
@@ -68,7 +67,9 @@ export function sweepUsage(): string {
     '  Runs the study of `mfld run` once for each value of --over, with K seeds each (seed,',
     '  seed + 1, …), and reports the final train and test loss and free energy V of every run',
     '  and their means (V as in mfld run: its entropy from --entropy-subsample particles at most).',
-    '  --over n also fits the log–log slope of the mean final train loss against n.',
+    '  --over n also fits the log–log slope of the mean final train loss against n, and measures',
+    '  the gap to the mean-field limit per n: to the exact m* of mfld stationary where it applies',
+    '  (d = 2, --no-bias, --batch full, constant σ > 0), else to the largest n (docs/mean-field-gap.md).',
     '  --over FIELD   n or sigma (required)',
     '  --values LIST  comma-separated values, each checked as the flag itself (required)',
     `  --seeds K      seeds per value, an integer from 1 to ${MAX_SEEDS}; default 1`,
@@ -378,47 +379,6 @@ function sweepSvg(
     xLog: over === 'n',
     yLog: true,
   });
-}
-
-/**
- * m*'s F, V and f* for each seed's data, when every run of the sweep is a d = 2 full-batch
- * problem at a constant σ > 0 (mfld stationary's domain) and the solver succeeds with its
- * defaults; else null (the gap is then taken to the largest n), with a notice saying why.
- */
-function stationaryReferences(
-  configs: readonly RunConfig[],
-  problemOf: (config: RunConfig) => Problem,
-  notice: (message: string) => void,
-): ((seed: number) => RunReference | null) | null {
-  const base = configs[0]!;
-  const applies =
-    problemOf(base).p === 1 &&
-    base.batch === 'full' &&
-    base.sigma > 0 &&
-    base.sigmaFinal === null &&
-    base.dataset.name !== 'none';
-  if (!applies) return null;
-  const references = new Map<number, RunReference>();
-  for (const config of configs) {
-    if (references.has(config.seed)) continue;
-    const problem = problemOf(config);
-    try {
-      const law = solveStationary(problem, stationaryOptionsOf(config));
-      references.set(config.seed, {
-        train: law.trainLoss,
-        freeEnergy: law.freeEnergy,
-        outputs: law.outputs,
-      });
-    } catch (error) {
-      if (!(error instanceof StationaryError)) throw error;
-      notice(
-        `m* could not be solved with mfld stationary's defaults (${error.message}); ` +
-          'the gap is taken to the largest n instead',
-      );
-      return null;
-    }
-  }
-  return (seed) => references.get(seed) ?? null;
 }
 
 const withError = (value: number | null, stdError: number | null): string =>

@@ -17,7 +17,11 @@ import {
   type SweepFit,
   type SweepRun,
 } from '../study/sweep';
-import { freeEnergy } from '../contract/observables';
+import { activation as activationOf } from '../contract/model';
+import { freeEnergy, networkOutputs } from '../contract/observables';
+import type { Problem } from '../contract/simulation';
+import { buildProblem } from '../data/datasets';
+import { meanFieldGap, stationaryReferences, type MeanFieldGap } from '../study/mean-field-gap';
 import { download } from './exports';
 import { validate, type RawValues } from './fields';
 import { SweepChart } from './sweep-chart';
@@ -100,6 +104,10 @@ interface SweepResult {
   readonly runs: SweepRun[];
   /** Per run, in the order of runs; null where not computed. */
   readonly freeEnergy: (number | null)[];
+  /** Per run of an n-sweep, f at the training points at its end; null where not read. */
+  readonly outputs: (Float64Array | null)[];
+  /** The gap to the mean-field limit (n-sweeps), once the sweep has ended. */
+  gap: MeanFieldGap | null;
   backend: string;
   adapter: string;
   state: 'running' | 'done' | 'cancelled' | 'error';
@@ -124,6 +132,7 @@ export class SweepPanel {
   private readonly progress = $<HTMLProgressElement>('sweep-progress');
   private readonly status = $('sweep-status');
   private readonly slope = $('sweep-slope');
+  private readonly gapLine = $('sweep-gap');
   private readonly table = $<HTMLTableSectionElement>('sweep-rows');
   private readonly chart = new SweepChart($('sweep-chart'));
   private result: SweepResult | null = null;
@@ -178,6 +187,16 @@ export class SweepPanel {
     const parsed = this.check();
     if (!parsed || this.running) return;
     const plans = sweepPlans(parsed.configs, parsed.seeds);
+    const problems = new Map<number, Problem>();
+    /** The data set of a seed (the seed fixes it; n does not). */
+    const problemOf = (config: RunConfig): Problem => {
+      let problem = problems.get(config.seed);
+      if (!problem) {
+        problem = buildProblem(config);
+        problems.set(config.seed, problem);
+      }
+      return problem;
+    };
     const result: SweepResult = {
       over: parsed.over,
       seeds: parsed.seeds,
@@ -185,6 +204,8 @@ export class SweepPanel {
       base: parsed.configs[0]!.config,
       runs: [],
       freeEnergy: [],
+      outputs: [],
+      gap: null,
       backend: '',
       adapter: '',
       state: 'running',
@@ -226,20 +247,20 @@ export class SweepPanel {
           onFinish: async (sim, summary, index) => {
             const train = summary.final.loss.train;
             const config = plans[index]!.config;
-            result.freeEnergy[index] =
-              sim.n * sim.d <= FREE_ENERGY_FLOATS
-                ? freeEnergy(
-                    await sim.particles(),
-                    sim.n,
-                    sim.d,
-                    train,
-                    noiseLevel(dynamicsFromConfig(config), sim.step),
-                    config.priorStd,
-                  ).value
-                : null;
+            if (sim.n * sim.d > FREE_ENERGY_FLOATS) return;
+            const x = await sim.particles();
+            const sigma = noiseLevel(dynamicsFromConfig(config), sim.step);
+            const energy = freeEnergy(x, sim.n, sim.d, train, sigma, config.priorStd);
+            result.freeEnergy[index] = energy.value;
+            if (parsed.over === 'n') {
+              const { z, count } = problemOf(config).train;
+              const { phi } = activationOf(config.activation);
+              result.outputs[index] = networkOutputs(x, sim.n, sim.d, z, count, phi);
+            }
           },
           onDone: (run, index) => {
             result.freeEnergy[index] ??= null;
+            result.outputs[index] ??= null;
             result.runs.push(run);
             this.progress.value = index + 1;
             this.render();
@@ -262,6 +283,14 @@ export class SweepPanel {
         this.status.textContent = 'error';
         this.error.textContent = `the sweep stopped: ${message}`;
       }
+    }
+    if (parsed.over === 'n' && result.runs.length > 0) {
+      // m* is solved here, on the page's thread: about a second per seed at σ = 1.
+      const configs = plans.slice(0, result.runs.length).map((plan) => plan.config);
+      const notes: string[] = [];
+      const stationary = stationaryReferences(configs, problemOf, (m) => notes.push(m));
+      result.gap = meanFieldGap(result.runs, result.outputs, result.values, stationary);
+      if (notes.length > 0) this.error.textContent = notes.join('; ');
     }
     this.status.dataset['state'] = result.state;
     this.setRunning(false);
@@ -343,6 +372,7 @@ export class SweepPanel {
     } else {
       delete this.slope.dataset['value'];
     }
+    this.renderGap(r.gap);
     const hasPoints = rows.some((row) => row.train !== null);
     if (hasPoints) {
       this.chart.update(
@@ -352,6 +382,26 @@ export class SweepPanel {
       );
     }
     this.csvButton.disabled = this.running || !this.hasResults();
+  }
+
+  /** One line on the gap to the mean-field limit (docs/mean-field-gap.md), with its slopes. */
+  private renderGap(gap: MeanFieldGap | null): void {
+    this.gapLine.textContent = '';
+    delete this.gapLine.dataset['kind'];
+    if (!gap) return;
+    this.gapLine.dataset['kind'] = gap.reference.kind;
+    const target =
+      gap.reference.kind === 'stationary' ? 'the exact m*' : `the largest n (${gap.reference.n})`;
+    const fit = gap.fits.variancePart;
+    const parts = gap.rows.map(
+      (row) =>
+        `n ${row.n}: F − F_ref ${format(row.trainGap)}, variance part ${format(row.variancePart)}`,
+    );
+    this.gapLine.textContent =
+      `Gap to ${target}: ${parts.join('; ')}. ` +
+      ('slope' in fit
+        ? `Variance part against n: slope ${format(fit.slope)} (theory −1).`
+        : `No slope: ${fit.error}.`);
   }
 
   /** The sweep for the study JSON: inputs, every run (with its free energy), means, fit. */
@@ -370,6 +420,7 @@ export class SweepPanel {
       runs: r.runs.map((run, i) => ({ ...run, freeEnergy: r.freeEnergy[i] ?? null })),
       means: rows,
       fit,
+      gap: r.gap,
     };
   }
 

@@ -18,6 +18,9 @@
 // Each gets its own log–log fit against n; the theory's slope is −1. Against the largest n the
 // variance part is the spread around that run's f, about (1/n + 1/n_max) times a constant.
 import { fitExponent, FitError } from '../bench/counts';
+import type { RunConfig } from '../contract/config';
+import type { Problem } from '../contract/simulation';
+import { StationaryError, solveStationary, stationaryOptionsOf } from '../contract/stationary';
 import type { SweepFit, SweepRun } from './sweep';
 
 export interface GapRow {
@@ -192,4 +195,45 @@ export function meanFieldGap(
       biasPart: fitAgainstN(rows.map((row) => [row.n, row.biasPart])),
     },
   };
+}
+
+/**
+ * m*'s F, V and f* for each seed's data, when every run of the sweep is a d = 2 full-batch
+ * problem at a constant σ > 0 (mfld stationary's domain) and the solver succeeds with its
+ * defaults; else null (the gap is then taken to the largest n), with a notice saying why.
+ */
+export function stationaryReferences(
+  configs: readonly RunConfig[],
+  problemOf: (config: RunConfig) => Problem,
+  notice: (message: string) => void,
+): ((seed: number) => RunReference | null) | null {
+  const base = configs[0]!;
+  const applies =
+    problemOf(base).p === 1 &&
+    base.batch === 'full' &&
+    base.sigma > 0 &&
+    base.sigmaFinal === null &&
+    base.dataset.name !== 'none';
+  if (!applies) return null;
+  const references = new Map<number, RunReference>();
+  for (const config of configs) {
+    if (references.has(config.seed)) continue;
+    const problem = problemOf(config);
+    try {
+      const law = solveStationary(problem, stationaryOptionsOf(config));
+      references.set(config.seed, {
+        train: law.trainLoss,
+        freeEnergy: law.freeEnergy,
+        outputs: law.outputs,
+      });
+    } catch (error) {
+      if (!(error instanceof StationaryError)) throw error;
+      notice(
+        `m* could not be solved with mfld stationary's defaults (${error.message}); ` +
+          'the gap is taken to the largest n instead',
+      );
+      return null;
+    }
+  }
+  return (seed) => references.get(seed) ?? null;
 }

@@ -24,9 +24,8 @@ export interface LossEntry {
   /** Null when the run has no held-out set. */
   readonly test: number | null;
   /**
-   * V = F + (σ_k²/2) KL(m ‖ g) of the particles (SPEC §4, contract/observables.ts); null when
-   * not computed (StudyOptions.entropySubsample unset); absent from entries of checkpoints
-   * written before it was.
+   * V = F + (σ_k²/2) KL(m ‖ g) of the particles (SPEC §4, contract/observables.ts); absent
+   * when not computed (StudyOptions.entropySubsample unset, and in checkpoints written so).
    */
   readonly freeEnergy?: number | null;
 }
@@ -284,7 +283,13 @@ export async function runStudy(
         const { n, d } = sim;
         energy = freeEnergy(particles, n, d, train, sigma, config.priorStd, entropySubsample).value;
       }
-      entry = { step: sim.step, time: sim.step * config.tau, train, test, freeEnergy: energy };
+      entry = {
+        step: sim.step,
+        time: sim.step * config.tau,
+        train,
+        test,
+        ...(energy === null ? {} : { freeEnergy: energy }),
+      };
     }
     const sign = momentsDivergence(await sim.moments(), bound);
     if (sign) throw diverged(sign);
