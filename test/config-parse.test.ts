@@ -71,7 +71,15 @@ describe('parseRunArgs', () => {
     ];
     const { config, cli, given } = parseRunArgs(args);
     expect(config).toEqual({
-      dataset: { name: 'gaussians', dim: 7, samples: 100, testSamples: 0, noise: 0.05, path: null },
+      dataset: {
+        name: 'gaussians',
+        dim: 7,
+        samples: 100,
+        testSamples: 0,
+        noise: 0.05,
+        separation: 0.2,
+        path: null,
+      },
       n: 1000,
       steps: 0,
       sigma: 0,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DATASETS, DEFAULT_CONFIG, type RunConfig } from '../src/contract/config';
 import { parseRunArgs } from '../src/contract/config-parse';
-import { GAUSSIANS_STD, buildProblem, testSplitSize } from '../src/data/datasets';
+import { buildProblem, testSplitSize } from '../src/data/datasets';
 import { FileError } from '../src/io/file-error';
 
 const SMALL: RunConfig = {
@@ -98,19 +98,24 @@ describe('buildProblem', () => {
     expect(residualStd).toBeLessThan(0.6);
   });
 
-  it('gaussians: labels ±1 in equal shares, spreads as documented', () => {
+  it.each([
+    ['the default Δ 0.2', [], 1.2, 0.8],
+    ['Δ 0.5', ['--separation', '0.5'], 1.5, 0.5],
+    ['Δ 0 (one class in two halves)', ['--separation', '0'], 1, 1],
+  ])('gaussians, %s: labels ±1 in equal shares, spreads 1 ± Δ', (_, flags, plus, minus) => {
+    const dim = 4;
     const problem = buildProblem(
-      config('--dataset', 'gaussians', '--samples', '4000', '--no-bias', '--dim', '4'),
+      config('--dataset', 'gaussians', '--samples', '4000', '--no-bias', '--dim', '4', ...flags),
     );
     const { z, y, count } = problem.train;
     const byClass = { positive: [] as number[], negative: [] as number[] };
     for (let m = 0; m < count; m++) {
       expect(Math.abs(y[m]!)).toBe(1);
-      byClass[y[m]! > 0 ? 'positive' : 'negative'].push(...z.subarray(m * 4, m * 4 + 4));
+      byClass[y[m]! > 0 ? 'positive' : 'negative'].push(...z.subarray(m * dim, (m + 1) * dim));
     }
-    expect(byClass.positive.length / 4 / count).toBeCloseTo(0.5, 1);
-    expect(meanAndStd(byClass.positive)[1]).toBeCloseTo(GAUSSIANS_STD.positive, 1);
-    expect(meanAndStd(byClass.negative)[1]).toBeCloseTo(GAUSSIANS_STD.negative, 1);
+    expect(byClass.positive.length / dim / count).toBeCloseTo(0.5, 1);
+    expect(meanAndStd(byClass.positive)[1]).toBeCloseTo(plus, 1);
+    expect(meanAndStd(byClass.negative)[1]).toBeCloseTo(minus, 1);
   });
 
   it('sine: z uniform in [−π, π], y = sin z + noise', () => {

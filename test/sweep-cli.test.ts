@@ -270,7 +270,8 @@ describe('sweep fit and plot', () => {
     });
     checkXml(svg);
     expect(svg).toContain('a &#60; b &#38; c');
-    expect(svg.match(/<circle/g)).toHaveLength(1);
+    // The one point x > 0 of series x, and its legend's marker.
+    expect(svg.match(/<circle/g)).toHaveLength(2);
     expect(svg).toMatch(/<path/);
   });
 });

@@ -446,13 +446,16 @@ function sweepSvg(
     {
       label: 'runs',
       style: 'points',
-      color: '#9ab',
+      color: '#778',
+      marker: 'circle',
       points: runs.flatMap((run) => (run.train === null ? [] : [[run.value, run.train] as const])),
     },
     {
       label: 'mean',
-      style: 'line',
+      style: 'linepoints',
       color: '#1f5fa8',
+      marker: 'square',
+      dash: 'solid',
       points: means.flatMap((m) => (m.train === null ? [] : [[m.value, m.train] as const])),
     },
   ];
@@ -466,6 +469,7 @@ function sweepSvg(
       label: `fit: slope ${formatValue(fit.slope)}`,
       style: 'line',
       color: '#d0452b',
+      dash: 'dashed',
       points: [line(Math.min(...xs)), line(Math.max(...xs))],
     });
   }

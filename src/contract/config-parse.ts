@@ -70,6 +70,19 @@ function real(bound: '>' | '>=', lower: number): Kind<number> {
   };
 }
 
+/** A finite number in [lower, upper). */
+function halfOpen(lower: number, upper: number): Kind<number> {
+  return {
+    range: `a number >= ${lower} and < ${upper}`,
+    placeholder: 'X',
+    parse: (raw) => {
+      const value = toNumber(raw);
+      return value !== undefined && value >= lower && value < upper ? value : undefined;
+    },
+    toJson: (value) => value,
+  };
+}
+
 function oneOf<T extends string>(values: readonly T[]): Kind<T> {
   return {
     range: `one of ${values.join(', ')}`,
@@ -159,6 +172,10 @@ const RUN_FIELDS = {
   samples: field(integer(1, 1e7, '10^7'), 'training points (synthetic data sets)'),
   testSamples: field(integer(0, 1e7, '10^7'), 'held-out points (synthetic data sets; 0: none)'),
   noise: field(real('>=', 0), 'standard deviation of the label noise (teacher, sine)'),
+  separation: field(
+    halfOpen(0, 1),
+    'Δ of gaussians: inputs N(0, (1 ± Δ)² I) for labels ±1 (Mei, Montanari, Nguyen 2018)',
+  ),
   n: field(integer(1, 2 ** 26, '67108864 (2^26)'), 'number of particles (neurons)'),
   steps: field(integer(0, 1e9, '10^9'), 'time steps to run, counted from step 0'),
   sigma: field(real('>=', 0), 'noise level σ of the Langevin dynamics'),
@@ -234,15 +251,23 @@ export function flattenConfig(config: RunConfig): ConfigFields {
     samples: dataset.samples,
     testSamples: dataset.testSamples,
     noise: dataset.noise,
+    separation: dataset.separation,
   };
 }
 
 function nestConfig(fields: ConfigFields): RunConfig {
-  const { dataset, dim, samples, testSamples, noise, ...rest } = fields;
+  const { dataset, dim, samples, testSamples, noise, separation, ...rest } = fields;
   return {
     ...rest,
     // The sine data set is 1-D whatever dim says; the resolved config says so too.
-    dataset: { ...dataset, dim: dataset.name === 'sine' ? 1 : dim, samples, testSamples, noise },
+    dataset: {
+      ...dataset,
+      dim: dataset.name === 'sine' ? 1 : dim,
+      samples,
+      testSamples,
+      noise,
+      separation,
+    },
   };
 }
 
@@ -389,6 +414,7 @@ export function ignoredFields(config: RunConfig): Map<RunFieldKey, string> {
     case 'teacher':
       break;
   }
+  if (config.dataset.name !== 'gaussians') because('the data set is not gaussians', 'separation');
   if (config.loss !== 'huber') because('the loss is not huber', 'huberDelta');
   return ignored;
 }

@@ -18,6 +18,8 @@ export interface DatasetConfig {
   readonly testSamples: number;
   /** Standard deviation of the label noise (`teacher`, `sine`). */
   readonly noise: number;
+  /** Δ of `gaussians`: inputs N(0, (1 ± Δ)² I) for labels ±1; from 0 to below 1. */
+  readonly separation: number;
   /** CSV file for `csv`. */
   readonly path: string | null;
 }
@@ -48,7 +50,15 @@ export interface RunConfig {
  * within a minute on SwiftShader (a CPU WebGPU driver) on two cores.
  */
 export const DEFAULT_CONFIG: RunConfig = {
-  dataset: { name: 'teacher', dim: 4, samples: 512, testSamples: 256, noise: 0.05, path: null },
+  dataset: {
+    name: 'teacher',
+    dim: 4,
+    samples: 512,
+    testSamples: 256,
+    noise: 0.05,
+    separation: 0.2,
+    path: null,
+  },
   n: 1024,
   steps: 600,
   sigma: 0.05,

@@ -39,10 +39,13 @@ export const TEACHER_OUTPUT_WEIGHT = 3;
 
 /**
  * Two isotropic Gaussians (Mei, Montanari, Nguyen, PNAS 2018, §2): y = +1 or −1 with equal
- * probability, z ~ N(0, s₊² I) for y = +1 and N(0, s₋² I) for y = −1. The classes differ only
- * in spread, so no linear classifier separates them and the network must learn |z|.
+ * probability, z ~ N(0, (1 + Δ)² I) for y = +1 and N(0, (1 − Δ)² I) for y = −1, Δ the
+ * data set's `separation`. The classes differ only in spread, so no linear classifier
+ * separates them and the network must learn |z|.
  */
-export const GAUSSIANS_STD = { positive: 1.5, negative: 1 } as const;
+export function gaussiansStd(separation: number): { positive: number; negative: number } {
+  return { positive: 1 + separation, negative: 1 - separation };
+}
 
 /** Reads a file as text; throws (with a message naming the file) when it cannot. */
 export type ReadTextFile = (path: string) => string;
@@ -120,7 +123,8 @@ function generateSplit(
   count: number,
   key: readonly [number, number],
 ): RawSplit {
-  const { name, noise } = config.dataset;
+  const { name, noise, separation } = config.dataset;
+  const classStd = gaussiansStd(separation);
   const z = new Float32Array(count * dim);
   const y = new Float32Array(count);
   const words = new Uint32Array(4);
@@ -143,7 +147,7 @@ function generateSplit(
     particleGaussians(DataStream.inputs, m, split, dim, key, z, m * dim, words, gauss);
     if (name === 'gaussians') {
       const positive = labelUniform < 0.5;
-      const std = positive ? GAUSSIANS_STD.positive : GAUSSIANS_STD.negative;
+      const std = positive ? classStd.positive : classStd.negative;
       for (let t = m * dim; t < (m + 1) * dim; t++) z[t] = z[t]! * std;
       y[m] = positive ? 1 : -1;
     } else if (teacher) {

@@ -10,9 +10,16 @@ export interface MetricRow {
   readonly train: number;
   readonly test: number | null;
   readonly freeEnergy: number | null;
+  /** V − V(m*) where the stationary law m* is known, else null (or absent). */
+  readonly energyGap?: number | null;
 }
 
-const OKABE_ITO = { blue: '#0072B2', vermillion: '#D55E00', green: '#009E73' } as const;
+const OKABE_ITO = {
+  blue: '#0072B2',
+  vermillion: '#D55E00',
+  green: '#009E73',
+  black: '#000000',
+} as const;
 
 export class LossChart {
   private plot: uPlot | null = null;
@@ -43,9 +50,10 @@ export class LossChart {
         { label: 'train loss', stroke: OKABE_ITO.blue, width: 2 },
         { label: 'test loss', stroke: OKABE_ITO.vermillion, width: 2, dash: [8, 4] },
         { label: 'free energy F + σ²/2·H', stroke: OKABE_ITO.green, width: 2, dash: [2, 3] },
+        { label: 'V − V(m*)', stroke: OKABE_ITO.black, width: 2, dash: [8, 3, 2, 3] },
       ],
     };
-    return new uPlot(options, [[], [], [], []], this.host);
+    return new uPlot(options, [[], [], [], [], []], this.host);
   }
 
   update(rows: readonly MetricRow[]): void {
@@ -59,6 +67,7 @@ export class LossChart {
       rows.map((r) => shown(r.train)),
       rows.map((r) => shown(r.test)),
       rows.map((r) => shown(r.freeEnergy)),
+      rows.map((r) => shown(r.energyGap ?? null)),
     ] as uPlot.AlignedData);
   }
 

@@ -25,6 +25,11 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'samples', label: 'samples', title: 'training points' },
   { key: 'testSamples', label: 'test samples', title: 'held-out points (0: none)' },
   { key: 'noise', label: 'label noise', title: 'standard deviation of the label noise' },
+  {
+    key: 'separation',
+    label: 'separation Δ',
+    title: 'gaussians: inputs N(0, (1 ± Δ)² I) for labels ±1',
+  },
   { key: 'n', label: 'n (particles)', title: 'number of particles (neurons)' },
   { key: 'steps', label: 'steps', title: 'time steps, counted from step 0' },
   { key: 'logEvery', label: 'log every', title: 'steps per chunk: the loss is read after each' },

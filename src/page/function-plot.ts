@@ -7,6 +7,7 @@ import type { RunConfig } from '../contract/config';
 import { activation } from '../contract/model';
 import type { Problem } from '../contract/simulation';
 import { buildProblem } from '../data/datasets';
+import { linearTicks } from '../plot/ticks';
 
 /** Points of the grid f is evaluated on. */
 export const FUNCTION_GRID = 96;
@@ -134,13 +135,15 @@ export class FunctionPlot {
     ctx.fillStyle = COLORS.axis;
     ctx.font = '12px system-ui, sans-serif';
     ctx.textAlign = 'center';
-    for (const v of [xLo, (xLo + xHi) / 2, xHi]) {
-      ctx.fillText(v.toPrecision(3), px(v), height - MARGIN.bottom + 14);
+    for (const { value, label } of linearTicks(xLo, xHi)) {
+      ctx.fillRect(px(value) - 0.5, height - MARGIN.bottom, 1, 4);
+      ctx.fillText(label, px(value), height - MARGIN.bottom + 16);
     }
     ctx.fillText('z', MARGIN.left + plotW / 2, height - 4);
     ctx.textAlign = 'right';
-    for (const v of [yLo + pad, (yLo + yHi) / 2, yHi - pad]) {
-      ctx.fillText(v.toPrecision(3), MARGIN.left - 4, py(v) + 4);
+    for (const { value, label } of linearTicks(yLo, yHi)) {
+      ctx.fillRect(MARGIN.left - 4, py(value) - 0.5, 4, 1);
+      ctx.fillText(label, MARGIN.left - 6, py(value) + 4);
     }
 
     ctx.fillStyle = COLORS.data;

@@ -2,6 +2,8 @@
 // canvas. Counts come from the GPU kernel (src/gpu/histogram.ts) on WebGPU, else are binned
 // here from read-back particles; the colour scale is
 // viridis-like (perceptually ordered, readable with colour-blind vision), on log(1 + count).
+// Axes carry round ticks (src/plot/ticks.ts).
+import { linearTicks } from '../plot/ticks';
 
 export const HEATMAP_BINS = 64;
 
@@ -73,10 +75,9 @@ export function histogram2d(
   return { bins, counts, xRange, yRange };
 }
 
-const MARGIN = { left: 64, bottom: 40, top: 56, right: 56 } as const;
+export const HEATMAP_MARGIN = { left: 64, bottom: 40, top: 56, right: 56 } as const;
+const MARGIN = HEATMAP_MARGIN;
 const AXIS_COLOUR = '#222';
-
-const tick = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
 
 /** Draws the histogram, its marginals (top: x, right: y) and labelled axes. */
 export function drawHeatmap(
@@ -141,15 +142,20 @@ export function drawHeatmap(
   ctx.fillStyle = AXIS_COLOUR;
   ctx.font = '12px system-ui, sans-serif';
   ctx.textAlign = 'center';
-  for (const f of [0, 0.5, 1]) {
-    const vx = hist.xRange[0] + f * (hist.xRange[1] - hist.xRange[0]);
-    ctx.fillText(tick(vx), MARGIN.left + f * plotW, MARGIN.top + plotH + 15);
+  const [x0, x1] = hist.xRange;
+  const [y0, y1] = hist.yRange;
+  const bottom = MARGIN.top + plotH;
+  for (const { value, label } of linearTicks(x0, x1)) {
+    const px = MARGIN.left + ((value - x0) / (x1 - x0)) * plotW;
+    ctx.fillRect(px - 0.5, bottom, 1, 4);
+    ctx.fillText(label, px, bottom + 16);
   }
   ctx.fillText(xLabel, MARGIN.left + plotW / 2, height - 6);
   ctx.textAlign = 'right';
-  for (const f of [0, 0.5, 1]) {
-    const vy = hist.yRange[0] + f * (hist.yRange[1] - hist.yRange[0]);
-    ctx.fillText(tick(vy), MARGIN.left - 4, MARGIN.top + plotH - f * plotH + 4);
+  for (const { value, label } of linearTicks(y0, y1)) {
+    const py = bottom - ((value - y0) / (y1 - y0)) * plotH;
+    ctx.fillRect(MARGIN.left - 4, py - 0.5, 4, 1);
+    ctx.fillText(label, MARGIN.left - 6, py + 4);
   }
   ctx.save();
   ctx.translate(12, MARGIN.top + plotH / 2);

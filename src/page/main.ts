@@ -29,6 +29,7 @@ import { FunctionPlot } from './function-plot';
 import { drawHeatmap, HEATMAP_BINS, histogram2d } from './heatmap';
 import { awaitIsolation, isolationNote } from './isolation';
 import { ParamPanel } from './panel';
+import { drawStationaryOverlay, stationaryLawFor } from './stationary-overlay';
 import { READBACK_FLOATS, RunController, type KeptState, type ShownPoint } from './run-controller';
 import { SweepPanel } from './sweeps';
 
@@ -162,7 +163,13 @@ function clearView(): void {
 
 /** Draws a log point that passed its checks. */
 async function showPoint(point: ShownPoint): Promise<void> {
-  const { sim, config: c, rows, moments, particles } = point;
+  const { sim, config: c, problem, moments, particles } = point;
+  // Where m* is known (d = 2, full batch), V − V(m*) shows how far the particles are from it.
+  const law = stationaryLawFor(c, problem);
+  const rows = point.rows.map((r) => ({
+    ...r,
+    energyGap: r.freeEnergy !== null && law ? r.freeEnergy - law.freeEnergy : null,
+  }));
   const row = rows.at(-1)!;
   cloudPanel.update(sim, moments);
   chart.update(rows);
@@ -323,7 +330,7 @@ function clearHeatmap(): void {
 async function drawParticles(): Promise<void> {
   const point = controller.lastPoint;
   if (!point) return;
-  const { sim, moments, particles } = point;
+  const { sim, config, problem, moments, particles } = point;
   const gpuHistogram = attached.histogram;
   const d = sim.d;
   fillHeatSelects(d);
@@ -340,6 +347,9 @@ async function drawParticles(): Promise<void> {
     return;
   }
   drawHeatmap(heatCanvas, hist, coordinateName(xj, d), coordinateName(yj, d));
+  const law = stationaryLawFor(config, problem);
+  if (law) drawStationaryOverlay(heatCanvas, hist, law, xj, yj);
+  heatCanvas.dataset['stationary'] = law ? 'drawn' : 'none';
   heatCanvas.setAttribute(
     'aria-label',
     `2-D histogram of ${sim.n} particles: ${coordinateName(yj, d)} against ${coordinateName(xj, d)} at step ${sim.step}`,

@@ -49,6 +49,8 @@ export interface KeptState {
 export interface ShownPoint {
   readonly sim: Simulation;
   readonly config: RunConfig;
+  /** The data it trains on. */
+  readonly problem: Problem;
   readonly rows: readonly MetricRow[];
   readonly moments: Moments;
   /** Read back where n·d ≤ READBACK_FLOATS, else null. */
@@ -340,7 +342,7 @@ export class RunController {
         device: sim.device,
       };
     }
-    this.point = { sim, config, rows: this.logged, moments, particles };
+    this.point = { sim, config, problem: s.problem, rows: this.logged, moments, particles };
     this.host.changed();
     await this.host.show(this.point);
   }
