@@ -77,6 +77,10 @@ interface Layout {
   readonly subgroupMin: number | null;
   /** Particles each invocation holds: a workgroup's chunk is WG · laneParticles particles. */
   readonly laneParticles: LaneParticles;
+  /** Whether the step keeps φ(α·z) for the next step's drift (EngineLayout.phiCache). */
+  readonly phiCache: boolean;
+  /** EngineLayout.quadLanes. */
+  readonly quadLanes: number | null;
 }
 
 /**
@@ -121,13 +125,31 @@ export interface EngineLayout {
   readonly groupChunks: number;
   /** How a workgroup sums its particles' outputs. */
   readonly reduction: 'subgroup' | 'workgroup';
+  /**
+   * Whether the step keeps each particle's φ(α·z_b) for the next step's batch, computed with
+   * the network outputs, so that the next step's drift skips α·z and φ (where the cache of
+   * n · B floats fits one buffer and, on a software adapter, the host-memory budget). Same
+   * bits either way. Chosen on a software adapter, where arithmetic is dear and memory is
+   * the host's; a GPU would rather recompute than read B floats per particle.
+   */
+  readonly phiCache: boolean;
+  /**
+   * Lanes of a subgroup that read a data row's quads one each and share them by subgroup
+   * broadcasts (src/gpu/particle-rows.ts), or null where every lane reads them all. The
+   * subgroup size on a software adapter whose subgroups have one size: SwiftShader reads
+   * workgroup memory lane by lane. A GPU reads one address for a whole subgroup at once.
+   */
+  readonly quadLanes: number | null;
 }
 
 /** The layout createGpuSimulation uses for particles of d coordinates, given `options`. */
 export function engineLayout(
   gpu: EngineGpu,
   d: number,
-  options: Pick<GpuSimulationOptions, 'laneParticles' | 'reduction' | 'groupChunks'> = {},
+  options: Pick<
+    GpuSimulationOptions,
+    'laneParticles' | 'reduction' | 'groupChunks' | 'phiCache' | 'shareQuads'
+  > = {},
 ): EngineLayout {
   const subgroups = options.reduction !== 'workgroup' && subgroupMinSize(gpu) !== null;
   if (options.reduction === 'subgroup' && !subgroups) {
@@ -148,11 +170,22 @@ export function engineLayout(
       `groupChunks must be an integer in [1, ${MAX_GROUP_CHUNKS}], got ${groupChunks}`,
     );
   }
+  const software = isSoftwareAdapter(gpu.adapter);
+  const { subgroupMinSize: least, subgroupMaxSize: most } = gpu.adapter.info;
+  const fixedSubgroup = subgroups && least !== undefined && least === most ? least : null;
+  if (options.shareQuads && fixedSubgroup === null) {
+    throw new DeviceLimitError(
+      'sharing data rows by subgroup broadcasts needs subgroups of one size, which this adapter does not promise',
+    );
+  }
+  const shareQuads = options.shareQuads ?? software;
   return {
     workgroupSize: WG,
     laneParticles,
-    groupChunks: groupChunks ?? (isSoftwareAdapter(gpu.adapter) ? SOFTWARE_GROUP_CHUNKS : 1),
+    groupChunks: groupChunks ?? (software ? SOFTWARE_GROUP_CHUNKS : 1),
     reduction: subgroups ? 'subgroup' : 'workgroup',
+    phiCache: options.phiCache ?? software,
+    quadLanes: shareQuads ? fixedSubgroup : null,
   };
 }
 
@@ -179,6 +212,8 @@ function planLayout(
   subgroupMin: number | null,
   laneParticles: LaneParticles,
   groupChunks: number,
+  phiCache: boolean,
+  quadLanes: number | null,
 ): Layout {
   const chunk = WG * laneParticles;
   const partialStride = Math.max(batch, WG);
@@ -204,6 +239,8 @@ function planLayout(
     maxPerDimension: limits.maxComputeWorkgroupsPerDimension,
     subgroupMin,
     laneParticles,
+    phiCache,
+    quadLanes,
   };
   const capacity = shardCapacity(p + 1, bufferBytes, chunk * subChunks);
   const shards = planShards(n, sizes, capacity);
@@ -269,6 +306,16 @@ export interface GpuSimulationOptions {
    * where the adapter has them (the default), or through workgroup memory alone.
    */
   readonly reduction?: 'subgroup' | 'workgroup';
+  /**
+   * Whether the lanes of a subgroup share a data row's quads by broadcasts (default: on a
+   * software adapter whose subgroups have one size): EngineLayout.quadLanes. Same bits.
+   */
+  readonly shareQuads?: boolean;
+  /**
+   * Whether the step keeps φ(α·z) for the next step's drift (default: on a software adapter,
+   * where it fits): EngineLayout.phiCache. The same bits either way.
+   */
+  readonly phiCache?: boolean;
   /** Particles each invocation holds (default: defaultLaneParticles(d)); results agree to rounding. */
   readonly laneParticles?: LaneParticles;
   /**
@@ -366,16 +413,29 @@ function planEngine(
   const subgroupMin = reduction === 'subgroup' ? subgroupMinSize(gpu) : null;
   const groupChunks =
     options.groupChunks ?? groupChunksFor(dynamics.n, WG * laneParticles, engine.groupChunks);
-  const layout = planLayout(
-    dynamics.n,
-    p,
-    batch,
-    limits,
-    bufferBytes,
-    subgroupMin,
-    laneParticles,
-    groupChunks,
-  );
+  const plan = (phiCache: boolean): Layout =>
+    planLayout(
+      dynamics.n,
+      p,
+      batch,
+      limits,
+      bufferBytes,
+      subgroupMin,
+      laneParticles,
+      groupChunks,
+      phiCache,
+      engine.quadLanes,
+    );
+  let layout = plan(engine.phiCache && batch > 0);
+  if (layout.phiCache) {
+    const cacheBytes =
+      Math.max(...layout.shards.map((shard) => phiCacheFloats(layout, shard, batch))) * FLOAT_BYTES;
+    const budget = gpu.hostMemoryBudget ?? Infinity;
+    const total =
+      layout.shards.reduce((sum, shard) => sum + phiCacheFloats(layout, shard, batch), 0) *
+      FLOAT_BYTES;
+    if (cacheBytes > bufferBytes || particleBytes + total > budget) layout = plan(false);
+  }
   const partialBytes = partialFloats(layout, d) * FLOAT_BYTES;
   if (partialBytes > bufferBytes) {
     const largestBatch = Math.floor(bufferBytes / FLOAT_BYTES / layout.totalGroups);
@@ -394,6 +454,11 @@ function planEngine(
     }
   }
   return { p, d, batch, layout };
+}
+
+/** Floats of a shard's φ cache: B per particle of its whole chunks (shaders/particles.wgsl cache_slot). */
+function phiCacheFloats(layout: Layout, shard: ShardLayout, batch: number): number {
+  return shard.numGroups * layout.subChunks * WG * layout.laneParticles * batch;
 }
 
 /** Rows of `partials`: per workgroup, a batch's outputs or the 2·d sums of the moments. */
@@ -565,6 +630,17 @@ class GpuSimulation implements Simulation {
       storage,
     );
     this.slotBuffer = this.createBuffer('call params', SLOTS * SLOT_BYTES, uniform);
+    // The φ cache of each shard, or one placeholder for them all.
+    const placeholder = layout.phiCache ? null : this.createBuffer('no φ cache', 16, storage);
+    const cacheBuffers = this.shards.map(
+      (shard, index) =>
+        placeholder ??
+        this.createBuffer(
+          `φ cache ${index}`,
+          phiCacheFloats(layout, shard, this.batch) * FLOAT_BYTES,
+          GPUBufferUsage.STORAGE,
+        ),
+    );
     const simBuffers = this.shards.map((shard, index) => {
       const buffer = this.createBuffer(`sim params ${index}`, SIM_PARAMS_WORDS * 4, uniform);
       this.gpu.queue.writeBuffer(buffer, 0, this.simParams(shard));
@@ -586,6 +662,7 @@ class GpuSimulation implements Simulation {
         { binding: 5, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
         { binding: 6, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
         { binding: 7, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
+        { binding: 8, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
       ],
     });
     const makeSplit = (
@@ -607,6 +684,7 @@ class GpuSimulation implements Simulation {
             { binding: 5, resource: { buffer: this.partialBuffer } },
             { binding: 6, resource: { buffer: weightBuffer } },
             { binding: 7, resource: { buffer: this.lossTermBuffer } },
+            { binding: 8, resource: { buffer: cacheBuffers[index]! } },
           ],
         }),
       );
@@ -624,6 +702,8 @@ class GpuSimulation implements Simulation {
       Z_TILE_ROWS: this.layout.zTileRows,
       Z_QUADS: zQuads(p),
       LANE_PARTICLES: this.layout.laneParticles,
+      PHI_CACHE: this.layout.phiCache ? 1 : 0,
+      CACHE_ROWS: Math.max(1, this.batch),
       ACTIVATION: activationCode(dynamics.activation),
       LOSS: lossCode(dynamics.loss),
     };
@@ -631,7 +711,7 @@ class GpuSimulation implements Simulation {
     this.gpu.pushErrorScope('validation');
     const rowShaders = {
       ...shaders,
-      'particle-rows': particleRowCode(d, this.layout.laneParticles),
+      'particle-rows': particleRowCode(d, this.layout.laneParticles, this.layout.quadLanes),
     };
     const module = (pieces: string[], label: string, enables: string[] = []): GPUShaderModule =>
       this.gpu.createShaderModule({
