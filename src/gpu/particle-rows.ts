@@ -16,7 +16,7 @@
 // With `quadLanes` (the subgroup size, where it is fixed), the lanes of a subgroup read the
 // row's quads one each, lane l quad l (then l + quadLanes, …), and share them by subgroup
 // broadcasts. SwiftShader reads workgroup memory at a runtime index lane by lane, so that
-// every quad read by every lane costs four scalar loads: the step ran 1.2× faster with
+// every quad read by every lane costs four scalar loads: the step ran 1.2–1.5× faster with
 // one read per lane (same bits).
 //
 // Each particle's arithmetic is the same, in the same order, whatever laneParticles is.

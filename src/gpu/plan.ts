@@ -81,8 +81,8 @@ export interface GpuSimulationOptions {
    */
   readonly shareQuads?: boolean;
   /**
-   * Whether the step keeps φ(α·z) for the next step's drift (default: on a software adapter,
-   * where it fits): EngineLayout.phiCache. The same bits either way.
+   * Whether the step keeps φ(α·z) for the next step's drift, where it fits (default: no):
+   * EngineLayout.phiCache. The same bits either way.
    */
   readonly phiCache?: boolean;
   /** Particles each invocation holds (default: defaultLaneParticles(d)); results agree to rounding. */
@@ -141,8 +141,9 @@ export interface EngineLayout {
    * Whether the step keeps each particle's φ(α·z_b) for the next step's batch, computed with
    * the network outputs, so that the next step's drift skips α·z and φ (where the cache of
    * n · B floats fits one buffer and, on a software adapter, the host-memory budget). Same
-   * bits either way. Chosen on a software adapter, where arithmetic is dear and memory is
-   * the host's; a GPU would rather recompute than read B floats per particle.
+   * bits either way. Off by default: on SwiftShader it gained 0–7% beside shared quads, within
+   * the machine's noise (bench/RESULTS.md), for 4 · B bytes per particle; a GPU would rather
+   * recompute than read B floats per particle.
    */
   readonly phiCache: boolean;
   /**
@@ -195,7 +196,7 @@ export function engineLayout(
     laneParticles,
     groupChunks: groupChunks ?? (software ? SOFTWARE_GROUP_CHUNKS : 1),
     reduction: subgroups ? 'subgroup' : 'workgroup',
-    phiCache: options.phiCache ?? software,
+    phiCache: options.phiCache ?? false,
     quadLanes: (options.shareQuads ?? software) ? fixedSubgroup : null,
   };
 }
