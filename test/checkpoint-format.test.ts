@@ -5,6 +5,7 @@ import { configToJson } from '../src/contract/config-parse';
 import type { Problem } from '../src/contract/simulation';
 import {
   CheckpointError,
+  checkpointOf,
   crc32,
   decodeCheckpoint,
   encodeCheckpoint,
@@ -199,5 +200,20 @@ describe('decodeCheckpoint refuses', () => {
     const bytes = good.slice();
     view(bytes).setFloat32(20 + headerLength(bytes) + 4 * 7, Infinity, true);
     expect(decodeError(withCrc(bytes))).toBe('run.ckpt: particle 2, coordinate 1 is Infinity');
+  });
+});
+
+describe('checkpointOf', () => {
+  it('makes the checkpoint of a checked state, keeping only the loss fields of its rows', () => {
+    const sample = sampleCheckpoint();
+    const rows = sample.lossHistory.map((entry) => ({ ...entry, freeEnergy: 1.5 }));
+    const made = checkpointOf(
+      sample.config,
+      { step: sample.step, particles: sample.particles, lossHistory: rows },
+      sample,
+      sample.dataCrc32,
+    );
+    expect(made).toEqual(sample);
+    expect(decodeCheckpoint(encodeCheckpoint(made), 'made.ckpt')).toEqual(sample);
   });
 });

@@ -25,6 +25,25 @@ export class DeviceLimitError extends Error {
   override name = 'DeviceLimitError';
 }
 
+/**
+ * The device stopped working (driver reset, GPU removed), or reported an error the engine did
+ * not expect (an uncaptured WebGPU error), after which its results cannot be trusted.
+ */
+export class GpuDeviceLostError extends Error {
+  override name = 'GpuDeviceLostError';
+}
+
+/** The loss at a log point of a run. */
+export interface LossEntry {
+  /** Global step k. */
+  readonly step: number;
+  /** Time of the continuous dynamics, k·τ. */
+  readonly time: number;
+  readonly train: number;
+  /** Null when the run has no held-out set. */
+  readonly test: number | null;
+}
+
 /** The parameters of SPEC §2–3 that fix a trajectory. */
 export interface Dynamics {
   readonly n: number;

@@ -6,11 +6,10 @@ import type { Moments, Simulation } from '../contract/simulation';
 import type { EngineGpu } from './device';
 import { composeShader, type ShaderSources } from './shaders';
 import { particleShards } from './simulation';
+import { structView } from './uniforms';
 
 /** Invocations per workgroup of the histogram kernel. */
 const WG = 64;
-/** HistogramParams of shaders/histogram.wgsl, in 32-bit words. */
-const PARAMS_WORDS = 8;
 const WORD_BYTES = 4;
 
 /** A coordinate index j < d (c is j = d − 1), or a direction e of length p for α·e. */
@@ -143,8 +142,13 @@ export function createHistogram(
   const buffer = (label: string, words: number, usage: GPUBufferUsageFlags): GPUBuffer =>
     device.createBuffer({ label: `histogram ${label}`, size: words * WORD_BYTES, usage });
   const copyDst = GPUBufferUsage.COPY_DST;
+  const params = structView(shaders, 'histogram', 'HistogramParams');
   const paramsBuffers = shards.map((_, index) =>
-    buffer(`params ${index}`, PARAMS_WORDS, GPUBufferUsage.UNIFORM | copyDst),
+    buffer(
+      `params ${index}`,
+      params.arrayBuffer.byteLength / WORD_BYTES,
+      GPUBufferUsage.UNIFORM | copyDst,
+    ),
   );
   const weightBuffer = buffer('weights', 2 * d, GPUBufferUsage.STORAGE | copyDst);
   const countBuffer = buffer(
@@ -174,9 +178,6 @@ export function createHistogram(
       ],
     }),
   );
-  const params = new ArrayBuffer(PARAMS_WORDS * WORD_BYTES);
-  const paramWords = new Uint32Array(params);
-  const paramFloats = new Float32Array(params);
   const weights = new Float32Array(2 * d);
   let destroyed = false;
   // One compute at a time: they share the counters and the readback buffer.
@@ -192,10 +193,10 @@ export function createHistogram(
     weights.set(projectionWeights(yAxis, d), d);
     const [xMin, xScale] = binScale(range.x, bins);
     const [yMin, yScale] = binScale(range.y, bins);
-    paramFloats.set([xMin, xScale, yMin, yScale], 4);
+    params.set({ x_min: xMin, x_scale: xScale, y_min: yMin, y_scale: yScale });
     shards.forEach((shard, index) => {
-      paramWords.set([shard.count, bins, 0, 0]);
-      device.queue.writeBuffer(paramsBuffers[index]!, 0, params);
+      params.set({ n: shard.count, bins });
+      device.queue.writeBuffer(paramsBuffers[index]!, 0, params.arrayBuffer);
     });
     device.queue.writeBuffer(weightBuffer, 0, weights);
     const encoder = device.createCommandEncoder({ label: 'histogram' });

@@ -10,15 +10,13 @@ import type { Moments, Simulation } from '../contract/simulation';
 import type { EngineGpu } from './device';
 import { composeShader, type ShaderSources } from './shaders';
 import { particleShards } from './simulation';
+import { structView } from './uniforms';
 
 /** What colours a particle: c (signed), |α|, or its weight |c|·|α| in f. */
 export type CloudColour = 'c' | 'alpha' | 'weight';
 /** The CloudParams.axes.w codes of shaders/point-cloud.wgsl. */
 const COLOUR_CODE: Readonly<Record<CloudColour, number>> = { c: 0, alpha: 1, weight: 2 };
 
-/** CloudParams of shaders/point-cloud.wgsl in 32-bit words: a mat4 and four vec4s. */
-const PARAMS_WORDS = 16 + 4 * 4;
-const WORD_BYTES = 4;
 const VERTICES_PER_QUAD = 6;
 const DEPTH_FORMAT: GPUTextureFormat = 'depth24plus';
 /** Coordinates are drawn as (x − mean) / (SPREAD · std): most of the cloud within ±1.5. */
@@ -97,9 +95,10 @@ export function createPointCloud(
   const { format, shaders, pointPixels = 3 } = options;
   const device = gpu.device;
   const { d } = sim;
+  const params = structView(shaders, 'point-cloud', 'CloudParams');
   const paramsBuffer = device.createBuffer({
     label: 'point cloud params',
-    size: PARAMS_WORDS * WORD_BYTES,
+    size: params.arrayBuffer.byteLength,
     usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
   });
   const module = device.createShaderModule({
@@ -126,9 +125,6 @@ export function createPointCloud(
       ],
     }),
   }));
-  const params = new ArrayBuffer(PARAMS_WORDS * WORD_BYTES);
-  const floats = new Float32Array(params);
-  const words = new Uint32Array(params);
   const viewProjection = mat4.create();
   // Remade only when the target's size changes.
   let depth: GPUTexture | null = null;
@@ -157,17 +153,19 @@ export function createPointCloud(
         }
       }
       orbitViewProjection(view.camera, target.width / target.height, viewProjection);
-      floats.set(viewProjection, 0);
-      axes.forEach((j, k) => {
-        const std = Math.sqrt(moments.var[j]!);
-        floats[16 + k] = moments.mean[j]!;
-        // A collapsed coordinate (all particles equal) is drawn flat, not divided by zero.
-        floats[20 + k] = std > 0 && Number.isFinite(std) ? 1 / (SPREAD * std) : 1;
-      });
-      words.set([...axes, COLOUR_CODE[view.colour]], 24);
       const [lo, hi] = colourRange(moments, view.colour);
-      floats.set([lo, 1 / (hi - lo), pointPixels / target.width, pointPixels / target.height], 28);
-      device.queue.writeBuffer(paramsBuffer, 0, params);
+      params.set({
+        view_proj: viewProjection,
+        centre: axes.map((j) => moments.mean[j]!),
+        inv_scale: axes.map((j) => {
+          const std = Math.sqrt(moments.var[j]!);
+          // A collapsed coordinate (all particles equal) is drawn flat, not divided by zero.
+          return std > 0 && Number.isFinite(std) ? 1 / (SPREAD * std) : 1;
+        }),
+        axes: [...axes, COLOUR_CODE[view.colour]],
+        colour: [lo, 1 / (hi - lo), pointPixels / target.width, pointPixels / target.height],
+      });
+      device.queue.writeBuffer(paramsBuffer, 0, params.arrayBuffer);
 
       const encoder = device.createCommandEncoder({ label: 'point cloud' });
       const pass = encoder.beginRenderPass({

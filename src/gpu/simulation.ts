@@ -5,6 +5,7 @@
 import { keyFromSeed } from '../contract/philox';
 import {
   DeviceLimitError,
+  GpuDeviceLostError,
   noiseLevel,
   type Dynamics,
   type Moments,
@@ -34,6 +35,8 @@ import {
 } from './buffers';
 import { CallSlots, engineUniforms, simParamsBytes, type EngineUniforms } from './uniforms';
 
+/** Also in contract/, where the study and the front ends take it from. */
+export { GpuDeviceLostError };
 export {
   MAX_GPU_COORDINATES,
   MAX_GROUP_CHUNKS,
@@ -43,14 +46,6 @@ export {
   type EngineLayout,
   type GpuSimulationOptions,
 } from './plan';
-
-/**
- * The device stopped working (driver reset, GPU removed), or reported an error the engine did
- * not expect (an uncaptured WebGPU error), after which its results cannot be trusted.
- */
-export class GpuDeviceLostError extends Error {
-  override name = 'GpuDeviceLostError';
-}
 
 /** Calls (steps, or chunks of a loss evaluation) recorded per command buffer. */
 const SLOTS = 128;

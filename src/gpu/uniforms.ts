@@ -1,6 +1,7 @@
-// The engine's uniform blocks, SimParams and CallParams of shaders/bindings.wgsl, laid out
-// from the WGSL itself (webgpu-utils reads the structs' offsets), so that adding, moving or
-// retyping a field there cannot leave the host writing the wrong words.
+// Uniform blocks laid out from the WGSL itself (webgpu-utils reads the structs' offsets), so
+// that adding, moving or retyping a field there cannot leave the host writing the wrong
+// words: the engine's SimParams and CallParams (shaders/bindings.wgsl), and the structs of
+// the histogram and point-cloud kernels.
 //
 // webgpu-utils is pinned to 1.x: 2.x creates Float16Arrays when it loads, which Node 20
 // lacks. It reads GPUShaderStage, which exists wherever a device does (in Node once
@@ -47,17 +48,26 @@ export interface EngineUniforms {
   readonly callParams: StructDefinition;
 }
 
+/** The struct `name` of shaders/`file`.wgsl. */
+function structOf(sources: ShaderSources, file: string, name: string): StructDefinition {
+  const source = sources[file];
+  if (source === undefined) throw new Error(`shader source "${file}.wgsl" is missing`);
+  const definition = makeShaderDataDefinitions(source).structs[name];
+  if (!definition) throw new Error(`${file}.wgsl has no struct ${name}`);
+  return definition;
+}
+
+/** Views of one block of the struct `name` of shaders/`file`.wgsl, over a buffer of its own. */
+export function structView(sources: ShaderSources, file: string, name: string): StructuredView {
+  return makeStructuredView(structOf(sources, file, name));
+}
+
 /** The two structs of bindings.wgsl. */
 export function engineUniforms(sources: ShaderSources): EngineUniforms {
-  const bindings = sources['bindings'];
-  if (bindings === undefined) throw new Error('shader source "bindings.wgsl" is missing');
-  const { structs } = makeShaderDataDefinitions(bindings);
-  const struct = (name: string): StructDefinition => {
-    const definition = structs[name];
-    if (!definition) throw new Error(`bindings.wgsl has no struct ${name}`);
-    return definition;
+  return {
+    simParams: structOf(sources, 'bindings', 'SimParams'),
+    callParams: structOf(sources, 'bindings', 'CallParams'),
   };
-  return { simParams: struct('SimParams'), callParams: struct('CallParams') };
 }
 
 /**

@@ -17,8 +17,7 @@
 // name the file.
 import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import { ConfigError, configToJson, parseConfigObject } from '../contract/config-parse';
-import type { Problem } from '../contract/simulation';
-import type { LossEntry } from '../study/run-study';
+import type { LossEntry, Problem } from '../contract/simulation';
 
 /** A checkpoint file is damaged, or does not fit the run it should continue. */
 export class CheckpointError extends Error {
@@ -47,6 +46,39 @@ export interface Checkpoint {
   readonly device: string;
   /** problemCrc32 of the data the run trained on. */
   readonly dataCrc32: number;
+}
+
+/**
+ * The checkpoint of a state of a run of `config` that passed the checks, made on `backend`
+ * (`device`); `dataCrc32` is problemCrc32 of its data.
+ */
+export function checkpointOf(
+  config: RunConfig,
+  state: {
+    readonly step: number;
+    readonly particles: Float32Array;
+    /** Its loss entries; only their LossEntry fields are kept. */
+    readonly lossHistory: readonly LossEntry[];
+  },
+  where: Pick<Checkpoint, 'backend' | 'device'>,
+  dataCrc32: number,
+): Checkpoint {
+  return {
+    config,
+    step: state.step,
+    n: config.n,
+    d: state.particles.length / config.n,
+    particles: state.particles,
+    lossHistory: state.lossHistory.map(({ step, time, train, test }) => ({
+      step,
+      time,
+      train,
+      test,
+    })),
+    backend: where.backend,
+    device: where.device,
+    dataCrc32,
+  };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,18 +1,19 @@
-// The study page: the parameter panel (kept in the URL), the simulation loop in chunks of
-// logEvery steps, the loss chart, the particle heat map, the exports, and checkpoints (the
-// CLI's format, src/io/checkpoint.ts): saved and loaded by hand, and the last good state
-// kept in memory so a run survives a lost GPU device.
+// The study page: the parameter panel (kept in the URL), the loss chart, the particle heat
+// map, the exports, and checkpoints (the CLI's format, src/io/checkpoint.ts) saved and loaded
+// by hand. The run itself, with its checks and the last good state kept so that a run
+// survives a lost GPU device, is run-controller.ts over the CLI's runStudy; this file binds
+// it to the DOM.
 import type { RunConfig } from '../contract/config';
-import { configToJson } from '../contract/config-parse';
-import { noiseLevel, type Moments, type Problem, type Simulation } from '../contract/simulation';
+import type { Problem, Simulation } from '../contract/simulation';
 import { createCpuSimulation } from '../cpu/reference';
-import { buildProblem, testSplitSize } from '../data/datasets';
-import { openBrowserGpu, type EngineGpu } from '../gpu/device';
+import { buildProblem } from '../data/datasets';
+import type { EngineGpu } from '../gpu/device';
 import { createHistogram, rangeFromMoments, type ParticleHistogram } from '../gpu/histogram';
 import { browserShaderSources } from '../gpu/shader-sources.browser';
-import { createGpuSimulation, GpuDeviceLostError } from '../gpu/simulation';
+import { createGpuSimulation } from '../gpu/simulation';
 import {
   CheckpointError,
+  checkpointOf,
   checkResumable,
   decodeCheckpoint,
   encodeCheckpoint,
@@ -20,20 +21,14 @@ import {
   type Checkpoint,
 } from '../io/checkpoint';
 import { dynamicsFromConfig } from '../study/run-study';
-import { LossChart, type MetricRow } from './charts';
+import { BrowserGpu } from './browser-gpu';
+import { LossChart } from './charts';
 import { CloudPanel } from './cloud-panel';
-import { freeEnergy } from './entropy';
 import { download, metricsCsv, particlesNpy, studyJson } from './exports';
-import {
-  FIELDS,
-  queryFromRaw,
-  rawFromConfig,
-  rawFromQuery,
-  validate,
-  type RawValues,
-} from './fields';
 import { FunctionPlot } from './function-plot';
 import { drawHeatmap, HEATMAP_BINS, histogram2d } from './heatmap';
+import { ParamPanel } from './panel';
+import { READBACK_FLOATS, RunController, type KeptState, type ShownPoint } from './run-controller';
 import { SweepPanel } from './sweeps';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -67,250 +62,112 @@ const recoveryDownload = $<HTMLButtonElement>('recovery-download');
 // ---------------------------------------------------------------------------------------
 // Parameters
 
-const query = rawFromQuery(location.search);
-const raw: RawValues = { ...query.raw };
-let config: RunConfig | null = null;
-
-function buildForm(): void {
-  for (const spec of FIELDS) {
-    const id = `field-${spec.key}`;
-    const label = document.createElement('label');
-    label.htmlFor = id;
-    label.textContent = spec.label;
-    label.title = spec.title;
-    let input: HTMLInputElement | HTMLSelectElement;
-    if (spec.options) {
-      input = document.createElement('select');
-      const values = [...spec.options];
-      const current = raw[spec.key] ?? '';
-      if (!values.includes(current)) values.push(current);
-      for (const value of values) input.add(new Option(value, value));
-      input.value = current;
-    } else {
-      input = document.createElement('input');
-      if (spec.checkbox) {
-        input.type = 'checkbox';
-        input.checked = raw[spec.key] === 'true';
-      } else {
-        input.type = 'text';
-        input.value = raw[spec.key] ?? '';
-        input.inputMode = 'decimal';
-      }
-    }
-    input.id = id;
-    input.name = spec.key;
-    input.title = spec.title;
-    input.setAttribute('aria-describedby', `error-${spec.key}`);
-    input.addEventListener('input', () => {
-      raw[spec.key] =
-        input instanceof HTMLInputElement && input.type === 'checkbox'
-          ? String(input.checked)
-          : input.value;
-      history.replaceState(null, '', `?${queryFromRaw(raw)}`);
-      revalidate();
-      sweeps.check();
-    });
-    const error = document.createElement('span');
-    error.className = 'error';
-    error.id = `error-${spec.key}`;
-    error.setAttribute('role', 'alert');
-    form.append(label, input, error);
-  }
-}
-
-/** Puts `c` in the panel (and the URL), as if typed. */
-function setPanel(c: RunConfig): void {
-  Object.assign(raw, rawFromConfig(c));
-  query.unknown.length = 0;
-  for (const { key } of FIELDS) {
-    const input = $<HTMLInputElement | HTMLSelectElement>(`field-${key}`);
-    const value = raw[key] ?? '';
-    if (input instanceof HTMLSelectElement) {
-      if (![...input.options].some((option) => option.value === value)) {
-        input.add(new Option(value, value));
-      }
-      input.value = value;
-    } else if (input.type === 'checkbox') {
-      input.checked = value === 'true';
-    } else {
-      input.value = value;
-    }
-  }
-  history.replaceState(null, '', `?${queryFromRaw(raw)}`);
-  revalidate();
-  sweeps.check();
-}
-
-function revalidate(): void {
-  const { config: parsed, errors } = validate(raw);
-  for (const { key } of FIELDS) {
-    const message = errors.get(key) ?? '';
-    $(`error-${key}`).textContent = message;
-    $(`field-${key}`).setAttribute('aria-invalid', String(message !== ''));
-  }
-  generalError.textContent = [...query.unknown, errors.get('') ?? ''].filter(Boolean).join('; ');
-  config = query.unknown.length === 0 ? parsed : null;
+const panel = new ParamPanel(form, generalError, () => {
   updateButtons();
-}
+  sweeps.check();
+});
 
 // ---------------------------------------------------------------------------------------
 // The simulation
-
-let gpuPromise: Promise<EngineGpu | null> | null = null;
-/** The device gpuPromise resolved to; a new one is opened once it fails. */
-let currentGpu: EngineGpu | null = null;
-/**
- * Devices the page destroyed itself. Their loss is no failure; any other loss is, whatever
- * its reason (`destroy()` by a driver reset or by a test reads 'destroyed' too).
- */
-const retiredDevices = new WeakSet<GPUDevice>();
-
-function browserGpu(): Promise<EngineGpu | null> {
-  gpuPromise ??= openBrowserGpu()
-    .catch(() => null)
-    .then((gpu) => {
-      if (gpu) watchDevice(gpu);
-      currentGpu = gpu;
-      return gpu;
-    });
-  return gpuPromise;
-}
-
-/** A browser's message without its final full stop, to go inside ours. */
-const sentence = (text: string): string => text.trim().replace(/\.$/, '');
-
-function watchDevice(gpu: EngineGpu): void {
-  gpu.device.addEventListener('uncapturederror', (event) => {
-    const message = `WebGPU error: ${sentence((event as GPUUncapturedErrorEvent).error.message)}`;
-    // Shown in the page instead of the browser's console line.
-    event.preventDefault();
-    console.warn(message);
-    gpuError.textContent = message;
-    gpuFailed(gpu, message, false);
-  });
-  void gpu.device.lost.then((info) => {
-    if (retiredDevices.has(gpu.device)) return;
-    const message = `the GPU device was lost (${info.reason}): ${sentence(info.message) || 'no detail given'}`;
-    gpuFailed(gpu, message, true);
-  });
-}
-
-/** Lets go of the current device (destroying it when nothing else uses it): the next run opens a new one. */
-function retireDevice(gpu: EngineGpu | null): void {
-  if (gpu === null || gpu !== currentGpu) return;
-  gpuPromise = null;
-  currentGpu = null;
-  if (!sweeps.running) {
-    retiredDevices.add(gpu.device);
-    gpu.device.destroy();
-  }
-}
-
-/**
- * A device failed: lost, or an uncaptured error (after which its results cannot be trusted).
- * When it is the run's, the run stops (now, or at its next await: the simulation rejects its
- * operations with GpuDeviceLostError) and the last good state is offered for a restart.
- */
-function gpuFailed(gpu: EngineGpu, message: string, lost: boolean): void {
-  if (lost && gpu === currentGpu) {
-    gpuPromise = null;
-    currentGpu = null;
-  }
-  if (gpu !== simGpu) {
-    if (lost) notice.textContent = `${message}. The next run opens a new device.`;
-    return;
-  }
-  if (fault !== null) return;
-  fault = message;
-  pauseRequested = true;
-  if (!running) showFault();
-}
 
 const NO_WEBGPU =
   'WebGPU is not available in this browser (no navigator.gpu, or no adapter). The CPU ' +
   'reference (backend cpu) runs here on Web Workers: fine for small n (a few thousand).';
 
-let sim: Simulation | null = null;
-/** The config the simulation was made for. */
-let simConfig: RunConfig | null = null;
-/** Its data (for the checksum of a checkpoint) and, on WebGPU, its device. */
-let simProblem: Problem | null = null;
-let simGpu: EngineGpu | null = null;
-/** Why the simulation's device failed (lost, or an uncaptured error); null while it works. */
-let fault: string | null = null;
-let rows: MetricRow[] = [];
-/** Read-back particles of the last log point (for the entropy estimate and the CPU heat map). */
-let particles: Float32Array | null = null;
-let moments: Moments | null = null;
-/** The GPU heat-map kernel, on the WebGPU backend. */
-let gpuHistogram: ParticleHistogram | null = null;
+/** What the page attached to the run's simulation on WebGPU: its device and heat-map kernel. */
+const attached: { gpu: EngineGpu | null; histogram: ParticleHistogram | null } = {
+  gpu: null,
+  histogram: null,
+};
 
-/** A state of a run that passed the checks of its log point: what a checkpoint holds. */
-interface GoodState {
-  readonly config: RunConfig;
-  readonly problem: Problem;
-  readonly step: number;
-  /** `n × d`, all finite. */
-  readonly particles: Float32Array;
-  /** The log points up to `step`. */
-  readonly rows: readonly MetricRow[];
-  readonly backend: 'webgpu' | 'cpu';
-  readonly device: string;
-}
+const browserGpu = new BrowserGpu(({ gpu, message, lost }) => {
+  if (!lost) gpuError.textContent = message;
+  if (gpu !== attached.gpu) {
+    if (lost) notice.textContent = `${message}. The next run opens a new device.`;
+    return;
+  }
+  controller.deviceFailed(message);
+});
 
 /**
- * The state of the last log point that passed its checks, for a restart after the device
- * fails. Kept where the particles are read back anyway (n·d up to READBACK_FLOATS), so it
- * costs no transfer; above that a read-back of 16 MiB or more at every log point would
- * stall large runs, and a failed device means starting over (or a checkpoint saved by hand).
+ * A simulation of `c`. The run's own (`main`) also gets the heat-map kernel and the 3-D
+ * view; the sweeps' do not.
  */
-let lastGood: GoodState | null = null;
-
-/**
- * Above this many floats (16 MiB) the particles are not read back at every log point: the
- * free energy estimate is then left out, and the export reads them when asked.
- */
-const READBACK_FLOATS = 2 ** 22;
-let running = false;
-let pauseRequested = false;
-let state: 'idle' | 'running' | 'paused' | 'done' | 'error' = 'idle';
-
-/** Same trajectory: every field but how far it goes and how often it logs. */
-function trajectoryKey(c: RunConfig): string {
-  const { steps: _s, logEvery: _l, ...rest } = configToJson(c);
-  return JSON.stringify(rest);
+async function createSimulation(
+  c: RunConfig,
+  main = true,
+): Promise<{ sim: Simulation; problem: Problem }> {
+  const problem = buildProblem(c);
+  const dynamics = dynamicsFromConfig(c);
+  const cpu = async (): Promise<{ sim: Simulation; problem: Problem }> => ({
+    sim: await createCpuSimulation(problem, dynamics, {
+      threads: navigator.hardwareConcurrency || 2,
+    }),
+    problem,
+  });
+  if (c.backend === 'cpu') return cpu();
+  const gpu = await browserGpu.get();
+  if (!gpu) {
+    if (c.backend === 'webgpu') throw new Error(NO_WEBGPU);
+    notice.textContent = `${NO_WEBGPU} Running on the CPU reference.`;
+    return cpu();
+  }
+  if (main) attached.gpu = gpu;
+  const sim = await createGpuSimulation(gpu, problem, dynamics, browserShaderSources);
+  if (main) {
+    attached.histogram = createHistogram(gpu, sim, {
+      bins: HEATMAP_BINS,
+      shaders: browserShaderSources,
+    });
+    cloudPanel.attach(gpu, sim);
+  }
+  return { sim, problem };
 }
 
-function setState(next: typeof state, text?: string): void {
-  state = next;
-  statusText.dataset['state'] = next;
-  statusText.textContent = text ?? next;
-  updateButtons();
-}
-
-function fail(message: string): void {
-  running = false;
-  setState('error', `error: ${message}`);
-}
+const format = (v: number | null): string =>
+  v === null ? '–' : Number.isFinite(v) ? v.toPrecision(5) : String(v);
 
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
-/** The end of a run that threw: a device failure keeps its last good state, else an error. */
-function runFailed(error: unknown): void {
-  running = false;
-  if (fault !== null || error instanceof GpuDeviceLostError) {
-    fault ??= messageOf(error);
-    showFault();
-  } else {
-    fail(messageOf(error));
-  }
+/** Empties the chart, the figures and the drawings. */
+function clearView(): void {
+  recovery.hidden = true;
+  gpuError.textContent = '';
+  chart.update([]);
+  progress.value = 0;
+  stepText.textContent = 'step 0';
+  rateText.textContent = '';
+  for (const id of ['train-loss', 'test-loss', 'free-energy']) $(id).textContent = '–';
+  clearHeatmap();
+  functionPlot.clear();
 }
 
-function showFault(): void {
-  setState('error', `error: ${fault ?? 'the GPU failed'}. The run stopped.`);
-  const good = lastGood;
-  recovery.hidden = false;
+/** Draws a log point that passed its checks. */
+async function showPoint(point: ShownPoint): Promise<void> {
+  const { sim, config: c, rows, moments, particles } = point;
+  const row = rows.at(-1)!;
+  cloudPanel.update(sim, moments);
+  chart.update(rows);
+  $('train-loss').textContent = format(row.train);
+  $('train-loss').dataset['value'] = String(row.train);
+  $('test-loss').textContent = format(row.test);
+  $('free-energy').textContent = format(row.freeEnergy);
+  progress.max = Math.max(c.steps, 1);
+  progress.value = sim.step;
+  progress.dataset['step'] = String(sim.step);
+  stepText.textContent = `step ${sim.step} / ${c.steps}, t = ${format(sim.step * c.tau)}`;
+  await drawParticles();
+  functionPlot.update(particles, sim.n, sim.d, c);
+}
+
+/** The status line, the buttons and the recovery offer, from the controller's state. */
+function showState(): void {
+  statusText.dataset['state'] = controller.state;
+  statusText.textContent = controller.status;
+  updateButtons();
+  const good = controller.lastGood;
+  recovery.hidden = !(controller.state === 'error' && controller.fault !== null);
   restartButton.hidden = recoveryDownload.hidden = good === null;
   if (good) {
     recoveryText.textContent =
@@ -326,254 +183,78 @@ function showFault(): void {
 }
 
 function updateButtons(): void {
-  const valid = config !== null;
-  const finished = sim !== null && config !== null && sim.step >= config.steps && sameSim();
-  runButton.disabled = !valid || running || finished;
-  runButton.textContent = state === 'paused' ? 'Resume' : 'Run';
+  const config = panel.config;
+  const running = controller.running;
+  const rows = controller.rows;
+  const finished = config !== null && controller.finished(config);
+  runButton.disabled = config === null || running || finished;
+  runButton.textContent = controller.state === 'paused' ? 'Resume' : 'Run';
   pauseButton.disabled = !running;
-  stepButton.disabled = !valid || running || finished;
+  stepButton.disabled = config === null || running || finished;
   resetButton.disabled = running;
   for (const button of exportButtons) button.disabled = running || rows.length === 0;
   exportButtons[2]!.disabled = running || (rows.length === 0 && !sweeps.hasResults());
-  saveButton.disabled = running || ((sim === null || rows.length === 0) && lastGood === null);
+  const lastGood = controller.lastGood;
+  saveButton.disabled =
+    running || ((controller.sim === null || rows.length === 0) && lastGood === null);
   loadInput.disabled = running;
   restartButton.disabled = running || lastGood === null;
   recoveryDownload.disabled = lastGood === null;
 }
 
-const sameSim = (): boolean =>
-  simConfig !== null && config !== null && trajectoryKey(simConfig) === trajectoryKey(config);
-
-function resetSimulation(): void {
-  cloudPanel.detach();
-  gpuHistogram?.destroy();
-  gpuHistogram = null;
-  moments = null;
-  sim?.destroy();
-  // A device that failed is not used again: lost, or its results are not to be trusted.
-  if (fault !== null) retireDevice(simGpu);
-  sim = null;
-  simConfig = null;
-  simProblem = null;
-  simGpu = null;
-  fault = null;
-  lastGood = null;
-  recovery.hidden = true;
-  gpuError.textContent = '';
-  rows = [];
-  particles = null;
-  chart.update(rows);
-  progress.value = 0;
-  stepText.textContent = 'step 0';
-  rateText.textContent = '';
-  for (const id of ['train-loss', 'test-loss', 'free-energy']) $(id).textContent = '–';
-  clearHeatmap();
-  functionPlot.clear();
-  setState('idle');
-}
-
-/**
- * A simulation of `c`. The page's own (`main`) also gets the heat-map kernel and the 3-D
- * view, and its data and device are kept (simProblem, simGpu); the sweeps' do not.
- */
-async function createSimulation(c: RunConfig, main = true): Promise<Simulation> {
-  const problem = buildProblem(c);
-  const dynamics = dynamicsFromConfig(c);
-  if (main) simProblem = problem;
-  const cpu = (): Promise<Simulation> =>
-    createCpuSimulation(problem, dynamics, { threads: navigator.hardwareConcurrency || 2 });
-  if (c.backend === 'cpu') return cpu();
-  const gpu = await browserGpu();
-  if (!gpu) {
-    if (c.backend === 'webgpu') throw new Error(NO_WEBGPU);
-    notice.textContent = `${NO_WEBGPU} Running on the CPU reference.`;
-    return cpu();
-  }
-  if (main) simGpu = gpu;
-  const gpuSim = await createGpuSimulation(gpu, problem, dynamics, browserShaderSources);
-  if (!main) return gpuSim;
-  gpuHistogram = createHistogram(gpu, gpuSim, {
-    bins: HEATMAP_BINS,
-    shaders: browserShaderSources,
-  });
-  cloudPanel.attach(gpu, gpuSim);
-  return gpuSim;
-}
-
-const format = (v: number | null): string =>
-  v === null ? '–' : Number.isFinite(v) ? v.toPrecision(5) : String(v);
-
-/** Reads the loss and the particles now, and draws them. */
-async function logPoint(s: Simulation, c: RunConfig): Promise<void> {
-  const hasData = c.dataset.name !== 'none';
-  const train = hasData ? await s.loss('train') : 0;
-  const test = hasData && testSplitSize(c) > 0 ? await s.loss('test') : null;
-  moments = await s.moments();
-  cloudPanel.update(s, moments);
-  particles = s.n * s.d <= READBACK_FLOATS ? await s.particles() : null;
-  const energy = particles
-    ? freeEnergy(particles, s.n, s.d, train, noiseLevel(dynamicsFromConfig(c), s.step), c.priorStd)
-        .value
-    : null;
-  rows.push({ step: s.step, time: s.step * c.tau, train, test, freeEnergy: energy });
-  chart.update(rows);
-  $('train-loss').textContent = format(train);
-  $('train-loss').dataset['value'] = String(train);
-  $('test-loss').textContent = format(test);
-  $('free-energy').textContent = format(energy);
-  progress.max = Math.max(c.steps, 1);
-  progress.value = s.step;
-  progress.dataset['step'] = String(s.step);
-  stepText.textContent = `step ${s.step} / ${c.steps}, t = ${format(s.step * c.tau)}`;
-  const finite = Number.isFinite(train) && (test === null || Number.isFinite(test));
-  // Kept before drawing, which may be where a lost device is noticed. An uncaptured error is
-  // reported some time after the work that raised it, so this state may already be one it
-  // touched; the finite checks are what we can do.
-  if (finite && particles && simProblem && fault === null && particles.every(Number.isFinite)) {
-    lastGood = {
-      config: c,
-      problem: simProblem,
-      step: s.step,
-      particles,
-      rows: [...rows],
-      backend: s.backend,
-      device: s.device,
-    };
-  }
-  await drawParticles();
-  functionPlot.update(particles, s.n, s.d, c);
-  if (!finite) {
-    throw new Error(`the dynamics diverged by step ${s.step} (the loss is not finite): lower τ`);
-  }
-}
-
-/** Runs up to `maxChunks` chunks of logEvery steps, or to the end, or until paused. */
-async function run(maxChunks: number): Promise<void> {
-  const c = config;
-  if (!c || running) return;
-  running = true;
-  pauseRequested = false;
-  setState('running', 'running');
-  try {
-    if (!sim || !sameSim() || fault !== null) {
-      resetSimulation();
-      setState('running', 'starting');
-      notice.textContent = '';
-      sim = await createSimulation(c);
-      simConfig = c;
-      $('device').textContent = `on ${sim.device}`;
-      await logPoint(sim, c);
-      setState('running', 'running');
-    }
-    simConfig = c;
-    const s = sim;
-    let chunks = 0;
-    while (!pauseRequested && s.step < c.steps && chunks < maxChunks) {
-      const next = Math.min(c.steps, (Math.floor(s.step / c.logEvery) + 1) * c.logEvery);
-      const steps = next - s.step;
-      const start = performance.now();
-      await s.run(steps);
-      if (fault !== null) throw new Error(fault);
-      const seconds = (performance.now() - start) / 1000;
-      rateText.textContent = `${format((c.n * steps) / Math.max(seconds, 1e-6))} particle-steps/s`;
-      await logPoint(s, c);
-      chunks++;
-    }
-    if (fault !== null) throw new Error(fault);
-    running = false;
-    setState(s.step >= c.steps ? 'done' : 'paused');
-  } catch (error) {
-    runFailed(error);
-  }
-}
+const controller = new RunController({
+  open: async (c) => {
+    const opened = await createSimulation(c);
+    $('device').textContent = `on ${opened.sim.device}`;
+    return opened;
+  },
+  close: (sim, failed) => {
+    cloudPanel.detach();
+    attached.histogram?.destroy();
+    sim.destroy();
+    // A device that failed is not used again: lost, or its results are not to be trusted.
+    if (failed) browserGpu.retire(attached.gpu, sweeps.running);
+    attached.gpu = null;
+    attached.histogram = null;
+    clearView();
+  },
+  show: showPoint,
+  rate: (perSecond) => {
+    rateText.textContent = `${format(perSecond)} particle-steps/s`;
+  },
+  changed: showState,
+  notice: (text) => {
+    notice.textContent = text;
+  },
+});
 
 // ---------------------------------------------------------------------------------------
 // Checkpoints
 
-function checkpointOf(state: GoodState): Checkpoint {
-  const { config: c, particles: x, rows: logged } = state;
-  return {
-    config: c,
-    step: state.step,
-    n: c.n,
-    d: x.length / c.n,
-    particles: x,
-    lossHistory: logged.map(({ step, time, train, test }) => ({ step, time, train, test })),
-    backend: state.backend,
-    device: state.device,
-    dataCrc32: problemCrc32(state.problem),
-  };
-}
-
-/** The state now (not running: that of the last log point), or else the last good one. */
-async function stateNow(): Promise<GoodState | null> {
-  const s = sim;
-  if (running || !s || !simConfig || !simProblem || state === 'error' || rows.length === 0) {
-    return lastGood;
-  }
-  const x = particles ?? (await s.particles());
-  return {
-    config: simConfig,
-    problem: simProblem,
-    step: s.step,
-    particles: x,
-    rows,
-    backend: s.backend,
-    device: s.device,
-  };
-}
-
-function downloadCheckpoint(good: GoodState): void {
-  const bytes = encodeCheckpoint(checkpointOf(good)) as Uint8Array<ArrayBuffer>;
+function downloadCheckpoint(good: KeptState): void {
+  const state = { ...good, lossHistory: good.rows };
+  const checkpoint = checkpointOf(good.config, state, good, problemCrc32(good.problem));
+  const bytes = encodeCheckpoint(checkpoint) as Uint8Array<ArrayBuffer>;
   download(`mfld-step${good.step}.ckpt`, bytes, 'application/octet-stream');
 }
 
-/**
- * Continues a run from `from`: the panel takes its config, a new simulation its particles
- * and global step (SPEC §3), so the run goes on as the uninterrupted one would. Then Run
- * continues it (`thenRun`), or it waits paused.
- */
-async function resumeFrom(from: GoodState, source: string, thenRun: boolean): Promise<void> {
-  resetSimulation();
+/** Continues a run from `from` with the panel set to its config: see RunController.resume. */
+async function resumeFrom(from: KeptState, source: string, thenRun: boolean): Promise<void> {
   notice.textContent = '';
-  setPanel(from.config);
-  const c = config;
+  panel.set(from.config);
+  const c = panel.config;
   if (!c) {
+    controller.reset();
     checkpointError.textContent = `${source}: its config does not fit this page (see the panel)`;
     return;
   }
-  running = true;
-  pauseRequested = false;
-  setState('running', `resuming from step ${from.step}`);
-  try {
-    const s = await createSimulation(c);
-    sim = s;
-    simConfig = c;
-    $('device').textContent = `on ${s.device}`;
-    if (from.backend !== s.backend) {
-      notice.textContent =
-        `${source} was written on the ${from.backend} backend, this run is on ${s.backend}: ` +
-        'it continues the same dynamics, but not bit for bit';
-    }
-    await s.setParticles(from.particles, from.step);
-    rows = from.rows.filter((row) => row.step < from.step);
-    await logPoint(s, c);
-    if (fault !== null) throw new Error(fault);
-    running = false;
-    if (thenRun) {
-      void run(Infinity);
-    } else {
-      setState(s.step >= c.steps ? 'done' : 'paused', `resumed at step ${s.step} from ${source}`);
-    }
-  } catch (error) {
-    runFailed(error);
-  }
+  await controller.resume(from, c, source, thenRun);
 }
 
 /** Reads, checks and resumes a checkpoint file; a bad one is refused with the reason. */
 async function loadCheckpoint(file: File): Promise<void> {
   checkpointError.textContent = '';
-  if (running) return;
+  if (controller.running) return;
   let checkpoint: Checkpoint;
   let problem: Problem;
   try {
@@ -594,8 +275,8 @@ async function loadCheckpoint(file: File): Promise<void> {
     return;
   }
   const { config: c, step, particles: x, lossHistory, backend, device } = checkpoint;
-  const logged = lossHistory.map((entry) => ({ ...entry, freeEnergy: null }));
-  const from = { config: c, problem, step, particles: x, rows: logged, backend, device };
+  const rows = lossHistory.map((entry) => ({ ...entry, freeEnergy: null }));
+  const from = { config: c, problem, step, particles: x, rows, backend, device };
   await resumeFrom(from, file.name, false);
 }
 
@@ -621,9 +302,12 @@ function clearHeatmap(): void {
   ctx.fillRect(0, 0, heatCanvas.width, heatCanvas.height);
 }
 
-/** The heat map of the particles now: binned on the GPU on WebGPU, else from the read-back. */
+/** The heat map of the last log point: binned on the GPU on WebGPU, else from the read-back. */
 async function drawParticles(): Promise<void> {
-  if (!sim || !moments) return;
+  const point = controller.lastPoint;
+  if (!point) return;
+  const { sim, moments, particles } = point;
+  const gpuHistogram = attached.histogram;
   const d = sim.d;
   fillHeatSelects(d);
   const xj = Number(heatX.value);
@@ -660,20 +344,22 @@ const redraw = (): void => {
 heatX.addEventListener('change', redraw);
 heatY.addEventListener('change', redraw);
 
-runButton.addEventListener('click', () => void run(Infinity));
-stepButton.addEventListener('click', () => void run(1));
-pauseButton.addEventListener('click', () => {
-  pauseRequested = true;
-  statusText.textContent = 'pausing after this chunk';
-});
+const run = (pieces: number): void => {
+  if (panel.config) void controller.run(panel.config, pieces);
+};
+runButton.addEventListener('click', () => run(Infinity));
+stepButton.addEventListener('click', () => run(1));
+pauseButton.addEventListener('click', () => controller.pause());
 resetButton.addEventListener('click', () => {
-  resetSimulation();
+  controller.reset();
+  clearView();
   notice.textContent = '';
 });
 
 saveButton.addEventListener('click', () => {
   checkpointError.textContent = '';
-  stateNow()
+  controller
+    .stateNow()
     .then((good) => {
       if (good) downloadCheckpoint(good);
     })
@@ -687,18 +373,19 @@ loadInput.addEventListener('change', () => {
   if (file) void loadCheckpoint(file);
 });
 restartButton.addEventListener('click', () => {
-  // On a new device: resetSimulation lets go of the one that failed.
-  if (lastGood && !running) void resumeFrom(lastGood, `step ${lastGood.step}`, true);
+  // On a new device: the controller lets go of the one that failed.
+  const good = controller.lastGood;
+  if (good && !controller.running) void resumeFrom(good, `step ${good.step}`, true);
 });
 recoveryDownload.addEventListener('click', () => {
-  if (lastGood) downloadCheckpoint(lastGood);
+  const good = controller.lastGood;
+  if (good) downloadCheckpoint(good);
 });
 
 exportButtons[0]!.addEventListener('click', () => {
-  const s = sim;
-  if (!s || running) return;
-  // Not running, so the particles are those of the last log point.
-  void (particles ? Promise.resolve(particles) : s.particles()).then((x) => {
+  const s = controller.sim;
+  if (!s || controller.running) return;
+  void controller.particlesNow(s).then((x) => {
     download(
       `mfld-particles-step${s.step}.npy`,
       particlesNpy(x, s.n, s.d),
@@ -707,31 +394,37 @@ exportButtons[0]!.addEventListener('click', () => {
   });
 });
 exportButtons[1]!.addEventListener('click', () => {
-  download('mfld-metrics.csv', metricsCsv(rows), 'text/csv');
+  download('mfld-metrics.csv', metricsCsv(controller.rows), 'text/csv');
 });
 exportButtons[2]!.addEventListener('click', () => {
-  const c = simConfig ?? config;
+  const c = controller.config ?? panel.config;
   if (!c) return;
-  const json = studyJson(c, rows, sim?.device ?? '', sim?.backend ?? '', sweeps.toJson());
+  const sim = controller.sim;
+  const json = studyJson(
+    c,
+    controller.rows,
+    sim?.device ?? '',
+    sim?.backend ?? '',
+    sweeps.toJson(),
+  );
   download('mfld-study.json', json, 'application/json');
 });
 
 // Sweeps run their own simulations (no heat-map kernel) on the backend of the panel.
 const sweeps = new SweepPanel({
-  raw: () => raw,
-  open: (c) => createSimulation(c, false),
+  raw: () => panel.raw,
+  open: async (c) => (await createSimulation(c, false)).sim,
   onChange: updateButtons,
 });
 const functionPlot = new FunctionPlot($('function-plot'), $('function-note'));
 
-buildForm();
-revalidate();
-sweeps.check();
+panel.build();
+panel.revalidate();
 clearHeatmap();
-chart.update(rows);
+chart.update([]);
 // Say at once whether WebGPU is here, and offer the CPU reference where it is not.
-void browserGpu().then((gpu) => {
-  if (gpu || config?.backend === 'cpu') return;
+void browserGpu.get().then((gpu) => {
+  if (gpu || panel.config?.backend === 'cpu') return;
   notice.textContent = NO_WEBGPU;
   const useCpu = document.createElement('button');
   useCpu.type = 'button';
@@ -743,4 +436,4 @@ void browserGpu().then((gpu) => {
   });
   notice.append(' ', useCpu);
 });
-if (query.autorun && config) void run(Infinity);
+if (panel.autorun) run(Infinity);

@@ -10,19 +10,16 @@
 // fits labels of size |y| ≈ 1000 with a bounded activation legitimately reaches M₂ ≈ 10⁶/d:
 // scale such labels down.
 import type { RunConfig } from '../contract/config';
-import type { Dynamics, Moments, Simulation } from '../contract/simulation';
+import {
+  GpuDeviceLostError,
+  type Dynamics,
+  type LossEntry,
+  type Moments,
+  type Simulation,
+} from '../contract/simulation';
 import { testSplitSize } from '../data/datasets';
-import { GpuDeviceLostError } from '../gpu/simulation';
 
-export interface LossEntry {
-  /** Global step k. */
-  readonly step: number;
-  /** Time of the continuous dynamics, k·τ. */
-  readonly time: number;
-  readonly train: number;
-  /** Null when the run has no held-out set. */
-  readonly test: number | null;
-}
+export type { LossEntry };
 
 export interface FinalState {
   readonly step: number;
@@ -59,9 +56,22 @@ export interface GoodState {
   readonly lossHistory: readonly LossEntry[];
 }
 
+/** A log point that passed the checks, with what was read there. */
+export interface CheckedPoint {
+  readonly entry: LossEntry;
+  readonly moments: Moments;
+  /** The state kept there (keepLastGood, or a checkpoint), else null. */
+  readonly good: GoodState | null;
+}
+
 export interface StudyHooks {
   /** After the initial loss and at every log point (multiples of `logEvery`, and the end). */
   onLog(entry: LossEntry, progress: StudyProgress): void;
+  /**
+   * After onLog, once the state there is kept: for a front end that shows what was read
+   * (the page's charts). The study waits for it.
+   */
+  onChecked?(point: CheckedPoint): void | Promise<void>;
   /** At every global step that is a multiple of `checkpointEvery`, after the checks. */
   onCheckpoint?(state: GoodState): void | Promise<void>;
 }
@@ -72,6 +82,11 @@ export interface StudyOptions {
    * checkpoint: the history continues them and the start is not logged again.
    */
   readonly history?: readonly LossEntry[];
+  /**
+   * Check and log the current state first even with a `history` (which must then end before
+   * the current step): for a front end that shows the state it resumed from.
+   */
+  readonly logStart?: boolean;
   /** Steps between onCheckpoint calls; null: none. */
   readonly checkpointEvery?: number | null;
   /**
@@ -254,20 +269,27 @@ export async function runStudy(
       }
       entry = { step: sim.step, time: sim.step * config.tau, train, test };
     }
-    const sign = momentsDivergence(await sim.moments(), bound);
+    const moments = await sim.moments();
+    const sign = momentsDivergence(moments, bound);
     if (sign) throw diverged(sign);
     if (entry) {
       lossHistory.push(entry);
       hooks.onLog(entry, { stepsDone: sim.step - startStep, stepsTotal, seconds });
     }
-    if (!keep) return null;
-    lastGood = { step: sim.step, particles: await sim.particles(), lossHistory: [...lossHistory] };
-    return lastGood;
+    const good = keep
+      ? (lastGood = {
+          step: sim.step,
+          particles: await sim.particles(),
+          lossHistory: [...lossHistory],
+        })
+      : null;
+    if (entry && hooks.onChecked) await hooks.onChecked({ entry, moments, good });
+    return good;
   };
 
   // A device lost at any point (a run, a loss, a readback) ends the study with what it had.
   try {
-    if (options.history === undefined) {
+    if (options.history === undefined || options.logStart === true) {
       await check(true, keepLastGood);
     } else if (keepLastGood) {
       lastGood = {
