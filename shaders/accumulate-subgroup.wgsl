@@ -10,14 +10,21 @@ struct Lane {
   @builtin(subgroup_size) sg_size: u32,
 }
 
+// This lane's quad of a data row where the lanes share them (src/gpu/particle-rows.ts).
+fn quad_lane(lane: Lane) -> u32 {
+  return lane.sg_lane;
+}
+
 // Subgroup totals of Z_TILE_ROWS batch slots: at most WG / SUBGROUP_MIN subgroups.
 var<workgroup> subgroup_totals: array<f32, (WG / SUBGROUP_MIN) * Z_TILE_ROWS>;
 
 // Adds the invocation's particles' c·φ(α·z_b) for the batch of step k to the workgroup's
-// partial sums.
+// partial sums (and keeps φ for the next step's drift where PHI_CACHE).
 fn accumulate_outputs(x: ptr<function, array<PV, D>>, live: LIVE, k: u32, group: u32,
-                      first_chunk: bool, lane: Lane) {
+                      sub: u32, lane: Lane) {
   let lid = lane.lid;
+  let chunk = group * sim.sub_chunks + sub;
+  let first_chunk = sub == 0u;
   let subgroups = WG / lane.sg_size;
   let count = call.point_count;
   for (var first = 0u; first < count; first += Z_TILE_ROWS) {
@@ -25,7 +32,8 @@ fn accumulate_outputs(x: ptr<function, array<PV, D>>, live: LIVE, k: u32, group:
     // Starts with a barrier: the totals of the previous tile have been read.
     load_tile(first, rows, k, lid, false);
     for (var r = 0u; r < rows; r++) {
-      let value = lane_sum(select(PV(0.0), (*x)[P] * phi(dot_tile_row(x, r)), live));
+      let f = output_phi(x, r, first + r, chunk, lane);
+      let value = lane_sum(select(PV(0.0), (*x)[P] * f, live));
       let total = subgroupAdd(value);
       if (lane.sg_lane == 0u) {
         subgroup_totals[(lid / lane.sg_size) * Z_TILE_ROWS + r] = total;

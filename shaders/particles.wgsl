@@ -11,9 +11,31 @@
 // outputs f^{k+1}(z_b) of the next step's batch, summed over the workgroup into `partials`.
 
 var<workgroup> tile_points: array<u32, Z_TILE_ROWS>;
-// Row r of the tile is z of its data point in Z_QUADS quads, zero past P, read a quad at a time.
+// Row r of the tile is z of its data point in Z_QUADS quads, read a quad at a time; after z,
+// where P is not a multiple of 4, the point's weight, then zeros.
 var<workgroup> tile_z: array<vec4<f32>, Z_TILE_ROWS * Z_QUADS>;
 var<workgroup> tile_w: array<f32, Z_TILE_ROWS>;
+
+// Where PHI_CACHE is 1: φ(α·z_b) of each particle for the next step's batch, written by the
+// outputs of forward and step and read by the next step's drift, which then skips α·z and
+// φ (same bits). Slot (chunk, b, invocation) with chunk = group · sub_chunks + sub, for
+// b < CACHE_ROWS (B). Else a placeholder never read.
+@group(0) @binding(8) var<storage, read_write> phi_cache: array<PV>;
+
+fn cache_slot(chunk: u32, b: u32, lid: u32) -> u32 {
+  return (chunk * CACHE_ROWS + b) * WG + lid;
+}
+
+// φ(α·z) of the tile's row `row` (batch slot `slot`) for the invocation's particles of chunk
+// `chunk`, kept for the next step's drift where PHI_CACHE.
+fn output_phi(x: ptr<function, array<PV, D>>, row: u32, slot: u32, chunk: u32,
+              lane: Lane) -> PV {
+  let f = phi(dot_tile_row(x, row, quad_lane(lane)));
+  if (PHI_CACHE == 1u && slot < CACHE_ROWS) {
+    phi_cache[cache_slot(chunk, slot, lane.lid)] = f;
+  }
+  return f;
+}
 
 // Stages batch slots [first, first + rows) of step k; the whole workgroup calls it.
 fn load_tile(first: u32, rows: u32, k: u32, lid: u32, with_weights: bool) {
@@ -32,6 +54,8 @@ fn load_tile(first: u32, rows: u32, k: u32, lid: u32, with_weights: bool) {
     for (var t = 0u; t < 4u; t++) {
       if (j + t < P) {
         quad[t] = data_z[point + t];
+      } else if (with_weights && j + t == P) {
+        quad[t] = tile_w[e / Z_QUADS]; // read with z where the row has room (particle-rows.ts)
       }
     }
     tile_z[e] = quad;
@@ -78,7 +102,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
   for (var sub = 0u; sub < sim.sub_chunks; sub++) {
     var x: array<PV, D>;
     let live = load_particles(&x, particle_index(group, sub, lid));
-    accumulate_outputs(&x, live, call.k, group, sub == 0u, lane);
+    accumulate_outputs(&x, live, call.k, group, sub, lane);
   }
 }
 
@@ -109,7 +133,12 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
       let rows = min(Z_TILE_ROWS, count - first_row);
       load_tile(first_row, rows, k, lid, true);
       for (var r = 0u; r < rows; r++) {
-        add_drift_tile_row(&x, &drift, tile_w[r], r);
+        if (PHI_CACHE == 1u) {
+          let f = phi_cache[cache_slot(group * sim.sub_chunks + sub, first_row + r, lid)];
+          add_drift_cached_row(&x, &drift, r, quad_lane(lane), f);
+        } else {
+          add_drift_tile_row(&x, &drift, r, quad_lane(lane));
+        }
       }
     }
 
@@ -125,6 +154,6 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, lane: Lane) {
     }
     move_particles(&x, &drift, &noise, inv_batch, confinement, noise_scale);
     store_particles(&x, first, live);
-    accumulate_outputs(&x, live, k + 1u, group, sub == 0u, lane);
+    accumulate_outputs(&x, live, k + 1u, group, sub, lane);
   }
 }

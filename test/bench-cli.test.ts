@@ -59,13 +59,16 @@ describe('mfld bench', () => {
     expect(record.adapter.description.length).toBeGreaterThan(0);
     expect(record.adapter.info).toBeTypeOf('object');
     // d = 16: four particles per invocation (defaultLaneParticles), and on SwiftShader up to
-    // 16 chunks per workgroup (EngineLayout.groupChunks), named in the table too.
+    // 16 chunks per workgroup (EngineLayout.groupChunks) and data rows shared by its
+    // subgroups of 4 (EngineLayout.quadLanes), named in the table too.
     const swiftShader = /swiftshader/i.test(record.adapter.description);
     expect(record.engine).toEqual({
       workgroupSize: 64,
       laneParticles: 4,
       groupChunks: swiftShader ? 16 : 1,
       reduction: expect.stringMatching(/^(subgroup|workgroup)$/),
+      phiCache: false,
+      quadLanes: swiftShader && record.engine.reduction === 'subgroup' ? 4 : null,
     });
     expect(stdout).toMatch(/engine +workgroups of 64 invocations holding 4 particles each/);
     // What `--backend auto` runs on with this adapter: the CPU reference on a software one.
@@ -76,6 +79,7 @@ describe('mfld bench', () => {
         : /^auto +webgpu: auto chose WebGPU: .+ is a hardware adapter$/m,
     );
     if (swiftShader) expect(stdout).toMatch(/walking up to 16 chunks of 256 particles/);
+    if (record.engine.quadLanes) expect(stdout).toMatch(/data rows read 4 lanes to a subgroup/);
     expect(record.node).toBe(process.version);
     expectPositive(record.cpu.threads, 'cpu.threads');
     expectPositive(record.cpu.logicalCores, 'cpu.logicalCores');

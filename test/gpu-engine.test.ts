@@ -75,6 +75,25 @@ async function withBoth<T>(
   }
 }
 
+/**
+ * Layouts of the step that change where values are read from, not how they are computed
+ * (EngineLayout.phiCache, quadLanes), the first of them plain.
+ */
+const ARITHMETIC_FREE_LAYOUTS: readonly [string, GpuSimulationOptions][] = [
+  ['plain', { phiCache: false, shareQuads: false }],
+  ['φ cache', { phiCache: true, shareQuads: false }],
+  ['shared quads', { phiCache: false, shareQuads: true }],
+  ['both', { phiCache: true, shareQuads: true }],
+  ['workgroup reduction', { phiCache: false, reduction: 'workgroup' }],
+  ['φ cache, workgroup reduction', { phiCache: true, reduction: 'workgroup' }],
+];
+
+/** Whether the adapter promises subgroups of one size, as sharing quads needs. */
+function fixedSubgroups(): boolean {
+  const { subgroupMinSize: least, subgroupMaxSize: most } = gpu().adapter.info;
+  return subgroupMinSize(gpu()) !== null && least === most;
+}
+
 // float32 arithmetic on the GPU against double arithmetic stored as float32 on the CPU:
 // a few ulps a step, amplified little over a few steps.
 const PARTICLE_TOLERANCE = 2e-5;
@@ -155,6 +174,51 @@ describe('GPU against the CPU reference, same seed', () => {
     });
   }
 
+  // Layouts that change no arithmetic: each follows the CPU and gives the others' bits. With
+  // p = 5 the weight of a data row rides in its padding, with p = 4 it has none; B = 70
+  // takes two tiles, and 3 chunks per workgroup put the φ cache's chunks apart. Six engines
+  // on SwiftShader under load: more time than the default.
+  it.each([4, 5])(
+    'p = %i: the φ cache and shared quads follow the CPU and change no bits',
+    async (p) => {
+      const rows = smallProblem(40, p);
+      const dynamics = { ...base, n: 1000, batch: 70 };
+      // Particles after 3 steps by reduction: the two sum the outputs in different orders.
+      const runs = new Map<string | undefined, Float32Array[]>();
+      for (const [, options] of ARITHMETIC_FREE_LAYOUTS) {
+        if (options.shareQuads && !fixedSubgroups()) {
+          await expect(
+            createGpuSimulation(gpu(), rows, dynamics, shaders, options),
+          ).rejects.toThrow(DeviceLimitError);
+          continue;
+        }
+        const sim = await createGpuSimulation(gpu(), rows, dynamics, shaders, {
+          groupChunks: 3,
+          ...options,
+        });
+        try {
+          await sim.run(3);
+          const same = runs.get(options.reduction) ?? [];
+          runs.set(options.reduction, [...same, await sim.particles()]);
+        } finally {
+          sim.destroy();
+        }
+      }
+      const cpu = await createCpuSimulation(rows, dynamics, { threads: 2 });
+      try {
+        await cpu.run(3);
+        const expected = await cpu.particles();
+        for (const [first, ...others] of runs.values()) {
+          expect(worstDifference(first!, expected)).toBeLessThan(PARTICLE_TOLERANCE);
+          for (const run of others) expect(run).toEqual(first);
+        }
+      } finally {
+        cpu.destroy();
+      }
+    },
+    300_000,
+  );
+
   it('losses and moments agree', async () => {
     await withBoth(problem, base, async (g, c) => {
       await g.run(20);
@@ -183,35 +247,45 @@ async function withInitial(problem: Problem, dynamics: Dynamics): Promise<Float3
 }
 
 describe('GPU step counter', () => {
-  it('runs split in blocks, or resumed from read-back particles, reproduce one run bit for bit', async () => {
-    const problem = smallProblem(40, 4);
-    const whole = await createGpuSimulation(gpu(), problem, base, shaders);
-    const split = await createGpuSimulation(gpu(), problem, base, shaders);
-    const resumed = await createGpuSimulation(
-      gpu(),
-      problem,
-      { ...base, seed: base.seed },
-      shaders,
-    );
-    try {
-      await whole.run(300);
-      await split.run(7);
-      await split.loss('train');
-      await split.run(293);
-      expect(await split.particles()).toEqual(await whole.particles());
-      const other = await createGpuSimulation(gpu(), problem, base, shaders);
-      await other.run(150);
-      await resumed.setParticles(await other.particles(), other.step);
-      other.destroy();
-      await resumed.run(150);
-      expect(resumed.step).toBe(300);
-      expect(await resumed.particles()).toEqual(await whole.particles());
-    } finally {
-      whole.destroy();
-      split.destroy();
-      resumed.destroy();
-    }
-  });
+  it.each(ARITHMETIC_FREE_LAYOUTS)(
+    'runs split in blocks, or resumed from read-back particles, reproduce one run bit for bit (%s)',
+    async (_, options) => {
+      const problem = smallProblem(40, 5);
+      if (options.shareQuads && !fixedSubgroups()) {
+        await expect(createGpuSimulation(gpu(), problem, base, shaders, options)).rejects.toThrow(
+          DeviceLimitError,
+        );
+        return;
+      }
+      const whole = await createGpuSimulation(gpu(), problem, base, shaders, options);
+      const split = await createGpuSimulation(gpu(), problem, base, shaders, options);
+      const resumed = await createGpuSimulation(
+        gpu(),
+        problem,
+        { ...base, seed: base.seed },
+        shaders,
+        options,
+      );
+      try {
+        await whole.run(300);
+        await split.run(7);
+        await split.loss('train');
+        await split.run(293);
+        expect(await split.particles()).toEqual(await whole.particles());
+        const other = await createGpuSimulation(gpu(), problem, base, shaders, options);
+        await other.run(150);
+        await resumed.setParticles(await other.particles(), other.step);
+        other.destroy();
+        await resumed.run(150);
+        expect(resumed.step).toBe(300);
+        expect(await resumed.particles()).toEqual(await whole.particles());
+      } finally {
+        whole.destroy();
+        split.destroy();
+        resumed.destroy();
+      }
+    },
+  );
 });
 
 describe('GPU timestamp queries', () => {

@@ -124,6 +124,8 @@ describe('engine kernels', () => {
     laneParticles: 4,
     subgroupMin: 4,
     zTileRows: 64,
+    phiCacheRows: null,
+    quadLanes: null,
     activation: 'relu',
     loss: 'huber',
   };

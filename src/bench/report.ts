@@ -231,10 +231,11 @@ export function resultRows(
 
 /**
  * The engine's layout in words: workgroup size, particles per invocation, chunks per
- * workgroup, reduction.
+ * workgroup, reduction, shared data rows, the φ cache.
  */
 export function engineSummary(result: BenchMeasurement): string {
-  const { workgroupSize, laneParticles, groupChunks, reduction } = result.engine;
+  const { workgroupSize, laneParticles, groupChunks, reduction, quadLanes, phiCache } =
+    result.engine;
   const chunk = workgroupSize * laneParticles;
   // Asked for, the chunks are walked as asked; by default fewer where n has few workgroups.
   const fewer =
@@ -246,7 +247,9 @@ export function engineSummary(result: BenchMeasurement): string {
     (groupChunks > 1
       ? `walking up to ${groupChunks} chunks of ${chunk} particles (${fewer}), `
       : '') +
-    `sums by ${reduction === 'subgroup' ? 'subgroup operations' : 'workgroup memory'}`
+    `sums by ${reduction === 'subgroup' ? 'subgroup operations' : 'workgroup memory'}` +
+    (quadLanes === null ? '' : `, data rows read ${quadLanes} lanes to a subgroup`) +
+    (phiCache ? ", φ(α·z) kept for the next step's drift where n·B floats fit" : '')
   );
 }
 

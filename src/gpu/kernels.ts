@@ -15,6 +15,10 @@ export interface KernelShape {
   readonly subgroupMin: number | null;
   /** Data points in a workgroup's tile (Layout.zTileRows). */
   readonly zTileRows: number;
+  /** B where the step keeps φ(α·z) for the next step (Layout.phiCache), else null. */
+  readonly phiCacheRows: number | null;
+  /** Layout.quadLanes. */
+  readonly quadLanes: number | null;
   readonly activation: Activation;
   readonly loss: Loss;
 }
@@ -77,6 +81,8 @@ export function engineConstants(shape: KernelShape): ShaderConstants {
     Z_TILE_ROWS: shape.zTileRows,
     Z_QUADS: zQuads(p),
     LANE_PARTICLES: shape.laneParticles,
+    PHI_CACHE: shape.phiCacheRows === null ? 0 : 1,
+    CACHE_ROWS: shape.phiCacheRows ?? 1,
     ACTIVATION: activationCode(shape.activation),
     LOSS: lossCode(shape.loss),
   };
@@ -89,7 +95,8 @@ export function composeEngineModule(
   shape: KernelShape,
 ): string {
   const record: ModuleRecord = ENGINE_MODULES[name];
-  const withRows = { ...sources, 'particle-rows': particleRowCode(shape.d, shape.laneParticles) };
+  const rows = particleRowCode(shape.d, shape.laneParticles, shape.quadLanes);
+  const withRows = { ...sources, 'particle-rows': rows };
   return composeShader(
     withRows,
     record.pieces(shape),
@@ -109,6 +116,7 @@ export function engineBindings(): GPUBindGroupLayoutEntry[] {
     'storage', // partials
     'storage', // weights
     'storage', // loss_terms
+    'storage', // phi_cache (particles.wgsl): one per shard, or a placeholder
   ];
   return types.map((type, binding) => ({
     binding,

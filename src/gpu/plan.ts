@@ -49,6 +49,10 @@ export interface Layout {
   readonly subgroupMin: number | null;
   /** Particles each invocation holds: a workgroup's chunk is WG · laneParticles particles. */
   readonly laneParticles: LaneParticles;
+  /** Whether the step keeps φ(α·z) for the next step's drift (EngineLayout.phiCache). */
+  readonly phiCache: boolean;
+  /** EngineLayout.quadLanes. */
+  readonly quadLanes: number | null;
 }
 
 /** The adapter limits a layout is planned against. */
@@ -71,6 +75,16 @@ export interface GpuSimulationOptions {
    * where the adapter has them (the default), or through workgroup memory alone.
    */
   readonly reduction?: 'subgroup' | 'workgroup';
+  /**
+   * Whether the lanes of a subgroup share a data row's quads by broadcasts (default: on a
+   * software adapter whose subgroups have one size): EngineLayout.quadLanes. Same bits.
+   */
+  readonly shareQuads?: boolean;
+  /**
+   * Whether the step keeps φ(α·z) for the next step's drift, where it fits (default: no):
+   * EngineLayout.phiCache. The same bits either way.
+   */
+  readonly phiCache?: boolean;
   /** Particles each invocation holds (default: defaultLaneParticles(d)); results agree to rounding. */
   readonly laneParticles?: LaneParticles;
   /**
@@ -123,13 +137,32 @@ export interface EngineLayout {
   readonly groupChunks: number;
   /** How a workgroup sums its particles' outputs. */
   readonly reduction: 'subgroup' | 'workgroup';
+  /**
+   * Whether the step keeps each particle's φ(α·z_b) for the next step's batch, computed with
+   * the network outputs, so that the next step's drift skips α·z and φ (where the cache of
+   * n · B floats fits one buffer and, on a software adapter, the host-memory budget). Same
+   * bits either way. Off by default: on SwiftShader it gained 0–7% beside shared quads, within
+   * the machine's noise (bench/RESULTS.md), for 4 · B bytes per particle; a GPU would rather
+   * recompute than read B floats per particle.
+   */
+  readonly phiCache: boolean;
+  /**
+   * Lanes of a subgroup that read a data row's quads one each and share them by subgroup
+   * broadcasts (src/gpu/particle-rows.ts), or null where every lane reads them all. The
+   * subgroup size on a software adapter whose subgroups have one size: SwiftShader reads
+   * workgroup memory lane by lane. A GPU reads one address for a whole subgroup at once.
+   */
+  readonly quadLanes: number | null;
 }
 
 /** The layout createGpuSimulation uses for particles of d coordinates, given `options`. */
 export function engineLayout(
   gpu: EngineGpu,
   d: number,
-  options: Pick<GpuSimulationOptions, 'laneParticles' | 'reduction' | 'groupChunks'> = {},
+  options: Pick<
+    GpuSimulationOptions,
+    'laneParticles' | 'reduction' | 'groupChunks' | 'phiCache' | 'shareQuads'
+  > = {},
 ): EngineLayout {
   const subgroups = options.reduction !== 'workgroup' && subgroupMinSize(gpu) !== null;
   if (options.reduction === 'subgroup' && !subgroups) {
@@ -150,11 +183,21 @@ export function engineLayout(
       `groupChunks must be an integer in [1, ${MAX_GROUP_CHUNKS}], got ${groupChunks}`,
     );
   }
+  const software = isSoftwareAdapter(gpu.adapter);
+  const { subgroupMinSize: least, subgroupMaxSize: most } = gpu.adapter.info;
+  const fixedSubgroup = subgroups && least !== undefined && least === most ? least : null;
+  if (options.shareQuads && fixedSubgroup === null) {
+    throw new DeviceLimitError(
+      'sharing data rows by subgroup broadcasts needs subgroups of one size, which this adapter does not promise',
+    );
+  }
   return {
     workgroupSize: WG,
     laneParticles,
-    groupChunks: groupChunks ?? (isSoftwareAdapter(gpu.adapter) ? SOFTWARE_GROUP_CHUNKS : 1),
+    groupChunks: groupChunks ?? (software ? SOFTWARE_GROUP_CHUNKS : 1),
     reduction: subgroups ? 'subgroup' : 'workgroup',
+    phiCache: options.phiCache ?? false,
+    quadLanes: (options.shareQuads ?? software) ? fixedSubgroup : null,
   };
 }
 
@@ -205,6 +248,8 @@ export function planLayout(
   subgroupMin: number | null,
   laneParticles: LaneParticles,
   groupChunks: number,
+  phiCache = false,
+  quadLanes: number | null = null,
 ): Layout {
   const chunk = WG * laneParticles;
   const partialStride = Math.max(batch, WG);
@@ -220,6 +265,8 @@ export function planLayout(
     maxPerDimension: limits.maxComputeWorkgroupsPerDimension,
     subgroupMin,
     laneParticles,
+    phiCache: phiCache && batch > 0,
+    quadLanes,
   };
   const capacity = shardCapacity(p + 1, bufferBytes, workgroupSpan(sizes));
   return withShards(sizes, planShards(n, sizes, capacity));
@@ -256,6 +303,11 @@ export function planShards(
     firstGroup += numGroups;
   }
   return shards;
+}
+
+/** Floats of a shard's φ cache: B per particle of its whole chunks (shaders/particles.wgsl cache_slot). */
+export function phiCacheFloats(layout: Layout, shard: ShardLayout, batch: number): number {
+  return shard.numGroups * workgroupSpan(layout) * batch;
 }
 
 /** Rows of `partials`: per workgroup, a batch's outputs or the 2·d sums of the moments. */
@@ -346,16 +398,29 @@ export function planEngine(
   const subgroupMin = reduction === 'subgroup' ? subgroupMinSize(gpu) : null;
   const groupChunks =
     options.groupChunks ?? groupChunksFor(dynamics.n, WG * laneParticles, engine.groupChunks);
-  const layout = planLayout(
-    dynamics.n,
-    p,
-    batch,
-    limits,
-    bufferBytes,
-    subgroupMin,
-    laneParticles,
-    groupChunks,
-  );
+  const plan = (phiCache: boolean): Layout =>
+    planLayout(
+      dynamics.n,
+      p,
+      batch,
+      limits,
+      bufferBytes,
+      subgroupMin,
+      laneParticles,
+      groupChunks,
+      phiCache,
+      engine.quadLanes,
+    );
+  let layout = plan(engine.phiCache);
+  if (layout.phiCache) {
+    // The cache only where it fits one buffer per shard and the host-memory budget.
+    const floats = layout.shards.map((shard) => phiCacheFloats(layout, shard, batch));
+    const budget = gpu.hostMemoryBudget ?? Infinity;
+    const total = floats.reduce((sum, count) => sum + count, 0) * FLOAT_BYTES;
+    if (Math.max(...floats) * FLOAT_BYTES > bufferBytes || particleBytes + total > budget) {
+      layout = plan(false);
+    }
+  }
   const partialBytes = partialFloats(layout, d) * FLOAT_BYTES;
   if (partialBytes > bufferBytes) {
     const largestBatch = Math.floor(bufferBytes / FLOAT_BYTES / layout.totalGroups);

@@ -18,6 +18,7 @@ import {
   FLOAT_BYTES,
   combineShardMoments,
   partialFloats,
+  phiCacheFloats,
   planEngine,
   type EnginePlan,
   type GpuSimulationOptions,
@@ -216,6 +217,17 @@ class GpuSimulation implements Simulation {
       storage,
     );
     this.slotBuffer = this.buffers.create('call params', SLOTS * SLOT_BYTES, uniform);
+    // The φ cache of each shard, or one placeholder for them all.
+    const placeholder = layout.phiCache ? null : this.buffers.create('no φ cache', 16, storage);
+    const cacheBuffers = this.shards.map(
+      (shard, index) =>
+        placeholder ??
+        this.buffers.create(
+          `φ cache ${index}`,
+          phiCacheFloats(layout, shard, this.batch) * FLOAT_BYTES,
+          GPUBufferUsage.STORAGE,
+        ),
+    );
     const simBuffers = this.shards.map((shard, index) => {
       const bytes = this.simParams(shard);
       const buffer = this.buffers.create(`sim params ${index}`, bytes.byteLength, uniform);
@@ -249,6 +261,7 @@ class GpuSimulation implements Simulation {
             { binding: 5, resource: { buffer: this.partialBuffer } },
             { binding: 6, resource: { buffer: weightBuffer } },
             { binding: 7, resource: { buffer: this.lossTermBuffer } },
+            { binding: 8, resource: { buffer: cacheBuffers[index]! } },
           ],
         }),
       );
@@ -263,6 +276,8 @@ class GpuSimulation implements Simulation {
       laneParticles: layout.laneParticles,
       subgroupMin: layout.subgroupMin,
       zTileRows: layout.zTileRows,
+      phiCacheRows: layout.phiCache ? plan.batch : null,
+      quadLanes: layout.quadLanes,
       activation: dynamics.activation,
       loss: dynamics.loss,
     });

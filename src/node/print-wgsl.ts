@@ -18,7 +18,7 @@ const DEFAULT_WORKGROUP_STORAGE = 16384;
 
 const USAGE = `usage: npm run wgsl -- <module> --d <d> [--lanes 1|2|4] [--subgroup-min <size>]
        [--activation ${ACTIVATIONS.join('|')}] [--loss ${LOSSES.join('|')}]
-       [--workgroup-storage <bytes>]
+       [--workgroup-storage <bytes>] [--phi-cache <B>] [--quad-lanes <size>]
 modules: ${Object.entries(ENGINE_MODULES)
   .map(
     ([name]) =>
@@ -29,7 +29,9 @@ modules: ${Object.entries(ENGINE_MODULES)
   )
   .join('; ')}
 --subgroup-min: the reduction by subgroups of at least that size (omit: workgroup memory alone)
---workgroup-storage: the adapter's maxComputeWorkgroupStorageSize (default ${DEFAULT_WORKGROUP_STORAGE})`;
+--workgroup-storage: the adapter's maxComputeWorkgroupStorageSize (default ${DEFAULT_WORKGROUP_STORAGE})
+--phi-cache: the step keeps φ(α·z) of a batch of B for the next step (omit: no cache)
+--quad-lanes: subgroup lanes share a data row's quads by broadcasts (needs --subgroup-min)`;
 
 function integer(name: string, text: string | undefined, least: number, most: number): number {
   const value = Number(text);
@@ -57,6 +59,8 @@ function main(argv: string[]): string {
       activation: { type: 'string', default: 'tanh' },
       loss: { type: 'string', default: 'square' },
       'workgroup-storage': { type: 'string', default: String(DEFAULT_WORKGROUP_STORAGE) },
+      'phi-cache': { type: 'string' },
+      'quad-lanes': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -75,11 +79,24 @@ function main(argv: string[]): string {
   const activation: Activation = oneOf('activation', values.activation, ACTIVATIONS);
   const loss: Loss = oneOf('loss', values.loss, LOSSES);
   const zTileRows = zTileRowsFor(d - 1, { maxComputeWorkgroupStorageSize: storage }, subgroupMin);
+  const optional = (name: string, least: number, most: number): number | null =>
+    values[name as keyof typeof values] === undefined
+      ? null
+      : integer(name, values[name as keyof typeof values] as string, least, most);
+  const phiCacheRows = optional('phi-cache', 1, 2 ** 24);
+  const quadLanes = optional('quad-lanes', 1, 128);
+  if (quadLanes !== null && subgroupMin === null) {
+    throw new RangeError(
+      '--quad-lanes needs --subgroup-min: the lanes share rows by subgroup operations',
+    );
+  }
   return composeEngineModule(readShaderSources(), name, {
     d,
     laneParticles,
     subgroupMin,
     zTileRows,
+    phiCacheRows,
+    quadLanes,
     activation,
     loss,
   });
