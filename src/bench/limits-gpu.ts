@@ -45,6 +45,11 @@ const TARGET_BLOCK_SECONDS = 0.2;
 export const FMA_BLOCK_SECONDS = 0.04;
 /** Timed blocks of each swept FMA kernel (fewer when the benchmark asks for fewer repeats). */
 const FMA_SWEEP_BLOCKS = 3;
+/**
+ * Timed blocks of each other limit (bandwidth), likewise: the limit that a block is set
+ * against is measured again after every block, so many rounds need no more of these.
+ */
+const OTHER_LIMIT_BLOCKS = 5;
 /** Dispatches per block are capped: past this a block is long enough on any device. */
 const MAX_DISPATCHES = 4096;
 
@@ -111,7 +116,7 @@ export interface FmaKernel {
  * The probe of a device whose FMA kernels are `kernels`: `measure` times each of them
  * (at most FMA_SWEEP_BLOCKS blocks each, so `repeats` does not multiply the sweep), keeps
  * the fastest by its median for `fmaRate`, then `measureRest` measures the device's other
- * limits and assembles them with the FMA limit.
+ * limits (at most OTHER_LIMIT_BLOCKS blocks each) and assembles them with the FMA limit.
  */
 export function limitProbe<Limits>(
   kernels: readonly FmaKernel[],
@@ -136,7 +141,10 @@ export function limitProbe<Limits>(
       }
       if (!best) throw new Error('limitProbe: no FMA kernels to sweep');
       winner = { kernel: best.kernel, size: best.measured.blockSize };
-      return measureRest({ gflops: best.measured, config: best.kernel.config, sweep }, repeats);
+      return measureRest(
+        { gflops: best.measured, config: best.kernel.config, sweep },
+        Math.min(repeats, OTHER_LIMIT_BLOCKS),
+      );
     },
     async fmaRate() {
       if (winner === null) throw new Error('fmaRate: measure the limits first');
