@@ -56,17 +56,9 @@ export interface MergedSweep {
   readonly adapter: string;
 }
 
-interface Part {
+/** One part's sweep, as its JSON file holds it: its runs only, and its own backend. */
+interface Part extends MergedSweep {
   readonly path: string;
-  readonly over: SweepField;
-  readonly values: number[];
-  readonly seeds: number;
-  readonly config: RunConfig;
-  readonly runs: SweepRun[];
-  /** By run, as `runs`. */
-  readonly trainOutputs: (Float64Array | null)[];
-  readonly backend: string;
-  readonly adapter: string;
 }
 
 const isRecord = (x: unknown): x is Record<string, unknown> =>
