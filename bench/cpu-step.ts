@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { KernelConfig, ParticleKernel } from '../src/cpu/kernel';
 import { activationCode } from '../src/contract/model';
-import { philox4x32, uniformFromWord } from '../src/contract/philox';
+import { gaussiansFromWords, philox4x32 } from '../src/contract/philox';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -63,18 +63,14 @@ const cfg: KernelConfig = {
   cachePhi: true,
 };
 
-/** Standard Gaussians by Box–Muller from Philox words (any fixed data will do). */
+/** Standard Gaussians from Philox words by the contract's Box–Muller (any fixed data will do). */
 function data(count: number, salt: number): Float32Array {
-  const out = new Float32Array(count);
+  const out = new Float32Array(count + 3);
   const words = new Uint32Array(4);
-  for (let i = 0; i < count; i += 2) {
-    philox4x32(i, salt, 0, 0, 3, 4, words);
-    const radius = Math.sqrt(-2 * Math.log(uniformFromWord(words[0]!)));
-    const angle = 2 * Math.PI * uniformFromWord(words[1]!);
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
+  for (let i = 0; i < count; i += 4) {
+    gaussiansFromWords(philox4x32(i, salt, 0, 0, 3, 4, words), out.subarray(i, i + 4));
   }
-  return out;
+  return out.subarray(0, count);
 }
 
 const x0 = data(n * d, 1);
