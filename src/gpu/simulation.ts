@@ -4,7 +4,7 @@
 // kernels' WGSL composed in kernels.ts, the uniform blocks laid out in uniforms.ts, the
 // buffers and pipelines made in engine-resources.ts, the calls recorded in recorder.ts, the
 // state read back in readback.ts.
-import { type Dynamics, type Moments, type Problem, type Simulation } from '../contract/simulation';
+import type { Dynamics, Moments, Problem, Simulation } from '../contract/simulation';
 import { allocateParticles, EngineBuffers, type ParticleBuffers } from './buffers';
 import type { EngineGpu } from './device';
 import { DeviceWatch } from './device-watch';
