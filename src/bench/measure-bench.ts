@@ -51,7 +51,7 @@ export interface BenchConfig {
   readonly groupChunks: number | null;
 }
 
-/** Steps of both backends compared before timing, and the tolerance of test/gpu-engine.test.ts. */
+/** Steps of both backends compared before timing, and the tolerance of test/gpu/engine.test.ts. */
 export const AGREEMENT_STEPS = 3;
 export const AGREEMENT_TOLERANCE = 2e-5;
 /** With --steps unset, a timed block lasts about this long. */
