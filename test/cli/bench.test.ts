@@ -268,8 +268,8 @@ describe('mfld bench', () => {
     );
   });
 
-  it('checks its flags', async () => {
-    for (const args of [
+  it.each(
+    [
       ['--sizes', '0'],
       ['--sizes', '12,abc'],
       ['--sizes', String(2 ** 32)],
@@ -283,12 +283,12 @@ describe('mfld bench', () => {
       ['--group-chunks', '0'],
       ['--group-chunks', '65537'],
       ['--frob', '1'],
-    ]) {
-      const { code, stderr } = await mainCaptured(['bench', ...args]);
-      expect(code, args.join(' ')).toBe(2);
-      expect(stderr).toMatch(/^mfld: /);
-      expect(stderr).not.toMatch(STACK_LINE);
-    }
+    ].map((args) => [args]),
+  )('refuses %j, with exit 2 and a message', async (args) => {
+    const { code, stderr } = await mainCaptured(['bench', ...args]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^mfld: /);
+    expect(stderr).not.toMatch(STACK_LINE);
   });
 
   it('lists its flags under --help and in mfld help', async () => {

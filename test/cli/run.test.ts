@@ -348,27 +348,26 @@ describe('mfld errors', () => {
     expect(stderr).not.toMatch(STACK_LINE);
   });
 
-  it('an output path that cannot be written: exit 1 before the run, naming path and flag', async () => {
-    const blocker = join(scratch, 'a-file');
-    writeFileSync(blocker, '');
-    for (const [flag, path, reason] of [
-      ['--json', scratch, 'it is a folder'],
-      [
-        '--save-particles',
-        join(blocker, 'particles.npy'),
-        `EEXIST: file already exists, mkdir '${blocker}'`,
-      ],
-      ['--checkpoint', join(blocker, 'run.ckpt'), 'EEXIST'],
-    ]) {
-      const { code, stdout, stderr } = await mainCaptured(['run', ...TINY, flag!, path!]);
-      expect(code, flag).toBe(1);
-      expect(stderr, flag).toMatch(
-        new RegExp(`^mfld: cannot write ${path} \\(${flag}\\): ${reason}`),
-      );
-      expect(stderr, flag).not.toMatch(STACK_LINE);
-      expect(stdout, flag).toBe('');
-    }
-  });
+  const blocker = join(scratch, 'a-file');
+  it.each([
+    ['--json', scratch, 'it is a folder'],
+    [
+      '--save-particles',
+      join(blocker, 'particles.npy'),
+      `EEXIST: file already exists, mkdir '${blocker}'`,
+    ],
+    ['--checkpoint', join(blocker, 'run.ckpt'), 'EEXIST'],
+  ])(
+    'an output path that cannot be written (%s): exit 1 before the run, naming path and flag',
+    async (flag, path, reason) => {
+      writeFileSync(blocker, '');
+      const { code, stdout, stderr } = await mainCaptured(['run', ...TINY, flag, path]);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^mfld: cannot write ${path} \\(${flag}\\): ${reason}`));
+      expect(stderr).not.toMatch(STACK_LINE);
+      expect(stdout).toBe('');
+    },
+  );
 
   it('particles past the CPU reference memory: exit 1, naming n, d and the largest n', async () => {
     const args = ['run', '--backend', 'cpu', '--n', String(2 ** 26), '--dim', '4096'];

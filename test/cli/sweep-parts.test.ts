@@ -105,18 +105,20 @@ describe('mfld sweep --shard and --merge', () => {
     120_000,
   );
 
-  it('gives each part every K-th run from the I-th: disjoint, together all, the same whatever K', () => {
-    const plans = Array.from({ length: 10 }, (_, i) => ({
-      value: i,
-      seed: 1,
-      config: {} as never,
-    }));
-    for (const count of [1, 3, 10, 12]) {
-      const parts = Array.from({ length: count }, (_, index) =>
-        shardPlans(plans, { index, count }).map((plan) => plan.value),
-      );
-      expect(parts.flat().sort((a, b) => a - b)).toEqual(plans.map((plan) => plan.value));
-    }
+  const plans = Array.from({ length: 10 }, (_, i) => ({
+    value: i,
+    seed: 1,
+    config: {} as never,
+  }));
+
+  it.each([1, 3, 10, 12])('gives %i parts disjoint runs that together are all', (count) => {
+    const parts = Array.from({ length: count }, (_, index) =>
+      shardPlans(plans, { index, count }).map((plan) => plan.value),
+    );
+    expect(parts.flat().sort((a, b) => a - b)).toEqual(plans.map((plan) => plan.value));
+  });
+
+  it('gives each part every K-th run from the I-th', () => {
     expect(shardPlans(plans, parseShard('1/3')).map((plan) => plan.value)).toEqual([1, 4, 7]);
   });
 

@@ -209,14 +209,18 @@ describe('parseRunArgs', () => {
       logEvery: 5,
       backend: 'cpu',
     });
-    for (const flag of ['--tau=0.2', '--n=5', '--no-bias', '--dataset=none', '--seed=3']) {
+  });
+
+  it.each(['--tau=0.2', '--n=5', '--no-bias', '--dataset=none', '--seed=3'])(
+    'with --resume: refuses %s, a flag of the config the checkpoint keeps',
+    (flag) => {
       expect(parseError(['--resume', 'a.ckpt', flag])).toBe(
         `${flag.split('=')[0]} cannot be given with --resume a.ckpt: a resumed run keeps the ` +
           'config of its checkpoint; only --steps, --log-every, --backend and the output flags ' +
           'may be given',
       );
-    }
-  });
+    },
+  );
 
   it('stops at --help anywhere', () => {
     expect(parseRunArgs(['--n', '0', '--help']).cli.help).toBe(true);
@@ -263,16 +267,17 @@ describe('parseConfigObject', () => {
     expect(thrownMessage(() => parseConfigObject({ priorStd: object }), ConfigError)).toBe(
       '"priorStd" must be a number > 0, got {"toString":null,"a":[1]}',
     );
-    for (const [input, shown] of [
-      [5, '5'],
-      [null, 'null'],
-      [[{ n: 4 }], '[{"n":4}]'],
-      ['n=4', '"n=4"'],
-    ] as const) {
-      expect(thrownMessage(() => parseConfigObject(input), ConfigError)).toBe(
-        `a config must be an object of fields, got ${shown}`,
-      );
-    }
+  });
+
+  it.each([
+    [5, '5'],
+    [null, 'null'],
+    [[{ n: 4 }], '[{"n":4}]'],
+    ['n=4', '"n=4"'],
+  ] as const)('refuses a config that is not an object: %j', (input, shown) => {
+    expect(thrownMessage(() => parseConfigObject(input), ConfigError)).toBe(
+      `a config must be an object of fields, got ${shown}`,
+    );
   });
 
   it('cuts long values short in messages', () => {

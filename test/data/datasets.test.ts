@@ -24,9 +24,10 @@ function meanAndStd(values: ArrayLike<number>): [number, number] {
 }
 
 describe('buildProblem', () => {
-  it.each(SYNTHETIC)('%s: shapes, with and without the bias feature', (name) => {
-    const dim = name === 'sine' ? 1 : 3;
-    for (const bias of [true, false]) {
+  it.each(SYNTHETIC.flatMap((name) => [true, false].map((bias) => [name, bias] as const)))(
+    '%s, bias feature %s: shapes',
+    (name, bias) => {
+      const dim = name === 'sine' ? 1 : 3;
       const problem = buildProblem(
         config('--dataset', name, '--dim', '3', ...(bias ? [] : ['--no-bias'])),
       );
@@ -44,8 +45,8 @@ describe('buildProblem', () => {
           if (bias) expect(split.z[m * p + dim]).toBe(1);
         }
       }
-    }
-  });
+    },
+  );
 
   it.each(SYNTHETIC)('%s: the same for a seed, different across seeds and splits', (name) => {
     const a = buildProblem(config('--dataset', name, '--seed', '7'));

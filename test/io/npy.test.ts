@@ -53,19 +53,17 @@ describe('encodeNpy', () => {
     expect(encodeNpy(VALUES, 3, 2)).toEqual(fixture('numpy-3x2.npy'));
   });
 
-  it('aligns the data at 64 bytes whatever the shape', () => {
-    for (const [rows, cols] of [
-      [1, 1],
-      [4096, 6],
-      [123456789, 0],
-      [7, 123456],
-    ] as const) {
-      const bytes = encodeNpy(new Float32Array(rows * cols), rows, cols);
-      const headerLength = bytes[8]! + 256 * bytes[9]!;
-      expect((10 + headerLength) % 64).toBe(0);
-      expect(bytes[10 + headerLength - 1]).toBe(0x0a);
-      expect(decodeNpy(bytes, 'x.npy')).toMatchObject({ rows, cols });
-    }
+  it.each([
+    [1, 1],
+    [4096, 6],
+    [123456789, 0],
+    [7, 123456],
+  ])('aligns the data at 64 bytes whatever the shape: %i × %i', (rows, cols) => {
+    const bytes = encodeNpy(new Float32Array(rows * cols), rows, cols);
+    const headerLength = bytes[8]! + 256 * bytes[9]!;
+    expect((10 + headerLength) % 64).toBe(0);
+    expect(bytes[10 + headerLength - 1]).toBe(0x0a);
+    expect(decodeNpy(bytes, 'x.npy')).toMatchObject({ rows, cols });
   });
 
   it('refuses data that does not fill the shape', () => {
@@ -84,13 +82,14 @@ describe('decodeNpy', () => {
     expect(back.data).toEqual(data);
   });
 
-  it('reads numpy files of versions 1.0 and 2.0', () => {
-    for (const name of ['numpy-3x2.npy', 'numpy-3x2-v2.npy']) {
+  it.each(['numpy-3x2.npy', 'numpy-3x2-v2.npy'])(
+    'reads numpy files of versions 1.0 and 2.0: %s',
+    (name) => {
       const { data, rows, cols } = decodeNpy(fixture(name), name);
       expect([rows, cols]).toEqual([3, 2]);
       expect(data).toEqual(VALUES);
-    }
-  });
+    },
+  );
 
   it('reads data at any byte offset of its buffer', () => {
     const bytes = encodeNpy(VALUES, 3, 2);
@@ -132,16 +131,14 @@ describe('decodeNpy', () => {
     expect(decodeError(npyWithHeader('shape (2, 1)', 8))).toMatch(/malformed .npy header/);
   });
 
-  it('rejects other dtypes, naming them', () => {
-    for (const descr of ['>f4', '<f8', '<i4', '|u1']) {
-      const bytes = npyWithHeader(
-        `{'descr': '${descr}', 'fortran_order': False, 'shape': (2, 1), }`,
-        8,
-      );
-      expect(decodeError(bytes)).toBe(
-        `p.npy: dtype '${descr}' is not supported: particle files hold float32 little-endian ('<f4')`,
-      );
-    }
+  it.each(['>f4', '<f8', '<i4', '|u1'])('rejects other dtypes, naming them: %s', (descr) => {
+    const bytes = npyWithHeader(
+      `{'descr': '${descr}', 'fortran_order': False, 'shape': (2, 1), }`,
+      8,
+    );
+    expect(decodeError(bytes)).toBe(
+      `p.npy: dtype '${descr}' is not supported: particle files hold float32 little-endian ('<f4')`,
+    );
   });
 
   it('rejects Fortran order', () => {
@@ -151,15 +148,16 @@ describe('decodeNpy', () => {
     );
   });
 
-  it('rejects shapes that are not matrices', () => {
-    for (const shape of ['(6,)', '()', '(1, 2, 3)', '(-1, 2)']) {
+  it.each(['(6,)', '()', '(1, 2, 3)', '(-1, 2)'])(
+    'rejects shapes that are not matrices: %s',
+    (shape) => {
       const bytes = npyWithHeader(
         `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`,
         24,
       );
       expect(decodeError(bytes)).toMatch(/is not a matrix \[n, d\]$/);
-    }
-  });
+    },
+  );
 
   it('rejects a data length that does not match the shape', () => {
     const bytes = encodeNpy(VALUES, 3, 2);
