@@ -563,7 +563,7 @@ class GpuSimulation implements Simulation {
   ): void {
     pass.setPipeline(pipeline);
     this.shards.forEach((shard, index) => {
-      pass.setBindGroup(0, split.bindGroups[index]!, [slot * SLOT_BYTES]);
+      pass.setBindGroup(0, split.bindGroups[index], [slot * SLOT_BYTES]);
       pass.dispatchWorkgroups(shard.gridX, shard.gridY);
     });
   }
@@ -578,7 +578,7 @@ class GpuSimulation implements Simulation {
     const gridX = Math.min(count, maxPerDimension);
     pass.setPipeline(this.pipelines.reduce);
     // Any shard's parameters do: the reduction reads all shards' rows of `partials`.
-    pass.setBindGroup(0, split.bindGroups[0]!, [slot * SLOT_BYTES]);
+    pass.setBindGroup(0, split.bindGroups[0], [slot * SLOT_BYTES]);
     pass.dispatchWorkgroups(gridX, Math.ceil(count / gridX));
   }
 
