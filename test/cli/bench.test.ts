@@ -11,7 +11,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function expectPositive(value: unknown, path: string): void {
   expect(typeof value, path).toBe('number');
-  expect(Number.isFinite(value) && (value as number) > 0, `${path} = ${value}`).toBe(true);
+  expect(Number.isFinite(value) && (value as number) > 0, `${path} = ${String(value)}`).toBe(true);
 }
 
 function expectTiming(timing: Record<string, unknown>, path: string): void {

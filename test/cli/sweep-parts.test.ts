@@ -52,7 +52,7 @@ async function sweep(name: string, args: string[]): Promise<Outputs> {
     svg: readFileSync(files.svg, 'utf8'),
     // Without the lines naming the files written.
     // Without the files' lines and the backend decision, which merged parts do not make.
-    table: result.stdout.replace(/^(json|csv|svg) .*\n|^backend  \w+[,:] .*\n/gm, ''),
+    table: result.stdout.replace(/^(json|csv|svg) .*\n|^backend {2}\w+[,:] .*\n/gm, ''),
   };
 }
 

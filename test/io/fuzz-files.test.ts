@@ -41,7 +41,7 @@ function validCsv(random: Random): { text: string; rows: number[][] } {
     ),
   );
   const header = random.chance(0.5)
-    ? `${Array.from({ length: columns }, (_, c) => `col${c}`)}\n`
+    ? `${Array.from({ length: columns }, (_, c) => `col${c}`).join(',')}\n`
     : '';
   const newline = random.pick(['\n', '\r\n']);
   const text = header + rows.map((row) => row.join(random.pick([',', ', ']))).join(newline);
