@@ -1,15 +1,25 @@
 // ESLint with typescript-eslint's type-checked rules over every TypeScript file of tsconfig.json,
 // the plain JavaScript rules over the .mjs entry points; formatting is Prettier's alone
-// (eslint-config-prettier turns off the rules it would fight). `npm run lint` runs both.
+// (eslint-config-prettier turns off the rules it would fight). `npm run eslint` runs this,
+// `npm run lint` Prettier's check, and npm test both, each as its own stage.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   // Built, generated or installed: not ours to lint.
   {
-    ignores: ['dist/', 'site/', 'node_modules/', 'test-results/', 'reports/', 'playwright-report/'],
+    ignores: [
+      'dist/',
+      'site/',
+      'out/',
+      'node_modules/',
+      'test-results/',
+      'reports/',
+      'playwright-report/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
