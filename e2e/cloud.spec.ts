@@ -1,5 +1,5 @@
 // The study page's 3-D view (src/page/cloud-panel.ts). Its drawing is tested in Node by
-// test/gpu-point-cloud.test.ts, rendering into an offscreen texture: headless Chromium on
+// test/gpu/point-cloud.test.ts, rendering into an offscreen texture: headless Chromium on
 // SwiftShader loses its WebGPU device when a WebGPU canvas is presented, so a browser test
 // of the pixels could not pass here. This checks what the page says where it cannot draw.
 import { expect, test } from '@playwright/test';

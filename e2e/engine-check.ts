@@ -115,7 +115,7 @@ function engineGpu(): Promise<EngineGpu> {
       );
     }
     gpu.device.addEventListener('uncapturederror', (event) => {
-      console.error(`WebGPU uncaptured error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+      console.error(`WebGPU uncaptured error: ${event.error.message}`);
     });
     void gpu.device.lost.then((info) => {
       console.error(`WebGPU device lost (${info.reason}): ${info.message}`);

@@ -1,6 +1,6 @@
 // The engine in a real browser: WebGPU (SwiftShader where there is no GPU) and the CPU
 // reference on Web Workers, through e2e/engine-check.html. The Node twin of these checks is
-// test/gpu-engine.test.ts; here they prove the bundled page runs the same.
+// test/gpu/engine.test.ts; here they prove the bundled page runs the same.
 import { expect, test as base, type Page } from '@playwright/test';
 import { DEFAULT_CONFIG, type RunConfig } from '../src/contract/config';
 import type { EngineCheck } from './engine-check';

@@ -23,7 +23,7 @@ async function save(page: Page, name: string | RegExp): Promise<Buffer> {
     page.waitForEvent('download'),
     page.getByRole('button', { name }).click(),
   ]);
-  return readFile((await download.path())!);
+  return readFile(await download.path());
 }
 
 /** The training loss by step, from the page's metrics export. */
@@ -89,6 +89,7 @@ function nodeCheckpoint(): Uint8Array {
 async function captureDevices(page: Page): Promise<void> {
   await page.addInitScript(() => {
     if (typeof GPUAdapter === 'undefined') return;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .apply(this) below
     const requestDevice = GPUAdapter.prototype.requestDevice;
     GPUAdapter.prototype.requestDevice = async function (
       this: GPUAdapter,

@@ -76,7 +76,7 @@ test('a small study runs, its loss falls, the heat map is drawn and the exports 
       page.waitForEvent('download'),
       page.getByRole('button', { name }).click(),
     ]);
-    return readFile((await download.path())!);
+    return readFile(await download.path());
   };
 
   const csv = (await save('Export metrics (CSV)')).toString('utf8').trim().split('\n');

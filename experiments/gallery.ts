@@ -1,6 +1,6 @@
 // The gallery of docs/experiments.md: each entry reproduces one claim of the theory on the
 // CPU reference, at a full size for the docs (`npm run experiments`) and a small one for the
-// unit test (test/experiments.test.ts), and returns its figure and a table of measured
+// unit test (test/experiments/gallery.test.ts), and returns its figure and a table of measured
 // numbers beside the theory's, each with the tolerance it is held to.
 import type { RunConfig } from '../src/contract/config';
 import { parseConfigObject } from '../src/contract/config-parse';

@@ -48,7 +48,9 @@ function rewriteModulePaths<T extends ts.Node>(context: ts.TransformationContext
 }
 
 function compile(): void {
-  const configFile = ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile);
+  const configFile = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (path) =>
+    ts.sys.readFile(path),
+  );
   const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, ROOT);
   const program = ts.createProgram(ENTRIES, {
     ...options,

@@ -99,7 +99,7 @@ export interface LimitProbe<Limits> {
   /** Warm-up, calibration and `repeats` timed blocks of each benchmark. */
   measure(repeats: number): Promise<Limits>;
   /** One more block of the winning FMA kernel, of the length `measure` calibrated (it must have run): GFLOP/s. */
-  fmaRate(): Promise<number>;
+  fmaRate: () => Promise<number>;
   close(): void;
 }
 
@@ -328,8 +328,8 @@ export async function measure(
   calibration: Calibration = DISPATCH_CALIBRATION,
 ): Promise<LimitMeasurement> {
   let size = calibration.start;
+  await block(size);
   let seconds = await block(size);
-  seconds = await block(size);
   while (seconds < calibration.seconds && size < calibration.max) {
     const factor = Math.min(
       16,

@@ -49,7 +49,7 @@ export {
   type Timing,
 } from './measurement';
 
-/** Steps of both backends compared before timing, and the tolerance of test/gpu-engine.test.ts. */
+/** Steps of both backends compared before timing, and the tolerance of test/gpu/engine.test.ts. */
 export const AGREEMENT_STEPS = 3;
 export const AGREEMENT_TOLERANCE = 2e-5;
 /** Training points of the teacher data set the minibatches are drawn from. */

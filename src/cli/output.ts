@@ -221,7 +221,10 @@ export const EXIT_INTERRUPTED = 130;
  * safe point and keep what it has, and calls `onFirst` to say so; the second quits at once
  * (EXIT_INTERRUPTED). dispose() gives Ctrl-C its default back.
  */
-export function interruptible(onFirst: () => void): { requested(): boolean; dispose(): void } {
+export function interruptible(onFirst: () => void): {
+  requested: () => boolean;
+  dispose(): void;
+} {
   let interrupted = false;
   const onInterrupt = (): void => {
     if (interrupted) process.exit(EXIT_INTERRUPTED);

@@ -119,13 +119,13 @@ function readPart(path: string): Part {
   return {
     path,
     over: over as SweepField,
-    values: values as number[],
+    values,
     seeds,
     config: parsedConfig,
     runs: runs as SweepRun[],
     trainOutputs,
-    backend: String(backend ?? ''),
-    adapter: String(adapter ?? ''),
+    backend: typeof backend === 'string' ? backend : '',
+    adapter: typeof adapter === 'string' ? adapter : '',
   };
 }
 

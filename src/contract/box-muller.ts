@@ -4,7 +4,7 @@
 // noise's time. A uniform here is always ((w >>> 9) + 0.5) · 2^-23, one of 2^23 values,
 // which makes the reductions exact integer work; what is left are the short polynomials of
 // fdlibm's kernels (coefficients from fdlibm's e_log.c, k_sin.c and k_cos.c, each within
-// 2^-58 of its function on its interval). test/cpu-philox.test.ts compares every one of the
+// 2^-58 of its function on its interval). test/contract/philox.test.ts compares every one of the
 // 2^23 values with Math.log, Math.cos and Math.sin.
 
 /** √2, the top of the range [√2/2, √2) that the logarithm reduces to. */

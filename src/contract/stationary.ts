@@ -223,7 +223,7 @@ export function solveStationary(problem: Problem, options: StationaryOptions): S
   const target = new Float64Array(G * G);
   const targetProbabilities = new Float64Array(G * G);
   let step = damping;
-  let residual = Infinity;
+  let residual: number;
   let iterations = 0;
   for (;;) {
     // `drive` holds A of the current law here.

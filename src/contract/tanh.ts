@@ -1,7 +1,7 @@
 // tanh in double precision for the model (model.ts) and the CPU reference's hot loop, in
 // JavaScript so that V8 compiles it inline: Math.tanh is a call into fdlibm that took a large
 // part of the CPU step (bench/RESULTS.md). It stays within a few units in the last place of Math.tanh
-// (test/model-tanh.test.ts), far below the float32 rounding of the stored results.
+// (test/contract/tanh.test.ts), far below the float32 rounding of the stored results.
 //
 // Written for speed on random arguments: no branch on the sign of x and none taken for the
 // usual sizes (a mispredicted branch stalls the next calls, which otherwise overlap), the

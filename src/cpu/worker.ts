@@ -26,7 +26,7 @@ export interface WorkerInit {
 const BARRIER_SPINS = 20_000;
 
 interface Endpoint {
-  post(reply: WorkerReply): void;
+  post: (reply: WorkerReply) => void;
   listen(handler: (message: WorkerInit) => void): void;
 }
 

@@ -204,7 +204,7 @@ export function createHistogram(
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     shards.forEach((shard, index) => {
-      pass.setBindGroup(0, bindGroups[index]!);
+      pass.setBindGroup(0, bindGroups[index]);
       pass.dispatchWorkgroups(shard.gridX, shard.gridY);
     });
     pass.end();

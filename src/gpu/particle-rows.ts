@@ -36,7 +36,7 @@ export function particleRowCode(
 ): string {
   if (!Number.isInteger(d) || d < 2) throw new RangeError(`d must be an integer ≥ 2, got ${d}`);
   if (!isLaneParticles(laneParticles)) {
-    throw new RangeError(`laneParticles must be 1, 2 or 4, got ${laneParticles}`);
+    throw new RangeError(`laneParticles must be 1, 2 or 4, got ${String(laneParticles)}`);
   }
   const p = d - 1;
   const inputs = [...Array(p).keys()];

@@ -172,7 +172,7 @@ export function engineLayout(
   }
   const laneParticles = options.laneParticles ?? defaultLaneParticles(d);
   if (!isLaneParticles(laneParticles)) {
-    throw new RangeError(`laneParticles must be 1, 2 or 4, got ${laneParticles}`);
+    throw new RangeError(`laneParticles must be 1, 2 or 4, got ${String(laneParticles)}`);
   }
   const { groupChunks } = options;
   if (

@@ -102,7 +102,7 @@ export class CommandRecorder {
   ): void {
     pass.setPipeline(this.pipelines[kernel]);
     this.shards.forEach((shard, index) => {
-      pass.setBindGroup(0, split.bindGroups[index]!, [slot * SLOT_BYTES]);
+      pass.setBindGroup(0, split.bindGroups[index], [slot * SLOT_BYTES]);
       pass.dispatchWorkgroups(shard.gridX, shard.gridY);
     });
   }
@@ -118,7 +118,7 @@ export class CommandRecorder {
     const gridX = Math.min(count, maxPerDimension);
     pass.setPipeline(this.pipelines.reduce);
     // Any shard's parameters do: the reduction reads all shards' rows of `partials`.
-    pass.setBindGroup(0, split.bindGroups[0]!, [slot * SLOT_BYTES]);
+    pass.setBindGroup(0, split.bindGroups[0], [slot * SLOT_BYTES]);
     pass.dispatchWorkgroups(gridX, Math.ceil(count / gridX));
   }
 }

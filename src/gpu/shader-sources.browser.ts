@@ -8,8 +8,5 @@ const files = import.meta.glob('../../shaders/*.wgsl', {
 });
 
 export const browserShaderSources: ShaderSources = Object.fromEntries(
-  Object.entries(files).map(([path, source]) => [
-    path.replace(/^.*\/(.*)\.wgsl$/, '$1'),
-    source as string,
-  ]),
+  Object.entries(files).map(([path, source]) => [path.replace(/^.*\/(.*)\.wgsl$/, '$1'), source]),
 );

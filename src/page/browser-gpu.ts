@@ -52,7 +52,7 @@ export class BrowserGpu {
 
   private watch(gpu: EngineGpu): void {
     gpu.device.addEventListener('uncapturederror', (event) => {
-      const message = `WebGPU error: ${sentence((event as GPUUncapturedErrorEvent).error.message)}`;
+      const message = `WebGPU error: ${sentence(event.error.message)}`;
       // Shown in the page instead of the browser's console line.
       event.preventDefault();
       console.warn(message);

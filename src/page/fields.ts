@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import { ConfigError, configToJson, parseConfigObject } from '../contract/config-parse';
 import { ACTIVATIONS, LOSSES } from '../contract/model';
 
-export type FieldKey = keyof ReturnType<typeof configToJson> & string;
+export type FieldKey = keyof ReturnType<typeof configToJson>;
 
 export interface FieldSpec {
   readonly key: string;

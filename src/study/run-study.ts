@@ -312,7 +312,7 @@ export async function runStudy(
     const good = keep
       ? (lastGood = {
           step: sim.step,
-          particles: (particles ??= await sim.particles()),
+          particles: particles ?? (await sim.particles()),
           lossHistory: [...lossHistory],
         })
       : null;

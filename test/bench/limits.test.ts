@@ -1,0 +1,83 @@
+// The devices' multiply-add limits are the best of an honest sweep: every swept kernel is
+// measured in this process, and none of their rates exceeds the limit reported. No timings
+// are asserted, only how the figures relate.
+import { describe, expect, it } from 'vitest';
+import { openCpuLimits } from '../../src/bench/limits-cpu';
+import { instantiateWasmFma, WASM_FMA_UNROLL } from '../../src/bench/limits-cpu-wasm';
+import { CPU_FMA_SWEEP, cpuFmaLabel } from '../../src/bench/limits-cpu-loops';
+import { openGpuLimits, type SweptKernel } from '../../src/bench/limits-gpu';
+import { GPU_FMA_SWEEP, gpuFmaLabel } from '../../src/bench/limits-gpu-fma';
+import { shaders, useGpu } from '../support/gpu-harness';
+
+const gpu = useGpu();
+
+/** The limit is the winner's own measurement, and no kernel of the sweep measured faster. */
+function expectBestOfSweep(
+  limits: { gflops: { value: number }; fmaConfig: string; fmaSweep: readonly SweptKernel[] },
+  configs: readonly string[],
+): void {
+  expect(limits.fmaSweep.map((kernel) => kernel.config)).toEqual(configs);
+  for (const kernel of limits.fmaSweep) {
+    expect(kernel.gflops.value, kernel.config).toBeGreaterThan(0);
+    expect(limits.gflops.value, kernel.config).toBeGreaterThanOrEqual(kernel.gflops.value);
+  }
+  const winner = limits.fmaSweep.find((kernel) => kernel.config === limits.fmaConfig);
+  expect(winner?.gflops).toEqual(limits.gflops);
+}
+
+describe('FMA limits', () => {
+  it('GPU: the limit is the best of chains 4, 8, 16 × workgroups 64, 256 × fma() and a * m + c', async () => {
+    const probe = await openGpuLimits(gpu(), shaders);
+    try {
+      const limits = await probe.measure(2);
+      expect(limits.fmaSweep).toHaveLength(12);
+      expectBestOfSweep(limits, GPU_FMA_SWEEP.map(gpuFmaLabel));
+      expect(await probe.fmaRate()).toBeGreaterThan(0);
+    } finally {
+      probe.close();
+    }
+  });
+
+  it('CPU: the limit is the best of scalar JavaScript and WebAssembly f64x2 and f32x4', async () => {
+    const probe = await openCpuLimits(2);
+    try {
+      const limits = await probe.measure(2);
+      const configs = CPU_FMA_SWEEP.map(cpuFmaLabel);
+      expect(configs).toEqual(
+        expect.arrayContaining([
+          'JavaScript float64, 8 scalar chains',
+          'WebAssembly f64x2, 8 chains',
+          'WebAssembly f32x4, 8 chains',
+        ]),
+      );
+      expectBestOfSweep(limits, configs);
+      expect(await probe.fmaRate()).toBeGreaterThan(0);
+    } finally {
+      probe.close();
+    }
+  });
+});
+
+describe('WebAssembly FMA kernels', () => {
+  // The kernels must do the work they are credited with: their result equals the same
+  // multiply-adds done in JavaScript (Math.fround for f32x4's rounding).
+  it.each(CPU_FMA_SWEEP.flatMap((kernel) => (kernel.kind === 'wasm' ? [kernel] : [])))(
+    '$lanes with $chains chains computes trips × 4 steps of a * m + c per chain',
+    (kernel) => {
+      const round = kernel.lanes === 'f32x4' ? Math.fround : (x: number) => x;
+      const trips = 3;
+      let expected = 0;
+      for (let j = 0; j < kernel.chains; j++) {
+        let a = round(1 + j / 64);
+        for (let k = 0; k < trips * WASM_FMA_UNROLL; k++) a = round(round(a * 0.5) + 0.25);
+        expected += a;
+      }
+      expect(instantiateWasmFma(kernel)(trips, 0.5, 0.25, 1)).toBe(expected);
+      // No trips: the chains' starting values.
+      expect(instantiateWasmFma(kernel)(0, 0.5, 0.25, 1)).toBeCloseTo(
+        kernel.chains + (kernel.chains * (kernel.chains - 1)) / 2 / 64,
+        6,
+      );
+    },
+  );
+});
