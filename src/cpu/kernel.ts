@@ -1,15 +1,11 @@
 // The maths of a range of particles, line by line after SPEC §2–3; the CPU twin of the WGSL
 // step. Particles live in float32 (as on the GPU) and each is worked on in double, then
 // rounded once when stored. Nothing here allocates after construction.
-import { activationCode, type Loss } from '../contract/model';
+import { activation as activationOf, activationOfCode, type Loss } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
 import { NOISE_WORDS_BYTES, NoiseGaussians } from './noise';
 import { createProducts, TANH_TABLE_LENGTH, writeTanhTable, type Products } from './products';
-
-// φ and φ' are written out in the loops below; they must stay those of model.ts activation().
-const TANH = activationCode('tanh');
-const SIGMOID = activationCode('sigmoid');
 
 /** Everything that fixes the maths of a simulation; plain data, posted to every worker. */
 export interface KernelConfig {
@@ -75,7 +71,10 @@ export class ParticleKernel {
   private readonly d: number;
   /** Row stride of the float64 data tiles: p rounded up to a multiple of 4. */
   private readonly stride: number;
-  private readonly activation: number;
+  /** φ of model.ts, or null for tanh, which runs in the products' module (its bits). */
+  private readonly phi: ((u: number) => number) | null;
+  /** φ' from φ of model.ts. */
+  private readonly dphiFromPhi: (f: number) => number;
   /** Two particles in double, at 0 and d. */
   private readonly xd: Float64Array;
   /** A particle's noise ξ. */
@@ -110,7 +109,10 @@ export class ParticleKernel {
     this.p = cfg.p;
     this.d = cfg.d;
     this.stride = Math.ceil(cfg.p / 4) * 4;
-    this.activation = cfg.activation;
+    const name = activationOfCode(cfg.activation);
+    const { phi, dphiFromPhi } = activationOf(name);
+    this.phi = name === 'tanh' ? null : phi;
+    this.dphiFromPhi = dphiFromPhi;
     this.xi = new Float64Array(cfg.d);
     this.gcs = new Float64Array(GROUP);
     const lengths = {
@@ -287,7 +289,7 @@ export class ParticleKernel {
    * or is computed from zTile.
    */
   private weights(i: number, r: number, t0: number, tile: number, w: Float64Array): void {
-    const { p, xd, u, activation } = this;
+    const { p, xd, u, dphiFromPhi } = this;
     const c = xd[p]!;
     let phiOf = u;
     let phiAt = 0;
@@ -304,7 +306,7 @@ export class ParticleKernel {
       const phi = phiOf[phiAt + b]!;
       const wb = w[t0 + b]!;
       gc += wb * phi;
-      u[b] = wb * c * dphiOf(activation, phi);
+      u[b] = wb * c * dphiFromPhi(phi);
     }
     this.gcs[r] = gc;
   }
@@ -315,7 +317,7 @@ export class ParticleKernel {
    * each would wait on its own previous add.
    */
   private weightsPair(i: number, r: number, t0: number, tile: number, w: Float64Array): void {
-    const { p, d, xd, u, activation } = this;
+    const { p, d, xd, u, dphiFromPhi } = this;
     const c0 = xd[p]!;
     const c1 = xd[d + p]!;
     let phiOf = u;
@@ -349,8 +351,8 @@ export class ParticleKernel {
       const wb = w[t0 + b]!;
       gc0 += wb * phi0;
       gc1 += wb * phi1;
-      u[b] = wb * c0 * dphiOf(activation, phi0);
-      u[TILE + b] = wb * c1 * dphiOf(activation, phi1);
+      u[b] = wb * c0 * dphiFromPhi(phi0);
+      u[TILE + b] = wb * c1 * dphiFromPhi(phi1);
     }
     this.gcs[r] = gc0;
     this.gcs[r + 1] = gc1;
@@ -421,16 +423,14 @@ export class ParticleKernel {
     }
   }
 
-  /** u[b] ← φ(u[b]) for b in [from, from + count) (model.ts activation().phi). */
+  /** u[b] ← φ(u[b]) for b in [from, from + count). */
   private applyPhi(from: number, count: number): void {
-    const { u, activation } = this;
-    const end = from + count;
-    if (activation === TANH) this.products.tanh(this.at.u + from * 8, count, this.at.tanhTable);
-    else if (activation === SIGMOID) {
-      for (let b = from; b < end; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
-    } else {
-      for (let b = from; b < end; b++) u[b] = u[b]! > 0 ? u[b]! : 0;
+    const { u, phi } = this;
+    if (phi === null) {
+      this.products.tanh(this.at.u + from * 8, count, this.at.tanhTable);
+      return;
     }
+    for (let b = from; b < from + count; b++) u[b] = phi(u[b]!);
   }
 
   /** Particles i … i+count−1 (float32) into xd, d apart, in double. */
@@ -439,13 +439,6 @@ export class ParticleKernel {
     const o = i * d;
     for (let j = 0; j < count * d; j++) xd[j] = x[o + j]!;
   }
-}
-
-/** φ' from φ: 1 − tanh², σ(1 − σ), and for relu u > 0 exactly when φ > 0. */
-function dphiOf(activation: number, phi: number): number {
-  if (activation === TANH) return 1 - phi * phi;
-  if (activation === SIGMOID) return phi * (1 - phi);
-  return phi > 0 ? 1 : 0;
 }
 
 /** f(z) = (1/n) Σ_i c_i φ(α_i·z) from the per-chunk sums at offset, offset + stride, … */
