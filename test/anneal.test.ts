@@ -5,7 +5,7 @@ import { noiseLevel, type Dynamics } from '../src/contract/simulation';
 import { createCpuSimulation } from '../src/cpu/reference';
 import { createGpuSimulation } from '../src/gpu/simulation';
 import { dynamicsFromConfig } from '../src/study/run-study';
-import { noDataProblem } from './cpu-fixtures';
+import { noDataProblem } from './support/cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();

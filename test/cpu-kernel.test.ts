@@ -11,7 +11,7 @@ import { particleGaussians, Stream } from '../src/contract/philox';
 import { noiseLevel } from '../src/contract/simulation';
 import { ParticleKernel, type KernelConfig } from '../src/cpu/kernel';
 import { cachePhi, chunkPlan } from '../src/cpu/layout';
-import { testGaussians } from './cpu-fixtures';
+import { testGaussians } from './support/cpu-fixtures';
 
 const n = 37;
 const p = 5;

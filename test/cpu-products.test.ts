@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { tanh } from '../src/contract/tanh';
 import { createProducts, TANH_TABLE_LENGTH, writeTanhTable } from '../src/cpu/products';
-import { testGaussians } from './cpu-fixtures';
+import { testGaussians } from './support/cpu-fixtures';
 
 /** Rows of z the cases go up to: two eight-row blocks and one row left. */
 const MAX_ROWS = 17;

@@ -11,14 +11,13 @@ import {
 } from '../src/contract/simulation';
 import { checkCpuSize } from '../src/cpu/layout';
 import { createCpuSimulation } from '../src/cpu/reference';
+import { referenceInit, referenceLoss } from '../src/contract/reference';
 import {
   BASE_DYNAMICS,
   maxRelativeError,
   noDataProblem,
-  referenceInit,
-  referenceLoss,
   teacherProblem,
-} from './cpu-fixtures';
+} from './support/cpu-fixtures';
 
 const live: Simulation[] = [];
 async function simulation(problem: Problem, dynamics: Dynamics, threads = 2): Promise<Simulation> {

@@ -24,7 +24,7 @@ import { openNodeGpu } from '../src/node/gpu';
 import { DEFAULT_CONFIG } from '../src/contract/config';
 import { buildProblem } from '../src/data/datasets';
 import { dynamicsFromConfig, runStudy, StudyInterruptedError } from '../src/study/run-study';
-import { noDataProblem } from './cpu-fixtures';
+import { noDataProblem } from './support/cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();

@@ -13,7 +13,7 @@ import {
   type Projection,
 } from '../src/gpu/histogram';
 import { createGpuSimulation } from '../src/gpu/simulation';
-import { BASE_DYNAMICS } from './cpu-fixtures';
+import { BASE_DYNAMICS } from './support/cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();

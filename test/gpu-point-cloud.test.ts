@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Dynamics } from '../src/contract/simulation';
 import { createPointCloud, DEFAULT_CAMERA, type CloudView } from '../src/gpu/point-cloud';
 import { createGpuSimulation } from '../src/gpu/simulation';
-import { noDataProblem } from './cpu-fixtures';
+import { noDataProblem } from './support/cpu-fixtures';
 import { shaders, useGpu } from './gpu-harness';
 
 const gpu = useGpu();
