@@ -364,8 +364,9 @@ export class ParticleKernel {
     const { tau, priorStd, key } = this.cfg;
     const sigma = noiseLevel(this.cfg, k);
     const B = this.cfg.batch;
-    const invB = B > 0 ? 1 / B : 0;
-    const priorRate = (sigma * sigma) / (2 * priorStd * priorStd);
+    const invBatch = B > 0 ? 1 / B : 0;
+    // SPEC §2's confinement term (σ²/2) ∇U(x) = confinement · x, as in shaders/particles.wgsl.
+    const confinement = (sigma * sigma) / (2 * priorStd * priorStd);
     const noiseScale = sigma * Math.sqrt(tau);
     for (let i = g0; i < g1; i++) {
       const o = i * d;
@@ -374,7 +375,7 @@ export class ParticleKernel {
       for (let j = 0; j < d; j++) {
         const xj = x[o + j]!;
         const gj = B === 0 ? 0 : j < p ? grads[go + j]! : gcs[i - g0]!;
-        const drift = gj * invB - priorRate * xj;
+        const drift = gj * invBatch - confinement * xj;
         x[o + j] = Math.fround(xj + tau * drift + noiseScale * xi[j]!);
       }
     }
