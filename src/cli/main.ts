@@ -14,7 +14,7 @@ import {
 import { buildProblem } from '../data/datasets';
 import { CheckpointError, encodeCheckpoint, problemCrc32, type Checkpoint } from '../io/checkpoint';
 import { FileError } from '../io/file-error';
-import { GpuDeviceLostError } from '../gpu/simulation';
+import { GpuDeviceLostError } from '../contract/simulation';
 import { encodeNpy } from '../io/npy';
 import { ENTROPY_SUBSAMPLE, entropySubsampleSize } from '../contract/observables';
 import {
