@@ -9,7 +9,8 @@ import {
 } from '../src/contract/model';
 import { particleGaussians, Stream } from '../src/contract/philox';
 import { noiseLevel } from '../src/contract/simulation';
-import { ParticleKernel, type KernelConfig } from '../src/cpu/kernel';
+import { ParticleKernel } from '../src/cpu/kernel';
+import type { KernelConfig } from '../src/cpu/kernel-config';
 import { cachePhi, chunkPlan } from '../src/cpu/layout';
 import { testGaussians } from './support/cpu-fixtures';
 

@@ -1,43 +1,12 @@
 // The maths of a range of particles, line by line after SPEC §2–3; the CPU twin of the WGSL
-// step. Particles live in float32 (as on the GPU) and each is worked on in double, then
+// step (shaders/particles.wgsl), as ./reduce.ts is of its reduction. Particles live in float32 (as on the GPU) and each is worked on in double, then
 // rounded once when stored. Nothing here allocates after construction.
-import { activation as activationOf, activationOfCode, type Loss } from '../contract/model';
+import { activation as activationOf, activationOfCode } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
+import type { KernelConfig } from './kernel-config';
 import { NOISE_WORDS_BYTES, NoiseGaussians } from './noise';
 import { createProducts, TANH_TABLE_LENGTH, writeTanhTable, type Products } from './products';
-
-/** Everything that fixes the maths of a simulation; plain data, posted to every worker. */
-export interface KernelConfig {
-  readonly n: number;
-  readonly p: number;
-  readonly d: number;
-  /** Batch size B of every step; 0 when there is no data (F ≡ 0, no data term). */
-  readonly batch: number;
-  /** Full batch: slot b of every step is training point b. */
-  readonly full: boolean;
-  readonly trainCount: number;
-  readonly testCount: number;
-  /** activationCode of src/contract/model.ts. */
-  readonly activation: number;
-  readonly loss: Loss;
-  readonly huberDelta: number;
-  /** σ of step 0 and its annealing (noiseLevel in src/contract/simulation.ts). */
-  readonly sigma: number;
-  readonly sigmaFinal: number | null;
-  readonly annealSteps: number;
-  readonly tau: number;
-  readonly priorStd: number;
-  readonly initStd: number;
-  readonly key: readonly [number, number];
-  /** Particles per chunk; partial sums are kept per chunk and reduced in chunk order. */
-  readonly chunkSize: number;
-  readonly chunks: number;
-  /** Data points per block of a loss evaluation. */
-  readonly lossBlock: number;
-  /** Whether threads keep φ(α_i·z_b) of the forward pass for the next step's drift. */
-  readonly cachePhi: boolean;
-}
 
 /** Data points whose α·z a forward pass or a gradient computes at a time. */
 const TILE = 256;
@@ -46,12 +15,6 @@ const GROUP = 128;
 /** Bytes of a WebAssembly memory page, and the most pages a memory may have (4 GiB). */
 const WASM_PAGE = 65536;
 const WASM_MAX_PAGES = 65536;
-
-/** Particles [i0, i1) of chunk `chunk`. */
-export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
-  const i0 = chunk * cfg.chunkSize;
-  return [i0, Math.min(cfg.n, i0 + cfg.chunkSize)];
-}
 
 /**
  * The kernels of one thread over particles [first, end) of `x` (n × d, rows [α, c]): any
@@ -439,52 +402,5 @@ export class ParticleKernel {
     const { d, x, xd } = this;
     const o = i * d;
     for (let j = 0; j < count * d; j++) xd[j] = x[o + j]!;
-  }
-}
-
-/** f(z) = (1/n) Σ_i c_i φ(α_i·z) from the per-chunk sums at offset, offset + stride, … */
-export function networkOutput(
-  cfg: KernelConfig,
-  sums: Float64Array,
-  offset: number,
-  stride: number,
-): number {
-  let total = 0;
-  for (let chunk = 0; chunk < cfg.chunks; chunk++) total += sums[offset + chunk * stride]!;
-  return total / cfg.n;
-}
-
-/**
- * SPEC §2 step 2: w_b = Φ'(y_b − f(z_b)), `slope` being Φ' of model.ts loss(), with n·f(z_b)
- * the per-chunk sums at sumsOffset + b + chunk·stride.
- */
-export function residualWeights(
-  cfg: KernelConfig,
-  slope: (r: number) => number,
-  sums: Float64Array,
-  sumsOffset: number,
-  stride: number,
-  y: Float32Array,
-  w: Float64Array,
-): void {
-  for (let b = 0; b < cfg.batch; b++) {
-    w[b] = slope(y[b]! - networkOutput(cfg, sums, sumsOffset + b, stride));
-  }
-}
-
-/** out[m0 + m] = Φ(y_{m0+m} − f(z_{m0+m})) for m in [first, end), `value` being Φ. */
-export function lossTerms(
-  cfg: KernelConfig,
-  value: (r: number) => number,
-  sums: Float64Array,
-  stride: number,
-  y: Float32Array,
-  m0: number,
-  first: number,
-  end: number,
-  out: Float64Array,
-): void {
-  for (let m = first; m < end; m++) {
-    out[m0 + m] = value(y[m0 + m]! - networkOutput(cfg, sums, m, stride));
   }
 }
