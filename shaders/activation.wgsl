@@ -19,7 +19,7 @@ fn safe_tanh(u: PV) -> PV {
   return (e - 1.0) / (e + 1.0);
 }
 
-// φ' from φ(u) alone, as the CPU reference does: the same bits as dphi(u).
+// φ' from f = φ(u) alone, as the CPU kernel computes it (dphiFromPhi of model.ts).
 fn dphi_from_phi(f: PV) -> PV {
   switch ACTIVATION {
     case ACTIVATION_TANH, default: { return 1.0 - f * f; }
@@ -28,10 +28,8 @@ fn dphi_from_phi(f: PV) -> PV {
   }
 }
 
+// φ'(u), written once through φ as in src/contract/model.ts: the same bits as each formula
+// written out in u.
 fn dphi(u: PV) -> PV {
-  switch ACTIVATION {
-    case ACTIVATION_TANH, default: { let t = safe_tanh(u); return 1.0 - t * t; }
-    case ACTIVATION_SIGMOID: { let s = 1.0 / (1.0 + exp(-u)); return s * (1.0 - s); }
-    case ACTIVATION_RELU: { return select(PV(0.0), PV(1.0), u > PV(0.0)); }
-  }
+  return dphi_from_phi(phi(u));
 }

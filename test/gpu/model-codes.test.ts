@@ -34,7 +34,7 @@ describe.each([
     piece: 'activation',
     selector: 'ACTIVATION',
     names: ACTIVATIONS.map(activationConstantName),
-    switches: 3,
+    switches: 2,
   },
   { piece: 'loss', selector: 'LOSS', names: LOSSES.map(lossConstantName), switches: 2 },
 ])('the switches of shaders/ $piece', ({ piece, selector, names, switches }) => {
