@@ -2,7 +2,7 @@
 // final losses say together. Backend-agnostic, like runStudy: the caller opens simulations.
 import type { RunConfig } from '../contract/config';
 import type { Simulation } from '../contract/simulation';
-import { fitExponent, FitError } from '../bench/counts';
+import { fitExponent, FitError } from './power-fit';
 import { DivergenceError, runStudy, type StudyHooks, type StudySummary } from './run-study';
 
 export const SWEEP_FIELDS = ['n', 'sigma'] as const;
@@ -150,7 +150,7 @@ export function sweepMeans(runs: readonly SweepRun[], values: readonly number[])
 
 /**
  * The log–log slope of the mean final train loss against n, over all values of n (the
- * bench's least-squares fit, fitExponent, with every point used). The particle
+ * least-squares fit of power-fit.ts, with every point used). The particle
  * approximation's gap shrinks like 1/n, so the slope tends to −1 only when that gap
  * dominates the loss; with a loss floor (data noise, finite time) it is flatter. Returns
  * the reason instead when no fit is possible (fewer than 2 sizes, a loss not > 0).
