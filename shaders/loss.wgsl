@@ -19,6 +19,7 @@ fn loss_slope(r: f32, delta: f32) -> f32 {
   switch LOSS {
     case LOSS_SQUARE, default: { return 2.0 * r; }
     case LOSS_HUBER: { return clamp(r, -delta, delta); }
-    case LOSS_LOGCOSH: { return tanh(clamp(r, -15.0, 15.0)); } // finite on every driver, as safe_tanh
+    // Clamped to stay finite on every driver, as safe_tanh.
+    case LOSS_LOGCOSH: { return tanh(clamp(r, -15.0, 15.0)); }
   }
 }

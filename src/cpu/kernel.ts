@@ -1,6 +1,7 @@
 // The maths of a range of particles, line by line after SPEC §2–3; the CPU twin of the WGSL
-// step (shaders/particles.wgsl), as ./reduce.ts is of its reduction. Particles live in float32 (as on the GPU) and each is worked on in double, then
-// rounded once when stored. Nothing here allocates after construction.
+// step (shaders/particles.wgsl), as ./reduce.ts is of its reduction. Particles live in
+// float32 (as on the GPU) and each is worked on in double, then rounded once when stored.
+// Nothing here allocates after construction.
 import { activation as activationOf, activationOfCode } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
@@ -346,8 +347,8 @@ export class ParticleKernel {
 
   /**
    * Adds c_i φ(α_i · z_b) of particles [i0, i1), in order, to out[o + b] for the `tile`
-   * rows of z (float64, padded, at byte address z of the products' memory). With phiAt ≥ 0 these rows are slots phiAt … of a batch of
-   * `rows` points whose φ values are kept.
+   * rows of z (float64, padded, at byte address z of the products' memory). With phiAt ≥ 0
+   * these rows are slots phiAt … of a batch of `rows` points whose φ values are kept.
    */
   private forwardTile(
     i0: number,
