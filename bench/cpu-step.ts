@@ -12,7 +12,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import type { KernelConfig, ParticleKernel } from '../src/cpu/kernel';
+import type { ParticleKernel } from '../src/cpu/kernel';
+import type { KernelConfig } from '../src/cpu/kernel-config';
 import { activationCode } from '../src/contract/model';
 import { gaussiansFromWords, philox4x32 } from '../src/contract/philox';
 

@@ -1,12 +1,13 @@
-// Activations φ and φ' of SPEC §1, chosen by the ACTIVATION constant (an index into
-// ACTIVATIONS of src/contract/model.ts), folded at compile time. They act on PV, the
-// particles an invocation holds (src/gpu/particle-rows.ts), component by component.
+// Activations φ and φ' of SPEC §1, chosen by the ACTIVATION constant, folded at compile time.
+// The cases are the named codes ACTIVATION_TANH, … that the host emits from the table of
+// src/contract/model.ts (modelShaderConstants); each switch has one case per entry. They act
+// on PV, the particles an invocation holds (src/gpu/particle-rows.ts), component by component.
 
 fn phi(u: PV) -> PV {
   switch ACTIVATION {
-    case 1u: { return 1.0 / (1.0 + exp(-u)); }
-    case 2u: { return max(u, PV(0.0)); }
-    default: { return safe_tanh(u); }
+    case ACTIVATION_TANH, default: { return safe_tanh(u); }
+    case ACTIVATION_SIGMOID: { return 1.0 / (1.0 + exp(-u)); }
+    case ACTIVATION_RELU: { return max(u, PV(0.0)); }
   }
 }
 
@@ -18,19 +19,17 @@ fn safe_tanh(u: PV) -> PV {
   return (e - 1.0) / (e + 1.0);
 }
 
-// φ' from φ(u) alone, as the CPU reference does: the same bits as dphi(u).
+// φ' from f = φ(u) alone, as the CPU kernel computes it (dphiFromPhi of model.ts).
 fn dphi_from_phi(f: PV) -> PV {
   switch ACTIVATION {
-    case 1u: { return f * (1.0 - f); }
-    case 2u: { return select(PV(0.0), PV(1.0), f > PV(0.0)); }
-    default: { return 1.0 - f * f; }
+    case ACTIVATION_TANH, default: { return 1.0 - f * f; }
+    case ACTIVATION_SIGMOID: { return f * (1.0 - f); }
+    case ACTIVATION_RELU: { return select(PV(0.0), PV(1.0), f > PV(0.0)); }
   }
 }
 
+// φ'(u), written once through φ as in src/contract/model.ts: the same bits as each formula
+// written out in u.
 fn dphi(u: PV) -> PV {
-  switch ACTIVATION {
-    case 1u: { let s = 1.0 / (1.0 + exp(-u)); return s * (1.0 - s); }
-    case 2u: { return select(PV(0.0), PV(1.0), u > PV(0.0)); }
-    default: { let t = safe_tanh(u); return 1.0 - t * t; }
-  }
+  return dphi_from_phi(phi(u));
 }

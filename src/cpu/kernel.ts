@@ -1,47 +1,13 @@
 // The maths of a range of particles, line by line after SPEC §2–3; the CPU twin of the WGSL
-// step. Particles live in float32 (as on the GPU) and each is worked on in double, then
-// rounded once when stored. Nothing here allocates after construction.
-import { activationCode, type Loss } from '../contract/model';
+// step (shaders/particles.wgsl), as ./reduce.ts is of its reduction. Particles live in
+// float32 (as on the GPU) and each is worked on in double, then rounded once when stored.
+// Nothing here allocates after construction.
+import { activation as activationOf, activationOfCode } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
+import type { KernelConfig } from './kernel-config';
 import { NOISE_WORDS_BYTES, NoiseGaussians } from './noise';
 import { createProducts, TANH_TABLE_LENGTH, writeTanhTable, type Products } from './products';
-
-// φ and φ' are written out in the loops below; they must stay those of model.ts activation().
-const TANH = activationCode('tanh');
-const SIGMOID = activationCode('sigmoid');
-
-/** Everything that fixes the maths of a simulation; plain data, posted to every worker. */
-export interface KernelConfig {
-  readonly n: number;
-  readonly p: number;
-  readonly d: number;
-  /** Batch size B of every step; 0 when there is no data (F ≡ 0, no data term). */
-  readonly batch: number;
-  /** Full batch: slot b of every step is training point b. */
-  readonly full: boolean;
-  readonly trainCount: number;
-  readonly testCount: number;
-  /** activationCode of src/contract/model.ts. */
-  readonly activation: number;
-  readonly loss: Loss;
-  readonly huberDelta: number;
-  /** σ of step 0 and its annealing (noiseLevel in src/contract/simulation.ts). */
-  readonly sigma: number;
-  readonly sigmaFinal: number | null;
-  readonly annealSteps: number;
-  readonly tau: number;
-  readonly priorStd: number;
-  readonly initStd: number;
-  readonly key: readonly [number, number];
-  /** Particles per chunk; partial sums are kept per chunk and reduced in chunk order. */
-  readonly chunkSize: number;
-  readonly chunks: number;
-  /** Data points per block of a loss evaluation. */
-  readonly lossBlock: number;
-  /** Whether threads keep φ(α_i·z_b) of the forward pass for the next step's drift. */
-  readonly cachePhi: boolean;
-}
 
 /** Data points whose α·z a forward pass or a gradient computes at a time. */
 const TILE = 256;
@@ -50,12 +16,6 @@ const GROUP = 128;
 /** Bytes of a WebAssembly memory page, and the most pages a memory may have (4 GiB). */
 const WASM_PAGE = 65536;
 const WASM_MAX_PAGES = 65536;
-
-/** Particles [i0, i1) of chunk `chunk`. */
-export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
-  const i0 = chunk * cfg.chunkSize;
-  return [i0, Math.min(cfg.n, i0 + cfg.chunkSize)];
-}
 
 /**
  * The kernels of one thread over particles [first, end) of `x` (n × d, rows [α, c]): any
@@ -75,7 +35,10 @@ export class ParticleKernel {
   private readonly d: number;
   /** Row stride of the float64 data tiles: p rounded up to a multiple of 4. */
   private readonly stride: number;
-  private readonly activation: number;
+  /** φ of model.ts, or null for tanh, which runs in the products' module (its bits). */
+  private readonly phi: ((u: number) => number) | null;
+  /** φ' from φ of model.ts. */
+  private readonly dphiFromPhi: (f: number) => number;
   /** Two particles in double, at 0 and d. */
   private readonly xd: Float64Array;
   /** A particle's noise ξ. */
@@ -110,7 +73,10 @@ export class ParticleKernel {
     this.p = cfg.p;
     this.d = cfg.d;
     this.stride = Math.ceil(cfg.p / 4) * 4;
-    this.activation = cfg.activation;
+    const name = activationOfCode(cfg.activation);
+    const { phi, dphiFromPhi } = activationOf(name);
+    this.phi = name === 'tanh' ? null : phi;
+    this.dphiFromPhi = dphiFromPhi;
     this.xi = new Float64Array(cfg.d);
     this.gcs = new Float64Array(GROUP);
     const lengths = {
@@ -287,7 +253,7 @@ export class ParticleKernel {
    * or is computed from zTile.
    */
   private weights(i: number, r: number, t0: number, tile: number, w: Float64Array): void {
-    const { p, xd, u, activation } = this;
+    const { p, xd, u, dphiFromPhi } = this;
     const c = xd[p]!;
     let phiOf = u;
     let phiAt = 0;
@@ -304,7 +270,7 @@ export class ParticleKernel {
       const phi = phiOf[phiAt + b]!;
       const wb = w[t0 + b]!;
       gc += wb * phi;
-      u[b] = wb * c * dphiOf(activation, phi);
+      u[b] = wb * c * dphiFromPhi(phi);
     }
     this.gcs[r] = gc;
   }
@@ -315,7 +281,7 @@ export class ParticleKernel {
    * each would wait on its own previous add.
    */
   private weightsPair(i: number, r: number, t0: number, tile: number, w: Float64Array): void {
-    const { p, d, xd, u, activation } = this;
+    const { p, d, xd, u, dphiFromPhi } = this;
     const c0 = xd[p]!;
     const c1 = xd[d + p]!;
     let phiOf = u;
@@ -349,8 +315,8 @@ export class ParticleKernel {
       const wb = w[t0 + b]!;
       gc0 += wb * phi0;
       gc1 += wb * phi1;
-      u[b] = wb * c0 * dphiOf(activation, phi0);
-      u[TILE + b] = wb * c1 * dphiOf(activation, phi1);
+      u[b] = wb * c0 * dphiFromPhi(phi0);
+      u[TILE + b] = wb * c1 * dphiFromPhi(phi1);
     }
     this.gcs[r] = gc0;
     this.gcs[r + 1] = gc1;
@@ -362,8 +328,9 @@ export class ParticleKernel {
     const { tau, priorStd, key } = this.cfg;
     const sigma = noiseLevel(this.cfg, k);
     const B = this.cfg.batch;
-    const invB = B > 0 ? 1 / B : 0;
-    const priorRate = (sigma * sigma) / (2 * priorStd * priorStd);
+    const invBatch = B > 0 ? 1 / B : 0;
+    // SPEC §2's confinement term (σ²/2) ∇U(x) = confinement · x, as in shaders/particles.wgsl.
+    const confinement = (sigma * sigma) / (2 * priorStd * priorStd);
     const noiseScale = sigma * Math.sqrt(tau);
     for (let i = g0; i < g1; i++) {
       const o = i * d;
@@ -372,7 +339,7 @@ export class ParticleKernel {
       for (let j = 0; j < d; j++) {
         const xj = x[o + j]!;
         const gj = B === 0 ? 0 : j < p ? grads[go + j]! : gcs[i - g0]!;
-        const drift = gj * invB - priorRate * xj;
+        const drift = gj * invBatch - confinement * xj;
         x[o + j] = Math.fround(xj + tau * drift + noiseScale * xi[j]!);
       }
     }
@@ -380,8 +347,8 @@ export class ParticleKernel {
 
   /**
    * Adds c_i φ(α_i · z_b) of particles [i0, i1), in order, to out[o + b] for the `tile`
-   * rows of z (float64, padded, at byte address z of the products' memory). With phiAt ≥ 0 these rows are slots phiAt … of a batch of
-   * `rows` points whose φ values are kept.
+   * rows of z (float64, padded, at byte address z of the products' memory). With phiAt ≥ 0
+   * these rows are slots phiAt … of a batch of `rows` points whose φ values are kept.
    */
   private forwardTile(
     i0: number,
@@ -421,16 +388,14 @@ export class ParticleKernel {
     }
   }
 
-  /** u[b] ← φ(u[b]) for b in [from, from + count) (model.ts activation().phi). */
+  /** u[b] ← φ(u[b]) for b in [from, from + count). */
   private applyPhi(from: number, count: number): void {
-    const { u, activation } = this;
-    const end = from + count;
-    if (activation === TANH) this.products.tanh(this.at.u + from * 8, count, this.at.tanhTable);
-    else if (activation === SIGMOID) {
-      for (let b = from; b < end; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
-    } else {
-      for (let b = from; b < end; b++) u[b] = u[b]! > 0 ? u[b]! : 0;
+    const { u, phi } = this;
+    if (phi === null) {
+      this.products.tanh(this.at.u + from * 8, count, this.at.tanhTable);
+      return;
     }
+    for (let b = from; b < from + count; b++) u[b] = phi(u[b]!);
   }
 
   /** Particles i … i+count−1 (float32) into xd, d apart, in double. */
@@ -438,59 +403,5 @@ export class ParticleKernel {
     const { d, x, xd } = this;
     const o = i * d;
     for (let j = 0; j < count * d; j++) xd[j] = x[o + j]!;
-  }
-}
-
-/** φ' from φ: 1 − tanh², σ(1 − σ), and for relu u > 0 exactly when φ > 0. */
-function dphiOf(activation: number, phi: number): number {
-  if (activation === TANH) return 1 - phi * phi;
-  if (activation === SIGMOID) return phi * (1 - phi);
-  return phi > 0 ? 1 : 0;
-}
-
-/** f(z) = (1/n) Σ_i c_i φ(α_i·z) from the per-chunk sums at offset, offset + stride, … */
-export function networkOutput(
-  cfg: KernelConfig,
-  sums: Float64Array,
-  offset: number,
-  stride: number,
-): number {
-  let total = 0;
-  for (let chunk = 0; chunk < cfg.chunks; chunk++) total += sums[offset + chunk * stride]!;
-  return total / cfg.n;
-}
-
-/**
- * SPEC §2 step 2: w_b = Φ'(y_b − f(z_b)), `slope` being Φ' of model.ts loss(), with n·f(z_b)
- * the per-chunk sums at sumsOffset + b + chunk·stride.
- */
-export function residualWeights(
-  cfg: KernelConfig,
-  slope: (r: number) => number,
-  sums: Float64Array,
-  sumsOffset: number,
-  stride: number,
-  y: Float32Array,
-  w: Float64Array,
-): void {
-  for (let b = 0; b < cfg.batch; b++) {
-    w[b] = slope(y[b]! - networkOutput(cfg, sums, sumsOffset + b, stride));
-  }
-}
-
-/** out[m0 + m] = Φ(y_{m0+m} − f(z_{m0+m})) for m in [first, end), `value` being Φ. */
-export function lossTerms(
-  cfg: KernelConfig,
-  value: (r: number) => number,
-  sums: Float64Array,
-  stride: number,
-  y: Float32Array,
-  m0: number,
-  first: number,
-  end: number,
-  out: Float64Array,
-): void {
-  for (let m = first; m < end; m++) {
-    out[m0 + m] = value(y[m0 + m]! - networkOutput(cfg, sums, m, stride));
   }
 }

@@ -2,7 +2,7 @@
 // and the batch size only, never on the thread count: per-chunk partial sums reduced in
 // chunk order make every thread count produce the same bits.
 import { DeviceLimitError } from '../contract/simulation';
-import type { KernelConfig } from './kernel';
+import type { KernelConfig } from './kernel-config';
 
 /** Fewest particles in a chunk, so that per-chunk overheads stay small. */
 const MIN_CHUNK = 64;

@@ -13,7 +13,7 @@ import {
   type Problem,
   type Simulation,
 } from '../contract/simulation';
-import type { KernelConfig } from './kernel';
+import type { KernelConfig } from './kernel-config';
 import {
   Command,
   Control,

@@ -4,15 +4,11 @@
 // block; the last thread to finish a job tells the main thread with one message.
 import { loss as lossOf } from '../contract/model';
 import { minibatchIndex } from '../contract/philox';
-import {
-  ParticleKernel,
-  chunkRange,
-  lossTerms,
-  residualWeights,
-  type KernelConfig,
-} from './kernel';
+import { ParticleKernel } from './kernel';
+import { chunkRange, type KernelConfig } from './kernel-config';
 import { Command, Control, Param, shareOf, viewsOf, type SharedMemory, type Views } from './layout';
 import type { WorkerReply } from './pool';
+import { lossTerms, residualWeights } from './reduce';
 
 export interface WorkerInit {
   readonly type: 'init';

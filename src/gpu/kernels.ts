@@ -2,7 +2,13 @@
 // each module, the WGSL pieces it concatenates (in this order, the one place it is declared)
 // and the constants put before them. createGpuSimulation builds its pipelines from these, and
 // `npm run wgsl` prints a module as the engine compiles it.
-import { activationCode, lossCode, type Activation, type Loss } from '../contract/model';
+import {
+  activationCode,
+  lossCode,
+  modelShaderConstants,
+  type Activation,
+  type Loss,
+} from '../contract/model';
 import { particleRowCode, type LaneParticles } from './particle-rows';
 import { SUM_ROWS, WG, zQuads } from './plan';
 import { composeShader, type ShaderConstants, type ShaderSources } from './shaders';
@@ -83,6 +89,8 @@ export function engineConstants(shape: KernelShape): ShaderConstants {
     LANE_PARTICLES: shape.laneParticles,
     PHI_CACHE: shape.phiCacheRows === null ? 0 : 1,
     CACHE_ROWS: shape.phiCacheRows ?? 1,
+    // The named codes that activation.wgsl and loss.wgsl switch over, then the run's choice.
+    ...modelShaderConstants(),
     ACTIVATION: activationCode(shape.activation),
     LOSS: lossCode(shape.loss),
   };

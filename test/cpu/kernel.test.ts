@@ -1,10 +1,16 @@
 // The per-range kernels of the CPU reference: kept φ values give the same bits as recomputed
 // ones, odd sizes take the loops' remainder paths, and the chunk plan covers the particles.
 import { describe, expect, it } from 'vitest';
-import { activation as activationOf, activationCode, ACTIVATIONS } from '../../src/contract/model';
+import {
+  activation as activationOf,
+  activationCode,
+  activationOfCode,
+  ACTIVATIONS,
+} from '../../src/contract/model';
 import { particleGaussians, Stream } from '../../src/contract/philox';
 import { noiseLevel } from '../../src/contract/simulation';
-import { ParticleKernel, type KernelConfig } from '../../src/cpu/kernel';
+import { ParticleKernel } from '../../src/cpu/kernel';
+import type { KernelConfig } from '../../src/cpu/kernel-config';
 import { cachePhi, chunkPlan } from '../../src/cpu/layout';
 import { testGaussians } from '../support/cpu-fixtures';
 
@@ -105,9 +111,9 @@ function plainStep(
   sums: Float64Array,
 ): void {
   const { n, p, d, batch: rows, tau, priorStd, key } = cfg;
-  const phiOf = activationOf(ACTIVATIONS[cfg.activation]!).phi;
+  const { phi: phiOf, dphiFromPhi } = activationOf(activationOfCode(cfg.activation));
   const sigma = noiseLevel(cfg, k);
-  const priorRate = (sigma * sigma) / (2 * priorStd * priorStd);
+  const confinement = (sigma * sigma) / (2 * priorStd * priorStd);
   const dot = (i: number, data: Float32Array, b: number): number => {
     let u = 0;
     for (let j = 0; j < p; j++) u += x[i * d + j]! * data[b * p + j]!;
@@ -121,14 +127,7 @@ function plainStep(
     const grad = new Float64Array(d);
     for (let b = 0; b < rows; b++) {
       const phi = phiOf(dot(i, z, b));
-      const dphi =
-        cfg.activation === activationCode('tanh')
-          ? 1 - phi * phi
-          : cfg.activation === activationCode('sigmoid')
-            ? phi * (1 - phi)
-            : phi > 0
-              ? 1
-              : 0;
+      const dphi = dphiFromPhi(phi);
       grad[p] = grad[p]! + w[b]! * phi;
       v[b] = w[b]! * c * dphi;
     }
@@ -140,7 +139,7 @@ function plainStep(
     particleGaussians(Stream.noise, i, k, d, key, xi, 0, new Uint32Array(4), new Float64Array(4));
     for (let j = 0; j < d; j++) {
       const xj = x[i * d + j]!;
-      const drift = grad[j]! * (1 / rows) - priorRate * xj;
+      const drift = grad[j]! * (1 / rows) - confinement * xj;
       x[i * d + j] = Math.fround(xj + tau * drift + sigma * Math.sqrt(tau) * xi[j]!);
     }
     for (let b = 0; b < rows; b++) sums[b] = sums[b]! + x[i * d + p]! * phiOf(dot(i, zNext, b));

@@ -4,13 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES } from '../../src/contract/model';
 import type { Simulation } from '../../src/contract/simulation';
 import { createCpuSimulation } from '../../src/cpu/reference';
-import {
-  BASE_DYNAMICS,
-  maxRelativeError,
-  referenceLoss,
-  referenceSteps,
-  teacherProblem,
-} from '../support/cpu-fixtures';
+import { referenceLoss, referenceSteps } from '../../src/contract/reference';
+import { BASE_DYNAMICS, maxRelativeError, teacherProblem } from '../support/cpu-fixtures';
 
 const live: Simulation[] = [];
 afterEach(() => {

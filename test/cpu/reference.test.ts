@@ -11,12 +11,11 @@ import {
 } from '../../src/contract/simulation';
 import { checkCpuSize } from '../../src/cpu/layout';
 import { createCpuSimulation } from '../../src/cpu/reference';
+import { referenceInit, referenceLoss } from '../../src/contract/reference';
 import {
   BASE_DYNAMICS,
   maxRelativeError,
   noDataProblem,
-  referenceInit,
-  referenceLoss,
   teacherProblem,
 } from '../support/cpu-fixtures';
 

@@ -24,23 +24,16 @@ import { openNodeGpu } from '../../src/node/gpu';
 import { DEFAULT_CONFIG } from '../../src/contract/config';
 import { buildProblem } from '../../src/data/datasets';
 import { dynamicsFromConfig, runStudy, StudyInterruptedError } from '../../src/study/run-study';
-import { noDataProblem } from '../support/cpu-fixtures';
+import { BASE_DYNAMICS, noDataProblem } from '../support/cpu-fixtures';
 import { shaders, useGpu } from '../support/gpu-harness';
 
 const gpu = useGpu();
 
 const base: Dynamics = {
-  n: 256,
+  ...BASE_DYNAMICS,
   sigma: 0.5,
-  sigmaFinal: null,
-  annealSteps: 0,
-  tau: 0.05,
-  batch: 8,
-  activation: 'tanh',
-  loss: 'square',
   huberDelta: 0.5,
   priorStd: 1.5,
-  initStd: 1,
   seed: 20261128,
 };
 

@@ -1,6 +1,7 @@
 // shaders/activation.wgsl and loss.wgsl against the model of src/contract/model.ts at a few
 // points, kinks included: the same φ, φ′, Φ and Φ′, and the shaders' ACTIVATION and LOSS
-// indices picking the function of that name.
+// codes, named by the constants the host emits from model.ts's tables, picking the function
+// of that name.
 import { describe, expect, it } from 'vitest';
 import {
   ACTIVATIONS,
@@ -9,6 +10,7 @@ import {
   activationCode,
   loss,
   lossCode,
+  modelShaderConstants,
 } from '../../src/contract/model';
 import { composeShader } from '../../src/gpu/shaders';
 import { shaders, useGpu } from '../support/gpu-harness';
@@ -44,14 +46,21 @@ const DELTAS = [0.7, 1, 1.6].map(Math.fround);
 const TOLERANCE = 2e-6;
 
 describe('the shaders’ model functions', () => {
-  // The i-th activation and the i-th loss share one kernel: three kernels cover both lists.
-  it.each(ACTIVATIONS.map((name, i) => [name, LOSSES[i]!] as const))(
+  // The i-th activation and the i-th loss share one kernel, so that a few kernels cover both
+  // lists (the shorter list starts over).
+  const kernels = Math.max(ACTIVATIONS.length, LOSSES.length);
+  const pairs = Array.from(
+    { length: kernels },
+    (_, i) => [ACTIVATIONS[i % ACTIVATIONS.length]!, LOSSES[i % LOSSES.length]!] as const,
+  );
+  it.each(pairs)(
     'φ, φ′ of %s and Φ, Φ′ of %s match src/contract/model.ts',
     async (activationName, lossName) => {
       const code =
         composeShader(shaders, ['activation', 'loss'], {
           ACTIVATION: activationCode(activationName),
           LOSS: lossCode(lossName),
+          ...modelShaderConstants(),
         }) + KERNEL;
       const cases = DELTAS.flatMap((delta) => POINTS.map((x) => [x, delta] as const));
       const words = await runTestKernel(
