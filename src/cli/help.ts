@@ -78,6 +78,8 @@ export function overviewUsage(docs: readonly CommandDoc[], run: CommandDoc): str
 
 /** Markdown table cells: pipes escaped, lines joined. */
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Prose for Markdown: the asterisk of m* is no emphasis. */
+const prose = (text: string): string => cell(text).replace(/\*/g, '\\*');
 
 /** docs/cli.md: every command with its flags, from the field table. */
 export function cliMarkdown(docs: readonly CommandDoc[]): string {
@@ -93,23 +95,23 @@ export function cliMarkdown(docs: readonly CommandDoc[]): string {
     '| command | what it does |',
     '| --- | --- |',
     ...docs.map(
-      (doc) => `| [\`mfld ${doc.command}\`](#mfld-${doc.command}) | ${cell(doc.summary)} |`,
+      (doc) => `| [\`mfld ${doc.command}\`](#mfld-${doc.command}) | ${prose(doc.summary)} |`,
     ),
   ];
   for (const doc of docs) {
     lines.push('', `## mfld ${doc.command}`, '', '```', ...doc.synopsis, '```', '');
-    lines.push(doc.about.join('\n'), '');
+    lines.push(doc.about.map(prose).join('\n'), '');
     lines.push('| flag | what it does | value | default |', '| --- | --- | --- | --- |');
     for (const flag of ownFlags(doc.command)) {
       lines.push(
-        `| \`${cell(flag.usage)}\` | ${cell(flag.help)} | ${cell(flag.range)} | ` +
-          `${cell(flag.defaultValue ?? '')} |`,
+        `| \`${cell(flag.usage)}\` | ${prose(flag.help)} | ${prose(flag.range)} | ` +
+          `${prose(flag.defaultValue ?? '')} |`,
       );
     }
     const runLine = runFlagsLine(doc.command);
     if (runLine !== null)
       lines.push('', runLine.replace('(mfld help run)', '([mfld run](#mfld-run))'));
-    if (doc.notes) lines.push('', doc.notes.join('\n'));
+    if (doc.notes) lines.push('', doc.notes.map(prose).join('\n'));
   }
   lines.push('', '## Output files', '', OUTPUT_FILES_HELP.join('\n'));
   return lines.join('\n') + '\n';
