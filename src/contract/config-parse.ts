@@ -18,6 +18,7 @@ import {
   type ValueOf,
 } from './fields';
 import {
+  givenValue,
   parseGiven,
   tokenize,
   unknownNameError,
@@ -213,8 +214,7 @@ export interface ParsedRunArgs {
 
 /** The values of the command-line fields of `mfld run`, each null where not given. */
 const cliOptionsOf = (values: ParsedValues): CliOptions => {
-  const value = <K extends FieldKey>(key: K): ValueOf<K> | null =>
-    (values.get(key)?.value as ValueOf<K> | undefined) ?? null;
+  const value = <K extends FieldKey>(key: K): ValueOf<K> | null => givenValue(values, key) ?? null;
   return {
     json: value('json'),
     saveParticles: value('saveParticles'),
