@@ -159,7 +159,8 @@ function helpCommand(args: readonly string[]): number {
       { kind: 'unknown' },
     );
   }
-  process.stdout.write(commandUsage(doc));
+  // `mfld run --help` has always shown the commands too.
+  process.stdout.write(doc === RUN_DOC ? usageText() : commandUsage(doc));
   return 0;
 }
 
