@@ -59,6 +59,9 @@ const field = <V>(
   extra: Extra<V> = {},
 ): Field<V> => ({ kind, help, commands, ...extra });
 
+/** The fields `mfld sweep` and the page's experiments panel sweep over. */
+export const SWEEP_FIELDS = ['n', 'sigma'] as const;
+
 /** The commands that take the fields of a RunConfig (and the page edits them). */
 const STUDY: readonly Command[] = ['run', 'sweep', 'stationary'];
 
@@ -173,7 +176,7 @@ const COMMAND_FIELDS = {
     { fallback: ENTROPY_SUBSAMPLE },
   ),
 
-  over: field(oneOf(['n', 'sigma'] as const), 'the swept field (required)', ['sweep']),
+  over: field(oneOf(SWEEP_FIELDS), 'the swept field (required)', ['sweep']),
   values: field(
     text('V1,V2,…', 'values separated by commas'),
     'the values of --over, each checked as that flag itself (required)',
