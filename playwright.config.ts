@@ -25,7 +25,7 @@ const BROWSER_PATHS = [
 ];
 
 /** CHROME_PATH or PLAYWRIGHT_CHROMIUM_PATH, else the first installed Chrome or Chromium. */
-function browserPath(): string {
+export function browserPath(): string {
   for (const name of ['CHROME_PATH', 'PLAYWRIGHT_CHROMIUM_PATH']) {
     const path = process.env[name];
     if (path) {
@@ -46,7 +46,7 @@ function browserPath(): string {
 
 // WebGPU is off by default on Linux; with this flag Chromium offers SwiftShader's Vulkan as a
 // fallback adapter where there is no GPU (--enable-features=Vulkan is not needed for that).
-const args = ['--enable-unsafe-webgpu'];
+export const args = ['--enable-unsafe-webgpu'];
 if (process.getuid?.() === 0) {
   // Chromium refuses to run as root inside its sandbox; and nothing should phone home from CI.
   args.push(

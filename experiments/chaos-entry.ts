@@ -1,7 +1,7 @@
 // Gallery entry 3: propagation of chaos. The n-particle network fⁿ fluctuates around the
 // mean-field network f* of m* (mfld stationary) with a variance ∝ 1/n: the variance part of
 // the gap F(mⁿ) − F(m*), measured here by averaging over time within each run.
-import { fitExponent } from '../src/bench/counts';
+import { fitExponent } from '../src/study/power-fit';
 import { parseConfigObject } from '../src/contract/config-parse';
 import { activation } from '../src/contract/model';
 import { createCpuSimulation } from '../src/cpu/reference';

@@ -11,8 +11,8 @@ fn phi(u: PV) -> PV {
 }
 
 // tanh saturates to ±1 in float32 past |u| = 9; some drivers return NaN for large |u|.
-// From e^{2u}: SwiftShader's tanh took about twice as long (the step ran 1.10× faster with
-// this); within 2e-7 of it, and e^{30} is far from float32's overflow.
+// From e^{2u}: SwiftShader's builtin tanh is slower (the step is faster with this; figures in
+// bench/RESULTS.md); within 2e-7 of it, and e^{30} is far from float32's overflow.
 fn safe_tanh(u: PV) -> PV {
   let e = exp(2.0 * clamp(u, PV(-15.0), PV(15.0)));
   return (e - 1.0) / (e + 1.0);

@@ -1,14 +1,13 @@
 // The benchmark's counting and its scaling fit, on exact and synthetic data.
 import { describe, expect, it } from 'vitest';
 import {
-  FitError,
   bytesPerParticleStep,
-  fitExponent,
   fitExponentByRound,
   flopPerParticleStep,
   medianRatio,
   summarize,
 } from '../src/bench/counts';
+import { FitError, fitExponent } from '../src/study/power-fit';
 
 describe('counts per particle-step', () => {
   it('FLOP = B·(6p + 8) + 6d with d = p + 1', () => {

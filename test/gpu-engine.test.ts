@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, exactNoDataVariance } from '../src/contract/model';
 import {
   DeviceLimitError,
+  GpuDeviceLostError,
   type Dynamics,
   type Problem,
   type Simulation,
@@ -14,7 +15,6 @@ import {
   createGpuSimulation,
   engineLayout,
   groupChunksFor,
-  GpuDeviceLostError,
   MAX_GPU_COORDINATES,
   runTimedOnGpu,
   type GpuSimulationOptions,

@@ -4,59 +4,54 @@
 // For each size the two backends must first agree on the same seed; a size where they do not
 // is reported and not timed, since a fast wrong step means nothing. Browser-safe: the host
 // (run-bench.ts in Node, bench/main.ts in the page) supplies the shaders and adds what it
-// knows of the machine.
+// knows of the machine. The blocks are timed in block-series.ts; the result's shape is in
+// measurement.ts.
 import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import { DeviceLimitError, type Dynamics, type Simulation } from '../contract/simulation';
 import { checkCpuSize } from '../cpu/layout';
 import { createCpuSimulation } from '../cpu/reference';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
-import { autoBackend, type AutoBackend, type EngineGpu } from '../gpu/device';
-import {
-  createGpuSimulation,
-  engineLayout,
-  runTimedOnGpu,
-  type EngineLayout,
-} from '../gpu/simulation';
-import type { LaneParticles } from '../gpu/particle-rows';
+import { autoBackend, type EngineGpu } from '../gpu/device';
+import { createGpuSimulation, engineLayout } from '../gpu/simulation';
 import type { ShaderSources } from '../gpu/shaders';
+import { dynamicsFromConfig } from '../study/run-study';
+import { BlockSeries, timingOf } from './block-series';
 import {
   bytesPerParticleStep,
   fitExponentByRound,
   flopPerParticleStep,
-  medianRatio,
-  summarize,
   type RoundsFit,
 } from './counts';
 import { openCpuLimits, type CpuLimits } from './limits-cpu';
-import { openGpuLimits, type GpuLimits, type LimitProbe } from './limits-gpu';
-import { dynamicsFromConfig } from '../study/run-study';
+import { openGpuLimits, type LimitProbe } from './limits-gpu';
+import {
+  BenchStoppedError,
+  deviceLimits,
+  SizeRefusedError,
+  type Agreement,
+  type BenchConfig,
+  type BenchEvents,
+  type BenchMeasurement,
+  type SizeResult,
+} from './measurement';
 
-export interface BenchConfig {
-  /** Particle counts n, ascending. */
-  readonly sizes: readonly number[];
-  /** Particle coordinates d = p + 1; p counts the bias feature, so the teacher has d − 2 raw inputs. */
-  readonly d: number;
-  /** Minibatch size B. */
-  readonly batch: number;
-  /** Steps per timed block; null: as many as make a block last about TARGET_BLOCK_SECONDS. */
-  readonly steps: number | null;
-  /** Timed blocks per backend and size, after one warm-up block. */
-  readonly repeats: number;
-  readonly cpuThreads: number;
-  readonly skipCpu: boolean;
-  /** Particles each GPU invocation holds; null: the engine's default for d. */
-  readonly laneParticles: LaneParticles | null;
-  /** Chunks of particles each GPU workgroup walks in turn; null: the engine's default. */
-  readonly groupChunks: number | null;
-}
+export {
+  BenchStoppedError,
+  SizeRefusedError,
+  type Agreement,
+  type BenchConfig,
+  type BenchEvents,
+  type BenchMeasurement,
+  type Clock,
+  type DeviceLimits,
+  type SizeResult,
+  type Timing,
+} from './measurement';
 
 /** Steps of both backends compared before timing, and the tolerance of test/gpu-engine.test.ts. */
 export const AGREEMENT_STEPS = 3;
 export const AGREEMENT_TOLERANCE = 2e-5;
-/** With --steps unset, a timed block lasts about this long. */
-const TARGET_BLOCK_SECONDS = 0.5;
-const MAX_AUTO_STEPS = 1000;
 /** Training points of the teacher data set the minibatches are drawn from. */
 const TRAIN_POINTS = 4096;
 const SEED = 20261128;
@@ -79,128 +74,6 @@ export function benchRunConfig(config: BenchConfig, n: number): RunConfig {
   };
 }
 
-export interface Timing {
-  /** Steps per timed block, and the blocks timed. */
-  readonly steps: number;
-  readonly blocks: number;
-  readonly particleStepsPerSecond: number;
-  readonly secondsPerStep: { readonly median: number; readonly min: number; readonly max: number };
-  readonly gflops: number;
-  readonly gbps: number;
-  /**
-   * The device's FMA limit (GFLOP/s) measured again right after each timed block: on a
-   * shared machine the speed drifts by tens of percent within minutes.
-   */
-  readonly limitGflops: { readonly median: number; readonly min: number; readonly max: number };
-  /** The FMA limit measured right after each timed block, in the order of blockSeconds. */
-  readonly blockLimitGflops: number[];
-  /** Median over the timed blocks of the block's GFLOP/s over the limit measured after it. */
-  readonly fractionOfLimit: number;
-  /** GB/s over the device's GB/s measured at the start. */
-  readonly bandwidthFraction: number;
-  /**
-   * Seconds per step of each timed block, in the order timed: block r is round r's, unless
-   * the GPU's timestamps failed for some block and they were all timed again by the host's
-   * clock, one after another at the end (`clock` then says 'host').
-   */
-  readonly blockSeconds: number[];
-  /**
-   * Seconds from the start of the measurement to the start of each timed block: the sizes are
-   * timed round by round, a block of each per round.
-   */
-  readonly blockStarts: number[];
-  /**
-   * What timed the blocks: the GPU's timestamp queries (its own time for the passes), or
-   * the host's clock from the call to the completion of the last step.
-   */
-  readonly clock: Clock;
-}
-
-export type Clock = 'gpu-timestamps' | 'host';
-
-export interface Agreement {
-  /** Whether particles after AGREEMENT_STEPS steps agree within the tolerance. */
-  readonly ok: boolean;
-  readonly steps: number;
-  /** Largest |gpu − cpu| / (1 + |cpu|) over all coordinates. */
-  readonly worstDifference: number;
-  readonly tolerance: number;
-}
-
-export interface SizeResult {
-  readonly n: number;
-  readonly gpu: Timing | null;
-  readonly cpu: Timing | null;
-  /** GPU particle-steps/s over the CPU's. */
-  readonly ratio: number | null;
-  /** Null when the CPU was skipped. */
-  readonly agreement: Agreement | null;
-}
-
-/** Everything the benchmark measured, without the host's description of the machine. */
-export interface BenchMeasurement {
-  readonly adapter: {
-    readonly description: string;
-    readonly info: Record<string, string>;
-    readonly timestampQuery: boolean;
-  };
-  /** How the WebGPU engine laid out its step on this adapter for this d. */
-  readonly engine: EngineLayout;
-  /** What `--backend auto` (the page's backend auto) runs on with this adapter, and why. */
-  readonly autoBackend: AutoBackend;
-  readonly config: BenchConfig & {
-    readonly p: number;
-    readonly dataset: RunConfig['dataset'];
-    readonly dynamics: Omit<Dynamics, 'n'>;
-    readonly counts: {
-      readonly flopPerParticleStep: number;
-      readonly bytesPerParticleStep: number;
-    };
-  };
-  /** Each device's FMA limit at the start, the kernel of its sweep that set it, and bandwidth. */
-  readonly limits: { readonly gpu: DeviceLimits; readonly cpu: DeviceLimits | null };
-  readonly limitDetails: { readonly gpu: GpuLimits; readonly cpu: CpuLimits | null };
-  readonly sizes: SizeResult[];
-  /** Rounds of timed blocks: config.repeats, or fewer where the run was stopped after them. */
-  readonly roundsTimed: number;
-  /** Time per step against n, fitted round by round (fitExponentByRound). */
-  readonly exponents: { readonly gpu: RoundsFit | null; readonly cpu: RoundsFit | null };
-}
-
-export interface DeviceLimits {
-  readonly gflops: number;
-  /** The FMA kernel of the sweep that set `gflops`, in words. */
-  readonly fmaConfig: string;
-  readonly gbps: number;
-}
-
-function deviceLimits(limits: GpuLimits | CpuLimits): DeviceLimits {
-  return { gflops: limits.gflops.value, fmaConfig: limits.fmaConfig, gbps: limits.gbps.value };
-}
-
-export interface BenchEvents {
-  /** What the benchmark is doing now; `done` of `total` phases are finished. */
-  progress(what: string, done: number, total: number): void;
-  /** Something the user should know (a disagreement, a fit that could not be made). */
-  notice(message: string): void;
-  /**
-   * Asked between the limit measurements, before each size is opened and before each round:
-   * true ends the benchmark there, with the figures of the rounds done, or a BenchStoppedError
-   * before the first.
-   */
-  stopRequested?(): boolean;
-}
-
-/** The benchmark was asked to stop before a round was timed: there are no figures. */
-export class BenchStoppedError extends Error {
-  override readonly name = 'BenchStoppedError';
-}
-
-/** A requested size does not fit the adapter or the CPU reference's memory; the message names every such size. */
-export class SizeRefusedError extends Error {
-  override readonly name = 'SizeRefusedError';
-}
-
 function cpuRefusal(n: number, error: DeviceLimitError): string {
   return `n = ${n} is past the CPU reference's memory: ${error.message} (or time the GPU alone)`;
 }
@@ -216,6 +89,7 @@ export async function measureBench(
   const problem = buildProblem(baseRun);
   const flop = flopPerParticleStep(problem.p, config.batch);
   const bytes = bytesPerParticleStep(problem.p);
+  const counts = { flop, bytes };
 
   // Every size is opened on the GPU alone first, so that a size past the adapter's limits is
   // refused before minutes go into measuring the others.
@@ -269,32 +143,6 @@ export async function measureBench(
     cpuProbe = config.skipCpu ? null : await openCpuLimits(config.cpuThreads);
     const cpuLimits = cpuProbe ? await cpuProbe.measure(config.repeats) : null;
     done++;
-
-    const timingOf = (
-      { seconds, steps, clock, limitGflops, starts }: TimedBlocks,
-      limitGbps: number,
-      n: number,
-    ): Timing => {
-      const perStep = summarize(seconds.map((s) => s / steps));
-      const gflops = (flop * n) / perStep.median / 1e9;
-      const gbps = (bytes * n) / perStep.median / 1e9;
-      const blockGflops = seconds.map((s) => (flop * n * steps) / s / 1e9);
-      return {
-        steps,
-        blocks: seconds.length,
-        particleStepsPerSecond: n / perStep.median,
-        secondsPerStep: perStep,
-        gflops,
-        gbps,
-        limitGflops: summarize(limitGflops),
-        blockLimitGflops: limitGflops,
-        fractionOfLimit: medianRatio(blockGflops, limitGflops),
-        bandwidthFraction: gbps / limitGbps,
-        blockSeconds: seconds.map((s) => s / steps),
-        blockStarts: starts,
-        clock,
-      };
-    };
 
     /** Both backends at size n, checked to agree before anything is timed. */
     const openSize = async (n: number): Promise<OpenedSize> => {
@@ -396,10 +244,10 @@ export async function measureBench(
         roundsTimed = round + 1;
       }
       for (const size of opened) {
-        const gpuTiming = timingOf(await size.gpu.blocks(), gpuLimits.gbps.value, size.n);
+        const gpuTiming = timingOf(await size.gpu.blocks(), counts, gpuLimits.gbps.value, size.n);
         const cpuTiming =
           size.cpu && cpuLimits
-            ? timingOf(await size.cpu.blocks(), cpuLimits.gbps.value, size.n)
+            ? timingOf(await size.cpu.blocks(), counts, cpuLimits.gbps.value, size.n)
             : null;
         results.set(size.n, {
           n: size.n,
@@ -469,19 +317,19 @@ export async function measureBench(
   }
 }
 
+/** Largest |a − b| / (1 + |b|) over two particle sets of the same shape. */
+export function worstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length)
+    throw new Error(`particle sets differ in size: ${a.length} and ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+  return worst;
+}
+
 function dynamicsWithoutN(dynamics: Dynamics): Omit<Dynamics, 'n'> {
   const { n: _n, ...rest } = dynamics;
   return rest;
-}
-
-interface TimedBlocks {
-  readonly steps: number;
-  readonly seconds: number[];
-  /** The device's FMA rate measured right after each block, GFLOP/s. */
-  readonly limitGflops: number[];
-  /** When each block started, seconds from the measurement's origin. */
-  readonly starts: number[];
-  readonly clock: Clock;
 }
 
 interface OpenedSize {
@@ -491,88 +339,4 @@ interface OpenedSize {
   readonly gpu: BlockSeries;
   readonly cpu: BlockSeries | null;
   destroy(): void;
-}
-
-/**
- * The timed blocks of one backend at one size: one warm-up block (which, with --steps unset,
- * also picks the block length), then blocks one at a time, each followed by a block of
- * `limitRate` (the device's FMA limit now). The GPU's blocks are timed by its timestamp
- * queries where it has them (every block, or none: one clock per size), else like the CPU's
- * by the host's clock.
- */
-class BlockSeries {
-  private steps: number;
-  private readonly timed: { start: number; seconds: number; clock: Clock; limit: number }[] = [];
-
-  /** `origin`: performance.now() at the start of the measurement. */
-  constructor(
-    private readonly sim: Simulation,
-    private readonly config: BenchConfig,
-    private readonly limitRate: () => Promise<number>,
-    private readonly origin: number,
-  ) {
-    this.steps = config.steps ?? 1;
-  }
-
-  async warmUp(): Promise<void> {
-    const warmUp = await timeRun(this.sim, this.steps);
-    if (this.config.steps === null) {
-      this.steps = Math.max(
-        1,
-        Math.min(MAX_AUTO_STEPS, Math.round(TARGET_BLOCK_SECONDS / warmUp.seconds)),
-      );
-      if (this.steps > 1) await timeRun(this.sim, this.steps);
-    }
-  }
-
-  async timeBlock(clock?: Clock): Promise<void> {
-    const start = (performance.now() - this.origin) / 1000;
-    const { seconds, clock: used } = await timeRun(this.sim, this.steps, clock);
-    this.timed.push({ start, seconds, clock: used, limit: await this.limitRate() });
-  }
-
-  /** The blocks timed so far, all by one clock: mixed ones are timed again by the host's. */
-  async blocks(): Promise<TimedBlocks> {
-    const clock = this.timed.every((block) => block.clock === 'gpu-timestamps')
-      ? 'gpu-timestamps'
-      : 'host';
-    if (clock === 'host' && this.timed.some((block) => block.clock === 'gpu-timestamps')) {
-      // A block whose timestamps were unusable: time them all again by the host's clock.
-      const count = this.timed.length;
-      this.timed.length = 0;
-      for (let r = 0; r < count; r++) await this.timeBlock('host');
-    }
-    return {
-      steps: this.steps,
-      seconds: this.timed.map((block) => block.seconds),
-      limitGflops: this.timed.map((block) => block.limit),
-      starts: this.timed.map((block) => block.start),
-      clock,
-    };
-  }
-}
-
-async function timeRun(
-  sim: Simulation,
-  steps: number,
-  clock: Clock = sim.backend === 'webgpu' ? 'gpu-timestamps' : 'host',
-): Promise<{ seconds: number; clock: Clock }> {
-  const start = performance.now();
-  if (clock === 'gpu-timestamps') {
-    const seconds = await runTimedOnGpu(sim, steps);
-    if (seconds !== null && seconds > 0) return { seconds, clock };
-  } else {
-    await sim.run(steps);
-  }
-  return { seconds: (performance.now() - start) / 1000, clock: 'host' };
-}
-
-/** Largest |a − b| / (1 + |b|) over two particle sets of the same shape. */
-export function worstDifference(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length)
-    throw new Error(`particle sets differ in size: ${a.length} and ${b.length}`);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++)
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  return worst;
 }

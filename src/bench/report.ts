@@ -3,7 +3,7 @@
 // browser can know the same) and its CSV table.
 import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
 import { MAX_GROUP_CHUNKS } from '../gpu/simulation';
-import type { BenchConfig, BenchMeasurement, DeviceLimits, Timing } from './measure-bench';
+import type { BenchConfig, BenchMeasurement, DeviceLimits, Timing } from './measurement';
 import { summarize } from './counts';
 
 /** A form field the benchmark cannot run with; the message names the field and the rule. */

@@ -5,7 +5,7 @@ import type { FieldKey, ValueOf } from '../contract/fields';
 import { givenValue, parseGiven, tokenize, valueOrDefault } from '../contract/tokenize';
 import { autoBackendLine, type EngineGpu } from '../gpu/device';
 import type { LaneParticles } from '../gpu/particle-rows';
-import { GpuDeviceLostError } from '../gpu/simulation';
+import { GpuDeviceLostError } from '../contract/simulation';
 import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
 import { enterWebGpuEnv, RESOLVED_MARK } from '../node/webgpu-env';

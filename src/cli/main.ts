@@ -19,7 +19,7 @@ import {
   type Checkpoint,
 } from '../io/checkpoint';
 import { FileError } from '../io/file-error';
-import { GpuDeviceLostError } from '../gpu/simulation';
+import { GpuDeviceLostError } from '../contract/simulation';
 import { encodeNpy } from '../io/npy';
 import { ENTROPY_SUBSAMPLE, entropySubsampleSize } from '../contract/observables';
 import {

@@ -1,11 +1,11 @@
 // tanh in double precision for the model (model.ts) and the CPU reference's hot loop, in
-// JavaScript so that V8 compiles it inline: Math.tanh is a call into fdlibm that took about
-// a third of the CPU step. It stays within a few units in the last place of Math.tanh
+// JavaScript so that V8 compiles it inline: Math.tanh is a call into fdlibm that took a large
+// part of the CPU step (bench/RESULTS.md). It stays within a few units in the last place of Math.tanh
 // (test/model-tanh.test.ts), far below the float32 rounding of the stored results.
 //
 // Written for speed on random arguments: no branch on the sign of x and none taken for the
 // usual sizes (a mispredicted branch stalls the next calls, which otherwise overlap), the
-// nearest integer by truncation (Math.round was ten times slower in V8), and e^y from a
+// nearest integer by truncation (Math.round was much slower in V8), and e^y from a
 // table of 2^(j/32), so that the polynomial left is of degree 7.
 
 /** Below this |x|, tanh x rounds to x (fdlibm's threshold). */

@@ -21,7 +21,7 @@ const PHI_CACHE_MEMORY_SHARE = 1 / 8;
 /**
  * Whether the threads keep φ(α_i·z_b) for n particles and B slots between steps (n·B doubles)
  * instead of computing it again in the next step's drift: results are the same, the step
- * 1.4–1.9 times as fast (n = 2^20, B = 64, measured here). Allowed up to an eighth of the host's memory (`hostMemoryBytes`,
+ * faster (bench/RESULTS.md). Allowed up to an eighth of the host's memory (`hostMemoryBytes`,
  * null where unknown), and at least 256 MiB.
  */
 export function cachePhi(n: number, batch: number, hostMemoryBytes: number | null): boolean {

@@ -32,8 +32,8 @@ export interface AutoBackend {
 
 /**
  * `auto` takes a hardware adapter and leaves a software one for the CPU reference: a software
- * adapter runs the kernels on the same cores, slower than the CPU reference does (3–6× on
- * SwiftShader, bench/RESULTS.md). A fixed rule, not a timed probe: it costs nothing at start.
+ * adapter runs the kernels on the same cores, slower than the CPU reference does (on
+ * SwiftShader, see bench/RESULTS.md). A fixed rule, not a timed probe: it costs nothing at start.
  */
 export function autoBackend(adapter: GPUAdapter | null): AutoBackend {
   if (!adapter) return { backend: 'cpu', reason: 'no WebGPU adapter here' };

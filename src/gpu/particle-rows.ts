@@ -3,7 +3,7 @@
 //
 // Loops over a private array index it dynamically, and SwiftShader (and any compiler that
 // does not unroll them) then keeps the particle in memory instead of registers; with every
-// index a constant the step ran about 1.5× faster on SwiftShader.
+// index a constant the step ran faster on SwiftShader (bench/RESULTS.md).
 //
 // An invocation holds `laneParticles` particles (1, 2 or 4) side by side as the components
 // of a vector `PV`: coordinate j of them all is x[j]. A row of the data tile read from
@@ -16,8 +16,8 @@
 // With `quadLanes` (the subgroup size, where it is fixed), the lanes of a subgroup read the
 // row's quads one each, lane l quad l (then l + quadLanes, …), and share them by subgroup
 // broadcasts. SwiftShader reads workgroup memory at a runtime index lane by lane, so that
-// every quad read by every lane costs four scalar loads: the step ran 1.2–1.5× faster with
-// one read per lane (same bits).
+// every quad read by every lane costs four scalar loads: one read per lane is faster
+// (same bits; bench/RESULTS.md).
 //
 // Each particle's arithmetic is the same, in the same order, whatever laneParticles is.
 
@@ -93,7 +93,7 @@ ${dotRow}
 
 // Row "row" of the tile (weight w_row) added to the drift Σ_b w_b ∇_x φ̂(x, z_b): ∇_α = c φ'(α·z) z,
 // ∇_c = φ(α·z). One function, not dot_tile_row and then the α part: the row's z is read from
-// workgroup memory once for both (about 1.08× the step on SwiftShader, same bits).
+// workgroup memory once for both (faster on SwiftShader, same bits; bench/RESULTS.md).
 fn add_drift_tile_row(x: ptr<function, array<PV, D>>, drift: ptr<function, array<PV, D>>,
                       row: u32, quad_lane: u32) {
 ${dotRow}

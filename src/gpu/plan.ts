@@ -98,8 +98,8 @@ export interface GpuSimulationOptions {
 /**
  * Particles an invocation holds by default: as many as keep lanes · d ≤ 64, so that the
  * coordinates and drifts of them all (2 · lanes · d ≤ 128 floats) can stay in registers.
- * Each data row read from workgroup memory then serves `lanes` particles: on SwiftShader
- * the step at d = 16 ran 2.6× faster with 4 than with 1.
+ * Each data row read from workgroup memory then serves `lanes` particles, which on
+ * SwiftShader made the step at d = 16 much faster with 4 than with 1 (bench/RESULTS.md).
  */
 export function defaultLaneParticles(d: number): LaneParticles {
   return d <= 16 ? 4 : d <= 32 ? 2 : 1;
@@ -116,7 +116,7 @@ export function zQuads(p: number): number {
  * `chunk`. On a GPU `most` is one: its workgroups start cheaply, and the more there are the
  * better it is filled. SwiftShader starts each workgroup as one coroutine per 4-invocation
  * subgroup (so that barriers can switch between them), each on a fresh stack, which took
- * about a third of the step at n = 2^18, d = 16, B = 64; there `most` is 16, and the 16
+ * a large part of the step (bench/RESULTS.md); there `most` is 16, and the 16
  * workgroups are one for each task SwiftShader splits a dispatch into.
  */
 export function groupChunksFor(n: number, chunk: number, most: number): number {
@@ -141,7 +141,7 @@ export interface EngineLayout {
    * Whether the step keeps each particle's φ(α·z_b) for the next step's batch, computed with
    * the network outputs, so that the next step's drift skips α·z and φ (where the cache of
    * n · B floats fits one buffer and, on a software adapter, the host-memory budget). Same
-   * bits either way. Off by default: on SwiftShader it gained 0–7% beside shared quads, within
+   * bits either way. Off by default: on SwiftShader its gain beside shared quads was within
    * the machine's noise (bench/RESULTS.md), for 4 · B bytes per particle; a GPU would rather
    * recompute than read B floats per particle.
    */

@@ -17,7 +17,7 @@
 //   over seeds is reported beside it.
 // Each gets its own log–log fit against n; the theory's slope is −1. Against the largest n the
 // variance part is the spread around that run's f, about (1/n + 1/n_max) times a constant.
-import { fitExponent, FitError } from '../bench/counts';
+import { fitExponent, FitError } from './power-fit';
 import type { RunConfig } from '../contract/config';
 import type { Problem } from '../contract/simulation';
 import { StationaryError, solveStationary, stationaryOptionsOf } from '../contract/stationary';

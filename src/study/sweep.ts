@@ -3,7 +3,7 @@
 import type { RunConfig } from '../contract/config';
 import { SWEEP_FIELDS } from '../contract/fields';
 import type { Simulation } from '../contract/simulation';
-import { fitExponent, FitError } from '../bench/counts';
+import { fitExponent, FitError } from './power-fit';
 import { DivergenceError, runStudy, type StudyHooks, type StudySummary } from './run-study';
 
 /** The fields a sweep runs over: those of `--over` in the field table. */
@@ -152,7 +152,7 @@ export function sweepMeans(runs: readonly SweepRun[], values: readonly number[])
 
 /**
  * The log–log slope of the mean final train loss against n, over all values of n (the
- * bench's least-squares fit, fitExponent, with every point used). The particle
+ * least-squares fit of power-fit.ts, with every point used). The particle
  * approximation's gap shrinks like 1/n, so the slope tends to −1 only when that gap
  * dominates the loss; with a loss floor (data noise, finite time) it is flatter. Returns
  * the reason instead when no fit is possible (fewer than 2 sizes, a loss not > 0).

@@ -393,7 +393,7 @@
     ;; Four values at a time: two pairs, statement by statement (names ending in B are the
     ;; second pair's). Each pair is one long chain of dependent operations; interleaved, the
     ;; core overlaps the two chains, which it did not do across passes of the pair loop
-    ;; (about 1.5 times as fast). The pair loop below takes the up to three values left.
+    ;; (faster: bench/RESULTS.md). The pair loop below takes the up to three values left.
     (block $foursDone (loop $fours
       (br_if $foursDone (i32.gt_u (i32.add (local.get $at) (i32.const 32)) (local.get $end)))
       (local.set $x (v128.load offset=0 align=8 (local.get $at)))
