@@ -176,11 +176,13 @@ export function parseConfigObject(object: unknown, base: RunConfig = DEFAULT_CON
   }
   const byName = new Map<string, RunFieldKey>();
   for (const key of RUN_KEYS) byName.set(key, key).set(kebab(key), key);
-  const given: GivenValue[] = Object.entries(object).map(([name, raw]) => {
-    const key = byName.get(name);
-    if (!key) throw unknownNameError('field', name, RUN_KEYS);
-    return { key, name: showRaw(name), raw };
-  });
+  const given: GivenValue[] = Object.entries(object as Record<string, unknown>).map(
+    ([name, raw]) => {
+      const key = byName.get(name);
+      if (!key) throw unknownNameError('field', name, RUN_KEYS);
+      return { key, name: showRaw(name), raw };
+    },
+  );
   return resolveConfig(parseGiven(given), base, (key) => showRaw(key));
 }
 
