@@ -1,11 +1,11 @@
 // `mfld bench`: flags, the WebGPU environment, progress on stderr, the table on stdout and
 // the JSON record. The measuring is in src/bench/.
 import { availableParallelism } from 'node:os';
-import { ConfigError } from '../contract/config-parse';
+import type { FieldKey, ValueOf } from '../contract/fields';
+import { givenValue, parseGiven, tokenize, valueOrDefault } from '../contract/tokenize';
 import { autoBackendLine, type EngineGpu } from '../gpu/device';
-import { isLaneParticles, type LaneParticles } from '../gpu/particle-rows';
+import type { LaneParticles } from '../gpu/particle-rows';
 import { GpuDeviceLostError } from '../contract/simulation';
-import { MAX_GROUP_CHUNKS } from '../gpu/simulation';
 import { BackendUnavailableError } from '../node/backends';
 import { openNodeGpu } from '../node/gpu';
 import { enterWebGpuEnv, RESOLVED_MARK } from '../node/webgpu-env';
@@ -25,13 +25,13 @@ import {
 } from '../bench/report';
 import {
   EXIT_INTERRUPTED,
-  OUTPUT_FILES_HELP,
   OutputFiles,
   checkOutputPaths,
   formatValue,
   interruptible,
   type FileWriter,
 } from './output';
+import { commandUsage, type CommandDoc } from './help';
 
 export interface BenchOptions {
   /** Null: the default sizes for the adapter (defaultSizes). */
@@ -50,167 +50,43 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
-/** Particles of d = 16 coordinates: p = 15 inputs, the last of them the bias feature 1. */
-const DEFAULT_D = 16;
-const DEFAULT_BATCH = 64;
-const DEFAULT_REPEATS = 5;
 const SMALLEST_DEFAULT_SIZE = 2 ** 10;
 /** Largest default n: 2^16 on SwiftShader (a CPU driver), so the default run takes minutes. */
 const LARGEST_DEFAULT_SIZE = { swiftshader: 2 ** 16, gpu: 2 ** 22 } as const;
-/** Counter words are 32-bit (SPEC §3): particle indices stay below this. */
-const MAX_SIZE = 2 ** 32 - 1;
-/** The largest d the GPU kernels take (MAX_GPU_COORDINATES) and the smallest with one raw input and the bias. */
-const D_RANGE = { min: 3, max: 256 } as const;
 
-const FLAGS: readonly { readonly usage: string; readonly help: string }[] = [
-  {
-    usage: '--sizes N,N,…',
-    help: 'particle counts n, all held at once and timed round by round; default powers of 4 from 2^10 to 2^16 on SwiftShader, 2^22 on a GPU (or the largest that fits)',
-  },
-  {
-    usage: '--dim D',
-    help: `particle coordinates d = p + 1, p inputs counting the bias feature (teacher data with d − 2 raw inputs); ${D_RANGE.min}…${D_RANGE.max}; default ${DEFAULT_D}`,
-  },
-  { usage: '--batch B', help: `minibatch size; default ${DEFAULT_BATCH}` },
-  {
-    usage: '--steps K',
-    help: 'steps per timed block; default: as many as make a block last about half a second',
-  },
-  {
-    usage: '--repeats R',
-    help: `rounds of timed blocks (one per size and backend, each followed by a block of the device's FMA limit) after a warm-up block; default ${DEFAULT_REPEATS}`,
-  },
-  {
-    usage: '--backend-cpu-threads T',
-    help: 'CPU reference and CPU limit threads; default all cores',
-  },
-  {
-    usage: '--lanes L',
-    help: "particles each GPU invocation holds: 1, 2 or 4; default: the engine's choice for d (the table's engine line names it)",
-  },
-  {
-    usage: '--group-chunks G',
-    help: `chunks of 64 · L particles (L of --lanes) each GPU workgroup walks in turn, 1…${MAX_GROUP_CHUNKS}; default: 1 on a GPU, up to 16 on SwiftShader (fewer where n leaves under 16 workgroups)`,
-  },
-  { usage: '--json PATH', help: 'write every figure, the machine and the configuration as JSON' },
-  { usage: '--skip-cpu', help: 'time the GPU only (no agreement check, no CPU figures)' },
-];
+export const BENCH_DOC: CommandDoc = {
+  command: 'bench',
+  summary: 'time the step on WebGPU and the CPU against measured device limits',
+  synopsis: ['mfld bench [flags]'],
+  about: [
+    'Throughput of the time step on WebGPU and on the CPU reference, against each',
+    "device's measured FLOP/s and bandwidth; each size is checked for GPU–CPU agreement",
+    'before it is timed.',
+  ],
+};
 
 export function benchUsage(): string {
-  const lines = [
-    'mfld bench [flags]: throughput of the time step on WebGPU and on the CPU reference, against each',
-    "device's measured FLOP/s and bandwidth; each size is checked for GPU–CPU agreement before it is timed",
-    '',
-  ];
-  for (const flag of FLAGS) lines.push(`  ${flag.usage}`, `      ${flag.help}`);
-  lines.push('', ...OUTPUT_FILES_HELP);
-  return lines.join('\n') + '\n';
+  return commandUsage(BENCH_DOC);
 }
 
+/** The flags of `mfld bench`, from the field table (src/contract/fields.ts). */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
-  let sizes: number[] | null = null;
-  let d = DEFAULT_D;
-  let batch = DEFAULT_BATCH;
-  let steps: number | null = null;
-  let repeats = DEFAULT_REPEATS;
-  let cpuThreads = availableParallelism();
-  let json: string | null = null;
-  let skipCpu = false;
-  let laneParticles: LaneParticles | null = null;
-  let groupChunks: number | null = null;
-  let help = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const eq = arg.indexOf('=');
-    const flag = eq >= 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
-    const inline = eq >= 0 && arg.startsWith('--') ? arg.slice(eq + 1) : null;
-    const value = (): string => {
-      if (inline !== null) return inline;
-      const next = args[i + 1];
-      if (next === undefined || next.startsWith('--'))
-        throw new ConfigError(`${flag} needs a value`);
-      i++;
-      return next;
-    };
-    switch (flag) {
-      case '--sizes':
-        sizes = parseSizes(value());
-        break;
-      case '--dim':
-        d = parseInteger(flag, value(), D_RANGE.min, D_RANGE.max);
-        break;
-      case '--batch':
-        batch = parseInteger(flag, value(), 1, MAX_SIZE);
-        break;
-      case '--steps':
-        steps = parseInteger(flag, value(), 1, 1_000_000);
-        break;
-      case '--repeats':
-        repeats = parseInteger(flag, value(), 1, 1000);
-        break;
-      case '--backend-cpu-threads':
-        cpuThreads = parseInteger(flag, value(), 1, 1024);
-        break;
-      case '--lanes':
-        laneParticles = parseLaneParticles(flag, value());
-        break;
-      case '--group-chunks':
-        groupChunks = parseInteger(flag, value(), 1, MAX_GROUP_CHUNKS);
-        break;
-      case '--json':
-        json = value();
-        if (json === '') throw new ConfigError('--json needs a file path');
-        break;
-      case '--skip-cpu':
-        if (inline !== null) throw new ConfigError('--skip-cpu takes no value');
-        skipCpu = true;
-        break;
-      case '--help':
-      case '-h':
-        help = true;
-        break;
-      default:
-        throw new ConfigError(
-          `unknown flag ${JSON.stringify(arg)} of mfld bench; its flags are ${FLAGS.map((f) => f.usage.split(' ')[0]).join(', ')}`,
-        );
-    }
-  }
+  const { given, help } = tokenize(args, 'bench');
+  const values = parseGiven(given);
+  const value = <K extends FieldKey>(key: K): ValueOf<K> | undefined => givenValue(values, key);
   return {
-    sizes,
-    d,
-    batch,
-    steps,
-    repeats,
-    cpuThreads,
-    json,
-    skipCpu,
-    laneParticles,
-    groupChunks,
+    sizes: value('sizes') ?? null,
+    d: valueOrDefault(values, 'benchDim'),
+    batch: valueOrDefault(values, 'benchBatch'),
+    steps: value('benchSteps') ?? null,
+    repeats: valueOrDefault(values, 'repeats'),
+    cpuThreads: value('backendCpuThreads') ?? availableParallelism(),
+    json: value('benchJson') ?? null,
+    skipCpu: value('skipCpu') ?? false,
+    laneParticles: value('lanes') ?? null,
+    groupChunks: value('groupChunks') ?? null,
     help,
   };
-}
-
-function parseInteger(flag: string, text: string, min: number, max: number): number {
-  const value = /^\d{1,16}$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max)
-    throw new ConfigError(
-      `${flag} must be an integer in ${min}…${max}, got ${JSON.stringify(text)}`,
-    );
-  return value;
-}
-
-function parseLaneParticles(flag: string, text: string): LaneParticles {
-  const value = Number(text.trim());
-  if (text.trim() === '' || !isLaneParticles(value))
-    throw new ConfigError(`${flag} must be 1, 2 or 4, got ${JSON.stringify(text)}`);
-  return value;
-}
-
-function parseSizes(text: string): number[] {
-  const parts = text.split(',').filter((part) => part.trim() !== '');
-  if (parts.length === 0) throw new ConfigError('--sizes needs at least one particle count');
-  const sizes = parts.map((part) => parseInteger('--sizes', part, 1, MAX_SIZE));
-  return [...new Set(sizes)].sort((a, b) => a - b);
 }
 
 /** Powers of 4 from 2^10 up to the device's sensible largest, within its buffer limit. */

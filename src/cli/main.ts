@@ -2,17 +2,22 @@
 // print `mfld: <message>` and exit 2 (usage) or 1 (runtime), without a stack trace; anything
 // else is a bug and prints its stack.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
+import type { RunConfig } from '../contract/config';
 import {
   ConfigError,
   configToJson,
-  describeFlags,
   ignoredFields,
   parseRunArgs,
   type CliOptions,
 } from '../contract/config-parse';
 import { buildProblem } from '../data/datasets';
-import { CheckpointError, encodeCheckpoint, problemCrc32, type Checkpoint } from '../io/checkpoint';
+import {
+  CheckpointError,
+  checkpointOf,
+  encodeCheckpoint,
+  problemCrc32,
+  type Checkpoint,
+} from '../io/checkpoint';
 import { FileError } from '../io/file-error';
 import { GpuDeviceLostError } from '../contract/simulation';
 import { encodeNpy } from '../io/npy';
@@ -33,13 +38,13 @@ import {
   type GoodState,
   type StudySummary,
 } from '../study/run-study';
-import { benchCommand } from './bench';
-import { stationaryCommand } from './stationary';
-import { sweepCommand } from './sweep';
+import { BENCH_DOC, benchCommand } from './bench';
+import { commandUsage, overviewUsage, type CommandDoc } from './help';
+import { STATIONARY_DOC, stationaryCommand } from './stationary';
+import { SWEEP_DOC, sweepCommand } from './sweep';
 import { checkResumable, readCheckpointFile } from './checkpoint-file';
 import {
   EXIT_INTERRUPTED,
-  OUTPUT_FILES_HELP,
   OutputFiles,
   ProgressReporter,
   THROUGHPUT_MEASURES,
@@ -75,6 +80,7 @@ export async function main(
       case 'stationary':
         return await stationaryCommand(rest);
       case 'help':
+        return helpCommand(rest);
       case '--help':
       case '-h':
         process.stdout.write(usageText());
@@ -120,30 +126,42 @@ function reportError(error: unknown): number {
   return EXIT_RUNTIME_ERROR;
 }
 
+export const RUN_DOC: CommandDoc = {
+  command: 'run',
+  summary: 'run a study: print its loss as it goes and a summary at the end',
+  synopsis: ['mfld run [flags]'],
+  about: [
+    'Trains the particles of a two-layer network by mean-field Langevin dynamics (SPEC §2) on',
+    'WebGPU or the CPU reference, printing the loss as it goes and a summary at the end.',
+  ],
+};
+
+/** Every command's doc, in the order of `mfld help`. */
+export const COMMAND_DOCS: readonly CommandDoc[] = [RUN_DOC, BENCH_DOC, SWEEP_DOC, STATIONARY_DOC];
+
+/** `mfld help`: the commands and the flags of `mfld run`. */
 export function usageText(): string {
-  const lines = [
-    'mfld: mean-field Langevin dynamics of a two-layer network, on WebGPU or the CPU',
-    '',
-    'Usage:',
-    '  mfld run [flags]   run a study: print its loss as it goes and a summary at the end',
-    '  mfld bench [flags] time the step on WebGPU and the CPU against measured device limits (mfld bench --help)',
-    '  mfld sweep [flags] the run for each value of n or σ, K seeds each, with a fit (mfld sweep --help)',
-    '  mfld stationary [flags] the exact stationary law m* of a d = 2 problem on a grid (mfld stationary --help)',
-    '  mfld help          show this help',
-    '',
-    'Flags of mfld run (--flag value or --flag=value):',
-  ];
-  for (const flag of describeFlags(DEFAULT_CONFIG)) {
-    lines.push(`  ${flag.usage}`);
-    const details = [
-      flag.help,
-      flag.range,
-      flag.defaultValue === null ? '' : `default ${flag.defaultValue}`,
-    ];
-    lines.push(`      ${details.filter((part) => part !== '').join('; ')}`);
+  return overviewUsage(COMMAND_DOCS, RUN_DOC);
+}
+
+/** `mfld help COMMAND`. */
+function helpCommand(args: readonly string[]): number {
+  const [topic, ...extra] = args;
+  const doc = COMMAND_DOCS.find(({ command }) => command === topic);
+  if (topic === undefined) {
+    process.stdout.write(usageText());
+    return 0;
   }
-  lines.push('', ...OUTPUT_FILES_HELP);
-  return lines.join('\n') + '\n';
+  if (!doc || extra.length > 0) {
+    throw new ConfigError(
+      `mfld help takes one command of ${COMMAND_DOCS.map(({ command }) => command).join(', ')}, ` +
+        `got ${JSON.stringify(args.join(' '))}`,
+      { kind: 'unknown' },
+    );
+  }
+  // `mfld run --help` has always shown the commands too.
+  process.stdout.write(doc === RUN_DOC ? usageText() : commandUsage(doc));
+  return 0;
 }
 
 async function runCommand(args: readonly string[], writeFile: FileWriter): Promise<number> {
@@ -228,17 +246,8 @@ async function runStudyCommand(
   /** Writes `state` as the checkpoint, unless the file holds it already; false on a failure. */
   const writeCheckpoint = (path: string, state: GoodState, consequence = ''): boolean => {
     if (checkpointStep === state.step) return true;
-    const checkpoint: Checkpoint = {
-      config,
-      step: state.step,
-      n: sim.n,
-      d: sim.d,
-      particles: state.particles,
-      lossHistory: state.lossHistory,
-      backend: sim.backend,
-      device: sim.device,
-      dataCrc32: (dataCrc32 ??= problemCrc32(problem)),
-    };
+    dataCrc32 ??= problemCrc32(problem);
+    const checkpoint = checkpointOf(config, state, sim, dataCrc32);
     const kept = checkpointStep === null ? '' : `; ${path} still holds step ${checkpointStep}`;
     const written = outputs.write(
       '--checkpoint',

@@ -1,13 +1,16 @@
 // `mfld stationary`: the exact stationary law m* (SPEC §4) of a d = 2 problem (one input,
 // --no-bias), full batch, solved on a grid (src/contract/stationary.ts). The problem flags
 // are those of `mfld run`, checked by the same table; the grid and solver flags are its own.
-import type { RunConfig } from '../contract/config';
+import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import {
   ConfigError,
   configToJson,
-  parseRunArgs,
+  flagOf,
+  givenRunFields,
+  resolveConfig,
   type RunFieldKey,
 } from '../contract/config-parse';
+import { givenValue, parseGiven, tokenize, valueOrDefault } from '../contract/tokenize';
 import { loss as lossOf } from '../contract/model';
 import type { Problem } from '../contract/simulation';
 import {
@@ -23,7 +26,7 @@ import {
 } from '../contract/stationary';
 import { buildProblem } from '../data/datasets';
 import { encodeNpy } from '../io/npy';
-import { splitCommandArgs } from './command-flags';
+import { commandUsage, type CommandDoc } from './help';
 import {
   checkOutputPaths,
   describeData,
@@ -33,40 +36,32 @@ import {
 } from './output';
 
 const EXIT_RUNTIME_ERROR = 1;
-const MAX_GRID_POINTS = 4001;
-const MIN_GRID_POINTS = 11;
-const MAX_ITERATIONS = 1e7;
 
 /** The run fields that say nothing about m*: given, they are ignored with a notice. */
 const IGNORED: readonly RunFieldKey[] = ['n', 'steps', 'tau', 'initStd', 'backend', 'logEvery'];
-const NOT_TAKEN = ['--resume', '--checkpoint', '--checkpoint-every', '--save-particles'];
 
-export function stationaryUsage(): string {
-  const d = STATIONARY_DEFAULTS;
-  return [
+export const STATIONARY_DOC: CommandDoc = {
+  command: 'stationary',
+  summary: 'the exact stationary law m* of a d = 2 problem on a grid',
+  synopsis: [
     'mfld stationary [--grid G] [--grid-extent L] [--damping η] [--tolerance ε] [--max-iterations K]',
     '                [--json PATH] [--save-density PATH.npy] [mfld run problem flags]',
-    '',
-    '  Solves the stationary law m* ∝ g·exp(−(2/σ²) δF/δm(m*, ·)), the minimiser of',
-    '  V = F + (σ²/2) KL(m ‖ g) and the n → ∞, t → ∞ limit of the particles (SPEC §4), on a',
-    '  G × G grid over (α, c) ∈ [−L, L]², by damped entropic mirror descent on V. It applies to',
-    '  particles of d = 2: one input (--dataset sine, or none/teacher/gaussians with --dim 1, or',
-    '  a CSV of one input) with --no-bias, a constant σ > 0 and the full batch.',
-    `  --grid G            points per axis, an integer from ${MIN_GRID_POINTS} to ${MAX_GRID_POINTS}; default ${d.gridPoints}`,
-    `  --grid-extent L     half-width of the grid, a number > 0; default ${d.extentInPriorStd} × --prior-std`,
-    `  --damping η         first step of the iteration, in (0, 1] (halved while V would rise); default ${d.damping}`,
-    `  --tolerance ε       stop when ‖Γ(m) − m‖₁ < ε, a number in (0, 1); default ${d.tolerance}`,
-    `  --max-iterations K  refuse past this many, an integer from 1 to 10^7; default ${d.maxIterations}`,
-    '  --json PATH         loss.train (F(m*)), loss.test, freeEnergy (V(m*)), relativeEntropy,',
-    '                      moments (mean, var per coordinate, covariance), outputs.train (f*(z_b)),',
-    '                      the grid, iterations, residual, edgeMass',
-    '  --save-density PATH.npy  m* on the grid, float32 [G, G]: row i is α_i, column j is c_j,',
-    '                      α_i = c_i = −L + i·2L/(G − 1), normalised so that Σ m · spacing² = 1',
-    `  It refuses a law whose mass beyond ${EDGE_BAND} × L exceeds ${EDGE_MASS_LIMIT}, and an iteration that`,
-    '  does not converge. The problem flags are those of `mfld run` (mfld help); --n, --steps,',
-    '  --tau, --init-std, --backend and --log-every say nothing about m* and are ignored.',
-    '',
-  ].join('\n');
+  ],
+  about: [
+    'Solves the stationary law m* ∝ g·exp(−(2/σ²) δF/δm(m*, ·)), the minimiser of',
+    'V = F + (σ²/2) KL(m ‖ g) and the n → ∞, t → ∞ limit of the particles (SPEC §4), on a',
+    'G × G grid over (α, c) ∈ [−L, L]², by damped entropic mirror descent on V. It applies to',
+    'particles of d = 2: one input (--dataset sine, or none/teacher/gaussians with --dim 1, or',
+    'a CSV of one input) with --no-bias, a constant σ > 0 and the full batch.',
+  ],
+  notes: [
+    `It refuses a law whose mass beyond ${EDGE_BAND} × L exceeds ${EDGE_MASS_LIMIT}, and an iteration that`,
+    `does not converge. ${IGNORED.map(flagOf).join(', ')} say nothing about m* and are ignored.`,
+  ],
+};
+
+export function stationaryUsage(): string {
+  return commandUsage(STATIONARY_DOC);
 }
 
 export interface StationaryCommandOptions {
@@ -79,103 +74,53 @@ export interface StationaryCommandOptions {
   readonly help: boolean;
 }
 
-const OWN = [
-  '--grid',
-  '--grid-extent',
-  '--damping',
-  '--tolerance',
-  '--max-iterations',
-  '--save-density',
-] as const;
-
-function parseNumber(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  valid: (x: number) => boolean,
-  range: string,
-): number {
-  if (raw === undefined) return fallback;
-  const x = Number(raw);
-  if (raw.trim() === '' || !valid(x))
-    throw new ConfigError(`${name} must be ${range}, got "${raw}"`);
-  return x;
-}
-
 export function parseStationaryArgs(args: readonly string[]): StationaryCommandOptions {
-  const { own, runArgs } = splitCommandArgs(args, OWN, NOT_TAKEN, 'mfld stationary');
-  const { config, cli, given } = parseRunArgs(runArgs);
-  const d = STATIONARY_DEFAULTS;
-  const gridPoints = parseNumber(
-    '--grid',
-    own.get('--grid'),
-    d.gridPoints,
-    (x) => Number.isInteger(x) && x >= MIN_GRID_POINTS && x <= MAX_GRID_POINTS,
-    `an integer from ${MIN_GRID_POINTS} to ${MAX_GRID_POINTS}`,
-  );
-  const extent = parseNumber(
-    '--grid-extent',
-    own.get('--grid-extent'),
-    d.extentInPriorStd * config.priorStd,
-    (x) => Number.isFinite(x) && x > 0,
-    'a number > 0',
-  );
-  const damping = parseNumber(
-    '--damping',
-    own.get('--damping'),
-    d.damping,
-    (x) => x > 0 && x <= 1,
-    'a number in (0, 1]',
-  );
-  const tolerance = parseNumber(
-    '--tolerance',
-    own.get('--tolerance'),
-    d.tolerance,
-    (x) => x > 0 && x < 1,
-    'a number in (0, 1)',
-  );
-  const maxIterations = parseNumber(
-    '--max-iterations',
-    own.get('--max-iterations'),
-    d.maxIterations,
-    (x) => Number.isInteger(x) && x >= 1 && x <= MAX_ITERATIONS,
-    'an integer from 1 to 10^7',
-  );
-  const saveDensity = own.get('--save-density') ?? null;
-  if (saveDensity !== null && !saveDensity.endsWith('.npy')) {
-    throw new ConfigError(`--save-density must name a .npy file, got "${saveDensity}"`);
-  }
-  const none = { json: null, saveDensity: null, ignored: [] };
+  const { given: tokens, help } = tokenize(args, 'stationary');
+  const values = parseGiven(tokens);
+  const config = resolveConfig(values, DEFAULT_CONFIG, flagOf);
+  const given = givenRunFields(values);
   const solver = stationaryOptionsOf(config, {
-    gridPoints,
-    extent,
-    damping,
-    tolerance,
-    maxIterations,
+    gridPoints: valueOrDefault(values, 'grid'),
+    extent:
+      givenValue(values, 'gridExtent') ?? STATIONARY_DEFAULTS.extentInPriorStd * config.priorStd,
+    damping: valueOrDefault(values, 'damping'),
+    tolerance: valueOrDefault(values, 'tolerance'),
+    maxIterations: valueOrDefault(values, 'maxIterations'),
   });
-  if (cli.help) return { ...none, config, solver, help: true };
+  const none = { json: null, saveDensity: null, ignored: [] };
+  if (help) return { ...none, config, solver, help: true };
   if (config.sigma <= 0) {
     throw new ConfigError(
       `${given.get('sigma') ?? '--sigma'} must be > 0 for mfld stationary: at σ = 0 there is ` +
         'no entropy term and m* is not a density',
+      { field: 'sigma', kind: 'range' },
     );
   }
   if (config.sigmaFinal !== null) {
     throw new ConfigError(
       `${given.get('sigmaFinal')} is not taken by mfld stationary: an annealed σ has no stationary law`,
+      { field: 'sigmaFinal', kind: 'conflict' },
     );
   }
   if (config.batch !== 'full' && given.has('batch')) {
     throw new ConfigError(
       `${given.get('batch')} ${config.batch}: mfld stationary solves the full-batch law ` +
         '(--batch full, or leave it out)',
+      { field: 'batch', kind: 'conflict' },
     );
   }
   const ignored = IGNORED.flatMap((key) => {
     const flag = given.get(key);
     return flag === undefined ? [] : [flag];
   });
-  return { config, solver, json: cli.json, saveDensity, ignored, help: false };
+  return {
+    config,
+    solver,
+    json: givenValue(values, 'stationaryJson') ?? null,
+    saveDensity: givenValue(values, 'saveDensity') ?? null,
+    ignored,
+    help: false,
+  };
 }
 
 /** Refuses a problem whose particles are not d = 2, saying which flags give one. */

@@ -5,30 +5,18 @@
 // changes nothing: the merged losses equal the single sweep's bit for bit.
 import { parseConfigObject, configToJson, ConfigError } from '../contract/config-parse';
 import type { RunConfig } from '../contract/config';
+import { shardKind, type Shard } from '../contract/field-kinds';
 import { FileError } from '../io/file-error';
 import { SWEEP_FIELDS, type SweepField, type SweepPlan, type SweepRun } from '../study/sweep';
 import { readTextFile } from './output';
 
-/** The I-th (from 0) of K parts. */
-export interface Shard {
-  readonly index: number;
-  readonly count: number;
-}
+export type { Shard } from '../contract/field-kinds';
 
-const MAX_SHARDS = 100_000;
-
-/** `I/K` with 0 ≤ I < K: Slurm's `--array=0-(K-1)` gives $SLURM_ARRAY_TASK_ID in that range. */
+/** `I/K` with 0 ≤ I < K, as `--shard` reads it (the field table's kind). */
 export function parseShard(raw: string): Shard {
-  const match = /^(\d+)\/(\d+)$/.exec(raw.trim());
-  const index = match ? Number(match[1]) : NaN;
-  const count = match ? Number(match[2]) : NaN;
-  if (!(count >= 1 && count <= MAX_SHARDS && index >= 0 && index < count)) {
-    throw new ConfigError(
-      `--shard must be I/K with K from 1 to ${MAX_SHARDS} and I from 0 to K - 1 ` +
-        `(a Slurm job array: --array=0-(K-1)), got "${raw}"`,
-    );
-  }
-  return { index, count };
+  const shard = shardKind.parse(raw);
+  if (!shard) throw new ConfigError(`--shard must be ${shardKind.range}, got "${raw}"`);
+  return shard;
 }
 
 /** Every K-th plan from the I-th: the parts are disjoint, and each mixes small and large runs. */

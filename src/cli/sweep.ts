@@ -2,47 +2,29 @@
 // with the final losses written as JSON, CSV and an SVG plot. Flag values are checked by
 // the same table as `mfld run` (config-parse): each swept value must pass as its flag.
 import type { RunConfig } from '../contract/config';
-import { ConfigError, configToJson, flagOf, parseRunArgs } from '../contract/config-parse';
-import { DeviceLimitError } from '../contract/simulation';
+import { configToJson } from '../contract/config-parse';
+import { DeviceLimitError, type Problem } from '../contract/simulation';
 import { checkCpuSize } from '../cpu/layout';
 import { hostMemoryBytes } from '../cpu/pool';
 import { buildProblem } from '../data/datasets';
-import { ENTROPY_SUBSAMPLE, networkOutputs } from '../contract/observables';
+import { networkOutputs } from '../contract/observables';
 import { activation as activationOf } from '../contract/model';
-import type { Problem } from '../contract/simulation';
-import {
-  meanFieldGap,
-  stationaryReferences,
-  type GapFit,
-  type MeanFieldGap,
-} from '../study/mean-field-gap';
+import { meanFieldGap, stationaryReferences } from '../study/mean-field-gap';
 import { BackendUnavailableError, decideBackend, openSimulation } from '../node/backends';
 import { enterWebGpuEnv } from '../node/webgpu-env';
-import { linePlotSvg, type PlotSeries } from '../plot/svg';
 import { dynamicsFromConfig } from '../study/run-study';
 import {
   fitLossAgainstN,
   runSweep,
-  SWEEP_FIELDS,
   sweepCsv,
   sweepMeans,
   sweepPlans,
-  type SweepField,
   type SweepFit,
-  type SweepRun,
 } from '../study/sweep';
-import {
-  formatShard,
-  mergeSweepParts,
-  parseShard,
-  shardPlans,
-  type MergedSweep,
-  type Shard,
-} from './sweep-parts';
-import { splitCommandArgs } from './command-flags';
+import { formatShard, mergeSweepParts, shardPlans, type MergedSweep } from './sweep-parts';
+import { commandUsage } from './help';
 import {
   EXIT_INTERRUPTED,
-  OUTPUT_FILES_HELP,
   OutputFiles,
   checkOutputPaths,
   formatValue,
@@ -50,155 +32,16 @@ import {
   readTextFile,
   type FileWriter,
 } from './output';
+import { SWEEP_DOC, parseSweepArgs, type SweepOptions } from './sweep-args';
+import { describeRun, gapLines, sweepSvg } from './sweep-report';
 
-const MAX_SEEDS = 1000;
-const MAX_VALUES = 1000;
-const EXIT_RUNTIME_ERROR = 1;
-
-export interface SweepOptions {
-  readonly over: SweepField;
-  readonly values: number[];
-  readonly seeds: number;
-  readonly json: string | null;
-  readonly csv: string | null;
-  readonly svg: string | null;
-  /** One config per value, in the order given. */
-  readonly configs: { value: number; config: RunConfig }[];
-  readonly threads: number | null;
-  /** --shard: the part of the runs this invocation runs; null: all. */
-  readonly shard: Shard | null;
-  /** --merge: the parts' JSON files, which then give the sweep instead of the flags. */
-  readonly merge: string[] | null;
-  /** Particles the free energy's entropy estimate uses, at most. */
-  readonly entropySubsample: number;
-  readonly help: boolean;
-}
+export { SWEEP_DOC, parseSweepArgs, type SweepOptions } from './sweep-args';
 
 export function sweepUsage(): string {
-  return [
-    'mfld sweep --over n|sigma --values V1,V2,… [--seeds K] [--shard I/K] [--json PATH] [--csv PATH] [--svg PATH] [mfld run flags]',
-    'mfld sweep --merge PART.json… [--json PATH] [--csv PATH] [--svg PATH]',
-    '',
-    '  Runs the study of `mfld run` once for each value of --over, with K seeds each (seed,',
-    '  seed + 1, …), and reports the final train and test loss of every run and their means.',
-    '  --over n also fits the log–log slope of the mean final train loss against n.',
-    '  --over FIELD   n or sigma (required)',
-    '  --values LIST  comma-separated values, each checked as the flag itself (required)',
-    `  --seeds K      seeds per value, an integer from 1 to ${MAX_SEEDS}; default 1`,
-    '  --json PATH    the sweep as JSON: config, every run, the means, the fit, which files were written',
-    '  --csv PATH     one row per run',
-    '  --svg PATH     a plot of the final loss against the swept value',
-    '  --shard I/K    run only part I of K (I from 0 to K - 1: every K-th run from the I-th);',
-    '                 the same runs whatever K, each part with its own output files',
-    '  --merge FILES  join the JSON files of the parts into the table, fit and files of the',
-    '                 whole sweep; refuses parts of different sweeps, a missing or repeated run',
-    '  Every other flag is a flag of `mfld run` (mfld help); --resume, --checkpoint,',
-    '  --checkpoint-every and --save-particles are not taken.',
-    '',
-    ...OUTPUT_FILES_HELP.map((line) => `  ${line}`),
-    '',
-  ].join('\n');
+  return commandUsage(SWEEP_DOC);
 }
 
-const SWEEP_OWN = [
-  '--over',
-  '--values',
-  '--seeds',
-  '--json',
-  '--csv',
-  '--svg',
-  '--shard',
-  '--merge',
-] as const;
-/** The flags --merge takes with it: the parts give everything else. */
-const WITH_MERGE = ['--merge', '--json', '--csv', '--svg'];
-const NOT_IN_SWEEP = ['--resume', '--checkpoint', '--checkpoint-every', '--save-particles'];
-
-export function parseSweepArgs(args: readonly string[]): SweepOptions {
-  // --merge takes every file up to the next flag.
-  const { own, runArgs } = splitCommandArgs(args, SWEEP_OWN, NOT_IN_SWEEP, 'mfld sweep', [
-    '--merge',
-  ]);
-  const parsed = parseRunArgs(runArgs);
-  const none = { values: [], configs: [], seeds: 1, json: null, csv: null, svg: null };
-  const parts = { shard: null, merge: null };
-  const entropySubsample = parsed.cli.entropySubsample ?? ENTROPY_SUBSAMPLE;
-  if (parsed.cli.help) {
-    return { ...none, ...parts, over: 'n', threads: null, entropySubsample, help: true };
-  }
-  const merge = own.get('--merge');
-  if (merge !== undefined) {
-    const extra = [...own.keys()].find((flag) => !WITH_MERGE.includes(flag)) ?? runArgs[0];
-    if (extra !== undefined) {
-      throw new ConfigError(`${extra} cannot be given with --merge: the parts hold the sweep`);
-    }
-    return {
-      ...none,
-      json: own.get('--json') ?? null,
-      csv: own.get('--csv') ?? null,
-      svg: own.get('--svg') ?? null,
-      over: 'n',
-      threads: null,
-      shard: null,
-      merge: merge.split('\n'),
-      entropySubsample,
-      help: false,
-    };
-  }
-
-  const overRaw = own.get('--over');
-  if (overRaw === undefined) throw new ConfigError('--over is required: n or sigma');
-  if (!(SWEEP_FIELDS as readonly string[]).includes(overRaw)) {
-    throw new ConfigError(`--over must be one of ${SWEEP_FIELDS.join(', ')}, got "${overRaw}"`);
-  }
-  const over = overRaw as SweepField;
-  const overFlag = flagOf(over);
-  if (parsed.given.has(over)) {
-    throw new ConfigError(`${parsed.given.get(over)} cannot be given with --over ${over}`);
-  }
-  const valuesRaw = own.get('--values');
-  if (valuesRaw === undefined) throw new ConfigError('--values is required: V1,V2,…');
-  const pieces = valuesRaw.split(',').map((piece) => piece.trim());
-  if (pieces.length > MAX_VALUES) {
-    throw new ConfigError(`--values takes at most ${MAX_VALUES} values, got ${pieces.length}`);
-  }
-  const configs = pieces.map((piece) => {
-    if (piece === '') throw new ConfigError(`--values has an empty value in "${valuesRaw}"`);
-    try {
-      const { config } = parseRunArgs([...runArgs, overFlag, piece]);
-      return { value: config[over], config };
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw new ConfigError(`--values ${piece}: ${error.message}`);
-    }
-  });
-  const values = configs.map(({ value }) => value);
-  const repeated = values.find((value, i) => values.indexOf(value) !== i);
-  if (repeated !== undefined) throw new ConfigError(`--values has ${repeated} twice`);
-
-  const seedsRaw = own.get('--seeds') ?? '1';
-  const seeds = /^\d+$/.test(seedsRaw) ? Number(seedsRaw) : NaN;
-  if (!(Number.isInteger(seeds) && seeds >= 1 && seeds <= MAX_SEEDS)) {
-    throw new ConfigError(`--seeds must be an integer from 1 to ${MAX_SEEDS}, got "${seedsRaw}"`);
-  }
-  if (parsed.config.seed + seeds - 1 > Number.MAX_SAFE_INTEGER) {
-    throw new ConfigError(`--seed ${parsed.config.seed} plus --seeds ${seeds} passes 2^53 - 1`);
-  }
-  return {
-    over,
-    values,
-    seeds,
-    json: own.get('--json') ?? null,
-    csv: own.get('--csv') ?? null,
-    svg: own.get('--svg') ?? null,
-    configs,
-    threads: parsed.cli.threads,
-    shard: own.has('--shard') ? parseShard(own.get('--shard')!) : null,
-    merge: null,
-    entropySubsample,
-    help: false,
-  };
-}
+const EXIT_RUNTIME_ERROR = 1;
 
 /** The options of the sweep that merged parts make, as if its flags had been given. */
 function mergedOptions(options: SweepOptions, merged: MergedSweep): SweepOptions {
@@ -427,101 +270,4 @@ export async function sweepCommand(
   if (outputs.anyFailed) return EXIT_RUNTIME_ERROR;
   if (interrupted) return EXIT_INTERRUPTED;
   return diverged > 0 ? EXIT_RUNTIME_ERROR : 0;
-}
-
-function describeRun(run: SweepRun): string {
-  if (run.status === 'diverged') return `diverged at step ${run.steps}`;
-  const test = run.test === null ? '' : ` (test ${formatValue(run.test)})`;
-  const train = run.train === null ? '-' : formatValue(run.train);
-  return `train loss ${train}${test}  ${formatValue(run.seconds)} s`;
-}
-
-function sweepSvg(
-  over: SweepField,
-  runs: readonly SweepRun[],
-  means: ReturnType<typeof sweepMeans>,
-  fit: SweepFit | { error: string } | null,
-): string {
-  const series: PlotSeries[] = [
-    {
-      label: 'runs',
-      style: 'points',
-      color: '#778',
-      marker: 'circle',
-      points: runs.flatMap((run) => (run.train === null ? [] : [[run.value, run.train] as const])),
-    },
-    {
-      label: 'mean',
-      style: 'linepoints',
-      color: '#1f5fa8',
-      marker: 'square',
-      dash: 'solid',
-      points: means.flatMap((m) => (m.train === null ? [] : [[m.value, m.train] as const])),
-    },
-  ];
-  if (fit && 'slope' in fit) {
-    const xs = means.map((m) => m.value);
-    const line = (x: number): readonly [number, number] => [
-      x,
-      Math.exp(fit.intercept + fit.slope * Math.log(x)),
-    ];
-    series.push({
-      label: `fit: slope ${formatValue(fit.slope)}`,
-      style: 'line',
-      color: '#d0452b',
-      dash: 'dashed',
-      points: [line(Math.min(...xs)), line(Math.max(...xs))],
-    });
-  }
-  return linePlotSvg({
-    title: `final train loss against ${over}`,
-    xLabel: over === 'n' ? 'n (particles)' : 'σ',
-    yLabel: 'final train loss',
-    series,
-    // σ may be 0: a linear axis for it.
-    xLog: over === 'n',
-    yLog: true,
-  });
-}
-
-const withError = (value: number | null, stdError: number | null): string =>
-  value === null
-    ? '-'
-    : `${formatValue(value)}${stdError === null ? '' : ` ±${formatValue(stdError)}`}`;
-
-const describeFit = (fit: GapFit): string =>
-  'slope' in fit
-    ? `slope ${formatValue(fit.slope)} (R² ${formatValue(fit.r2)}, ${fit.points} n)`
-    : `none (${fit.error})`;
-
-/** The gap table of an n-sweep (src/study/mean-field-gap.ts). */
-function gapLines(gap: MeanFieldGap): string[] {
-  const { reference } = gap;
-  const target = reference.kind === 'stationary' ? 'm*' : `n = ${reference.n}`;
-  const lines = [
-    reference.kind === 'stationary'
-      ? `gap      to the mean-field limit m* (mfld stationary on each seed's data): ` +
-        `F(m*) ${withError(reference.train, null)}, V(m*) ${withError(reference.freeEnergy, null)}`
-      : `gap      to the largest n of the sweep, n = ${reference.n} (no exact m* for this ` +
-        'problem: mfld stationary needs d = 2, --no-bias, --batch full, a constant σ > 0)',
-    `n          F − F(${target}) ±se`.padEnd(36) +
-      `V − V(${target}) ±se`.padEnd(26) +
-      'variance part ±se'.padEnd(24) +
-      'bias part ±se',
-  ];
-  for (const row of gap.rows) {
-    lines.push(
-      String(row.n).padEnd(11) +
-        withError(row.trainGap, row.trainGapStdError).padEnd(25) +
-        withError(row.freeEnergyGap, row.freeEnergyGapStdError).padEnd(26) +
-        withError(row.variancePart, row.variancePartStdError).padEnd(24) +
-        withError(row.biasPart, row.biasPartStdError),
-    );
-  }
-  const { fits } = gap;
-  lines.push(
-    `fit      log–log against n (theory: −1): variance part ${describeFit(fits.variancePart)}; ` +
-      `F gap ${describeFit(fits.trainGap)}; V gap ${describeFit(fits.freeEnergyGap)}`,
-  );
-  return lines;
 }

@@ -69,11 +69,12 @@ export function checkpointOf(
     n: config.n,
     d: state.particles.length / config.n,
     particles: state.particles,
-    lossHistory: state.lossHistory.map(({ step, time, train, test }) => ({
+    lossHistory: state.lossHistory.map(({ step, time, train, test, freeEnergy }) => ({
       step,
       time,
       train,
       test,
+      ...(freeEnergy === undefined ? {} : { freeEnergy }),
     })),
     backend: where.backend,
     device: where.device,

@@ -1,63 +1,34 @@
-// The parameter panel's fields: the keys of configToJson, how each is edited, and the form's
-// raw values to and from the URL query. Validation is parseConfigObject's, field by field, so
-// the page's messages are the CLI's (they name the field and its range).
+// The parameter panel's fields: the run fields of the field table (src/contract/fields.ts),
+// with the table's labels and help, how each is edited, and the form's raw values to and
+// from the URL query. Validation is parseConfigObject's, field by field, so the page's
+// messages are the CLI's (they name the field and its range), and each error carries the
+// field it belongs beside.
 import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import { ConfigError, configToJson, parseConfigObject } from '../contract/config-parse';
-import { ACTIVATIONS, LOSSES } from '../contract/model';
-
-export type FieldKey = keyof ReturnType<typeof configToJson>;
+import { RUN_FIELDS, RUN_KEYS, type RunFieldKey } from '../contract/fields';
 
 export interface FieldSpec {
-  readonly key: string;
+  readonly key: RunFieldKey;
   readonly label: string;
   /** Options of a select; a text input where absent. */
   readonly options?: readonly string[];
   readonly checkbox?: true;
+  /** The help of the field, with its range. */
   readonly title: string;
 }
 
-/** The datasets a page can build (csv needs a file system). */
-export const PAGE_DATASETS = ['none', 'teacher', 'gaussians', 'sine'] as const;
+export const FIELDS: readonly FieldSpec[] = RUN_KEYS.map((key) => {
+  const { kind, help, label } = RUN_FIELDS[key];
+  return {
+    key,
+    label,
+    ...(kind.choices ? { options: kind.choices } : {}),
+    ...(kind.isSwitch ? { checkbox: true as const } : {}),
+    title: kind.isSwitch ? help : `${help}; ${kind.range}`,
+  };
+});
 
-export const FIELDS: readonly FieldSpec[] = [
-  { key: 'dataset', label: 'data set', options: PAGE_DATASETS, title: 'none: no data, F ≡ 0' },
-  { key: 'dim', label: 'dim', title: 'input dimension before the bias feature' },
-  { key: 'samples', label: 'samples', title: 'training points' },
-  { key: 'testSamples', label: 'test samples', title: 'held-out points (0: none)' },
-  { key: 'noise', label: 'label noise', title: 'standard deviation of the label noise' },
-  {
-    key: 'separation',
-    label: 'separation Δ',
-    title: 'gaussians: inputs N(0, (1 ± Δ)² I) for labels ±1',
-  },
-  { key: 'n', label: 'n (particles)', title: 'number of particles (neurons)' },
-  { key: 'steps', label: 'steps', title: 'time steps, counted from step 0' },
-  { key: 'logEvery', label: 'log every', title: 'steps per chunk: the loss is read after each' },
-  { key: 'sigma', label: 'σ', title: 'noise level of the Langevin dynamics' },
-  {
-    key: 'sigmaFinal',
-    label: 'σ at the end',
-    title: 'anneal σ linearly to this at the last step (none: constant σ)',
-  },
-  { key: 'tau', label: 'τ', title: 'time step (needs τσ²/(2s²) < 2)' },
-  { key: 'batch', label: 'batch', title: '"full" or B points drawn with replacement' },
-  { key: 'activation', label: 'activation φ', options: ACTIVATIONS, title: 'activation' },
-  { key: 'loss', label: 'loss Φ', options: LOSSES, title: 'loss of the residual' },
-  { key: 'huberDelta', label: 'Huber δ', title: "Huber's δ (loss huber)" },
-  { key: 'priorStd', label: 'prior std s', title: 'standard deviation of the prior g' },
-  { key: 'initStd', label: 'init std s₀', title: 'standard deviation of x⁰' },
-  { key: 'seed', label: 'seed', title: 'seed of all random numbers (data included)' },
-  { key: 'bias', label: 'bias feature', checkbox: true, title: 'append a constant input 1' },
-  {
-    key: 'backend',
-    label: 'backend',
-    options: ['auto', 'webgpu', 'cpu'],
-    title:
-      'auto: WebGPU on a hardware adapter, else the CPU reference (faster than a software adapter)',
-  },
-];
-
-const KEYS = new Set(FIELDS.map((f) => f.key));
+const KEYS = new Set<string>(RUN_KEYS);
 
 /** Raw values as the form holds them: strings, keyed as configToJson. */
 export type RawValues = Record<string, string>;
@@ -105,9 +76,6 @@ export interface Validation {
   readonly errors: Map<string, string>;
 }
 
-const messageOf = (error: unknown): string =>
-  error instanceof Error ? error.message : String(error);
-
 /** Each field alone, then all together (for the checks across fields, such as τ's bound). */
 export function validate(raw: RawValues): Validation {
   const errors = new Map<string, string>();
@@ -123,10 +91,7 @@ export function validate(raw: RawValues): Validation {
       if (!(error instanceof ConfigError)) throw error;
       // A single field checked against the defaults of the others may trip a check across
       // fields; that one is reported below, against the values actually given.
-      const message = messageOf(error);
-      if (!message.includes(' must be < ') && !message.includes('make a data set')) {
-        errors.set(key, message);
-      }
+      if (error.kind !== 'conflict') errors.set(error.field ?? key, error.message);
     }
   }
   if (errors.size > 0) return { config: null, errors };
@@ -134,9 +99,7 @@ export function validate(raw: RawValues): Validation {
     return { config: parseConfigObject(raw), errors };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const message = messageOf(error);
-    const named = FIELDS.find(({ key }) => message.startsWith(`"${key}"`));
-    errors.set(named?.key ?? '', message);
+    errors.set(error.field ?? '', error.message);
     return { config: null, errors };
   }
 }

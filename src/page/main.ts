@@ -8,7 +8,7 @@ import type { Problem, Simulation } from '../contract/simulation';
 import { createCpuSimulation } from '../cpu/reference';
 import { buildProblem } from '../data/datasets';
 import { autoBackend, autoBackendLine, type EngineGpu } from '../gpu/device';
-import { createHistogram, rangeFromMoments, type ParticleHistogram } from '../gpu/histogram';
+import { createHistogram, type ParticleHistogram } from '../gpu/histogram';
 import { browserShaderSources } from '../gpu/shader-sources.browser';
 import { createGpuSimulation } from '../gpu/simulation';
 import {
@@ -26,10 +26,11 @@ import { LossChart } from './charts';
 import { CloudPanel } from './cloud-panel';
 import { download, metricsCsv, particlesNpy, studyJson } from './exports';
 import { FunctionPlot } from './function-plot';
-import { drawHeatmap, HEATMAP_BINS, histogram2d } from './heatmap';
+import { HeatPanel } from './heat-panel';
+import { HEATMAP_BINS } from './heatmap';
+import { stationaryLawFor } from './stationary-overlay';
 import { awaitIsolation, isolationNote } from './isolation';
 import { ParamPanel } from './panel';
-import { drawStationaryOverlay, stationaryLawFor } from './stationary-overlay';
 import { READBACK_FLOATS, RunController, type KeptState, type ShownPoint } from './run-controller';
 import { SweepPanel } from './sweeps';
 
@@ -51,7 +52,7 @@ const notice = $('notice');
 const generalError = $('general-error');
 const heatX = $<HTMLSelectElement>('heat-x');
 const heatY = $<HTMLSelectElement>('heat-y');
-const heatCanvas = $<HTMLCanvasElement>('heatmap');
+const heat = new HeatPanel($<HTMLCanvasElement>('heatmap'), heatX, heatY);
 const saveButton = $<HTMLButtonElement>('save-checkpoint');
 const loadInput = $<HTMLInputElement>('load-checkpoint');
 const checkpointError = $('checkpoint-error');
@@ -157,7 +158,7 @@ function clearView(): void {
   stepText.textContent = 'step 0';
   rateText.textContent = '';
   for (const id of ['train-loss', 'test-loss', 'free-energy']) $(id).textContent = '–';
-  clearHeatmap();
+  heat.clear();
   functionPlot.clear();
 }
 
@@ -304,56 +305,10 @@ async function loadCheckpoint(file: File): Promise<void> {
   await resumeFrom(from, file.name, false);
 }
 
-// ---------------------------------------------------------------------------------------
-// Heat map
-
-const coordinateName = (j: number, d: number): string => (j === d - 1 ? 'c' : `α_${j + 1}`);
-
-function fillHeatSelects(d: number): void {
-  if (heatX.options.length === d) return;
-  for (const select of [heatX, heatY]) {
-    select.replaceChildren();
-    for (let j = 0; j < d; j++) select.add(new Option(coordinateName(j, d), String(j)));
-  }
-  heatX.value = '0';
-  heatY.value = String(d - 1);
-}
-
-function clearHeatmap(): void {
-  const ctx = heatCanvas.getContext('2d');
-  if (!ctx) return;
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, heatCanvas.width, heatCanvas.height);
-}
-
-/** The heat map of the last log point: binned on the GPU on WebGPU, else from the read-back. */
+/** The heat map of the last log point. */
 async function drawParticles(): Promise<void> {
   const point = controller.lastPoint;
-  if (!point) return;
-  const { sim, config, problem, moments, particles } = point;
-  const gpuHistogram = attached.histogram;
-  const d = sim.d;
-  fillHeatSelects(d);
-  const xj = Number(heatX.value);
-  const yj = Number(heatY.value);
-  const range = rangeFromMoments(moments, xj, yj);
-  let hist;
-  if (gpuHistogram) {
-    const { counts } = await gpuHistogram.compute(xj, yj, range);
-    hist = { bins: gpuHistogram.bins, counts, xRange: range.x, yRange: range.y };
-  } else if (particles) {
-    hist = histogram2d(particles, sim.n, d, xj, yj, HEATMAP_BINS, range);
-  } else {
-    return;
-  }
-  drawHeatmap(heatCanvas, hist, coordinateName(xj, d), coordinateName(yj, d));
-  const law = stationaryLawFor(config, problem);
-  if (law) drawStationaryOverlay(heatCanvas, hist, law, xj, yj);
-  heatCanvas.dataset['stationary'] = law ? 'drawn' : 'none';
-  heatCanvas.setAttribute(
-    'aria-label',
-    `2-D histogram of ${sim.n} particles: ${coordinateName(yj, d)} against ${coordinateName(xj, d)} at step ${sim.step}`,
-  );
+  if (point) await heat.draw(point, attached.histogram);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -447,7 +402,7 @@ const functionPlot = new FunctionPlot($('function-plot'), $('function-note'));
 
 panel.build();
 panel.revalidate();
-clearHeatmap();
+heat.clear();
 chart.update([]);
 // Say at once whether WebGPU is here, and offer the CPU reference where it is not.
 void browserGpu.get().then((gpu) => {

@@ -1,11 +1,13 @@
 // A sweep: the same study for each value of one field (n or σ), K seeds each, and what the
 // final losses say together. Backend-agnostic, like runStudy: the caller opens simulations.
 import type { RunConfig } from '../contract/config';
+import { SWEEP_FIELDS } from '../contract/fields';
 import type { Simulation } from '../contract/simulation';
 import { fitExponent, FitError } from './power-fit';
 import { DivergenceError, runStudy, type StudyHooks, type StudySummary } from './run-study';
 
-export const SWEEP_FIELDS = ['n', 'sigma'] as const;
+/** The fields a sweep runs over: those of `--over` in the field table. */
+export { SWEEP_FIELDS };
 export type SweepField = (typeof SWEEP_FIELDS)[number];
 
 /** One run of the sweep: the config it runs and where it sits. */

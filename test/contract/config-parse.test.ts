@@ -243,18 +243,27 @@ describe('parseConfigObject', () => {
 
   it('names the field as given', () => {
     expect(() => parseConfigObject({ priorStd: -1 })).toThrow(
-      new ConfigError('"priorStd" must be a number > 0, got -1'),
+      new ConfigError('"priorStd" must be a number > 0, got -1', {
+        field: 'priorStd',
+        kind: 'range',
+      }),
     );
     expect(() => parseConfigObject({ 'prior-std': '-1' })).toThrow(
-      new ConfigError('"prior-std" must be a number > 0, got "-1"'),
+      new ConfigError('"prior-std" must be a number > 0, got "-1"', {
+        field: 'priorStd',
+        kind: 'range',
+      }),
     );
     expect(() => parseConfigObject({ n: 2.5 })).toThrow('"n" must be an integer');
     expect(() => parseConfigObject({ bias: 1 })).toThrow('"bias" must be true or false, got 1');
     expect(() => parseConfigObject({ priorSd: 1 })).toThrow(
-      new ConfigError('unknown field "priorSd"; did you mean priorStd?'),
+      new ConfigError('unknown field "priorSd"; did you mean priorStd?', { kind: 'unknown' }),
     );
     expect(() => parseConfigObject({ priorStd: 1, 'prior-std': 1 })).toThrow(
-      new ConfigError('"prior-std" is given twice (also as "priorStd")'),
+      new ConfigError('"prior-std" is given twice (also as "priorStd")', {
+        field: 'priorStd',
+        kind: 'twice',
+      }),
     );
     expect(() => parseConfigObject({ sigma: 1, tau: 5 })).toThrow(
       /^"tau" must be < 4 for "sigma" 1 and "priorStd" 1/,

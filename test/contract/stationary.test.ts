@@ -154,7 +154,10 @@ describe('mfld stationary', () => {
       ['--no-bias', '--dataset=sine', '--batch=8'],
       /--batch 8: mfld stationary solves the full-batch law/,
     ],
-    [['--no-bias', '--dataset=sine', '--save-density=x.csv'], /--save-density must name a \.npy/],
+    [
+      ['--no-bias', '--dataset=sine', '--save-density=x.csv'],
+      /--save-density must be a file path ending in \.npy/,
+    ],
     [['--no-bias', '--dataset=sine', '--resume=x'], /--resume is not taken/],
   ])('refuses %j naming the flag, exit 2', async (args, message) => {
     const result = await mainCaptured(['stationary', ...args]);
