@@ -293,9 +293,9 @@ async function gpuFmaKernel(
  * A block timer that sleeps through most of each block before waiting on the queue. Dawn
  * in Node (npm `webgpu`) polls for completion with setImmediate for as long as a promise
  * is pending, which keeps a core busy that a software adapter would compute on (on 2
- * cores that costs SwiftShader a third of its rate; bench/RESULTS.md). The
- * sleep is SLEEP_FRACTION of the block's size times the fewest seconds per unit seen so
- * far, so it ends before the block does unless the device got 1.25× faster meanwhile.
+ * cores that costs SwiftShader up to a third of its rate; bench/RESULTS.md). The sleep
+ * is SLEEP_FRACTION of the block's size times the fewest seconds per unit seen so far,
+ * so it ends before the block does unless the device got 1.25× faster meanwhile.
  */
 function pacedBlock(
   run: (size: number, sleepSeconds: number) => Promise<number>,
