@@ -5,7 +5,9 @@
 // latency but take more registers), so the limit is the best of a sweep over them.
 // `scale`, `shift` and the loop count come from a uniform, so the compiler can neither fold
 // the chains nor unroll the loop away; values stay near 1 (scale just below 1, small shift),
-// so nothing overflows or goes denormal.
+// so nothing overflows or goes denormal. On SwiftShader the loop itself costs: each trip
+// re-reads an unhoisted bound and handles its lane mask, so the bound is read into a local
+// once and each trip writes out 16 multiply-adds per chain (bench/RESULTS.md has the ratios).
 
 export type FmaForm = 'fma' | 'mul-add';
 
@@ -18,7 +20,7 @@ export interface GpuFmaConfig {
 }
 
 /** Multiply-adds of each chain per loop trip, written out (the loop count is a uniform). */
-export const FMA_UNROLL = 4;
+export const FMA_UNROLL = 16;
 const VEC4_LANES = 4;
 
 /** Every combination of 4, 8 and 16 chains, workgroups of 64 and 256, and both forms. */
@@ -76,7 +78,8 @@ fn fma_chains(
   let m = params.scale;
   let c = params.shift;
 ${chains.map((j) => `  var a${j} = seed + ${((j + 1) / (config.chains + 1)).toFixed(4)};`).join('\n')}
-  for (var k = 0u; k < params.trips; k++) {
+  let trips = params.trips;
+  for (var k = 0u; k < trips; k++) {
 ${body.join('\n')}
   }
   if (i < arrayLength(&sink)) {

@@ -4,7 +4,8 @@
 // so that no kernel the adapter runs faster is left out. A timed block is one submission,
 // timed from submit to queue.onSubmittedWorkDone(); the figure is the median of the blocks
 // after a warm-up. Submission latency is in the time, which is why a block is made long
-// (a calibrated loop count or dispatch count) before it is timed. The winning kernel stays
+// (a calibrated loop count or dispatch count) before it is timed, and the wait sleeps
+// through most of the block before it asks the queue (see pacedBlock). The winning kernel stays
 // ready after that (a LimitProbe), so that the benchmark can measure the FMA rate again
 // between its timed blocks: on a shared machine the speed drifts by tens of percent within
 // minutes.
@@ -12,6 +13,7 @@ import { isSoftwareAdapter, type EngineGpu } from '../gpu/device';
 import { composeShader, type ShaderSources } from '../gpu/shaders';
 import { summarize } from './counts';
 import {
+  FMA_UNROLL,
   GPU_FMA_SWEEP,
   gpuFmaFlopPerTrip,
   gpuFmaKernelSource,
@@ -28,10 +30,12 @@ const WG = 64;
 const FMA_INVOCATIONS = 2 ** 20;
 const SOFTWARE_FMA_INVOCATIONS = 2 ** 14;
 /**
- * The loop count of the FMA kernels starts at this many trips (64 multiply-adds per chain,
- * so a dispatch is mostly arithmetic even before it is calibrated) and grows up to the max.
+ * The loop count of the FMA kernels starts at this many trips, 1024 multiply-adds per chain:
+ * on SwiftShader each invocation's start costs as much as a few hundred of them (fewer per
+ * chain read visibly slower; bench/RESULTS.md), so a dispatch is mostly arithmetic even
+ * before it is calibrated. It grows up to the max.
  */
-const MIN_FMA_TRIPS = 16;
+const MIN_FMA_TRIPS = 1024 / FMA_UNROLL;
 const MAX_FMA_TRIPS = 2 ** 20;
 /** Bytes of each of the two buffers of the copy, capped by the adapter's binding size. */
 const STREAM_BYTES = 64 * 2 ** 20;
@@ -52,6 +56,8 @@ const FMA_SWEEP_BLOCKS = 3;
 const OTHER_LIMIT_BLOCKS = 5;
 /** Dispatches per block are capped: past this a block is long enough on any device. */
 const MAX_DISPATCHES = 4096;
+/** A block sleeps this fraction of its expected length before it waits on the queue. */
+const SLEEP_FRACTION = 0.8;
 
 export interface LimitMeasurement {
   /** Median over the timed blocks, with their spread. */
@@ -212,8 +218,9 @@ export async function openGpuLimits(
     if (error) throw new Error(`WebGPU rejected the benchmark kernels: ${error.message}`);
 
     const streamGrid = grid(Math.ceil(vec4s / WG));
-    const streamBlock = (dispatches: number) =>
-      timeBlock(device, streamPipeline, streamGroup, streamGrid, dispatches);
+    const streamBlock = pacedBlock((dispatches, sleepSeconds) =>
+      timeBlock(device, streamPipeline, streamGroup, streamGrid, dispatches, sleepSeconds),
+    );
     return limitProbe(
       fmaKernels,
       async (fma, repeats) => {
@@ -273,22 +280,46 @@ async function gpuFmaKernel(
   const flopPerTrip = x * y * config.workgroupSize * gpuFmaFlopPerTrip(config);
   return {
     config: gpuFmaLabel(config),
-    block: (trips) => {
+    block: pacedBlock((trips, sleepSeconds) => {
       device.queue.writeBuffer(params, 32, new Uint32Array([trips]));
-      return timeBlock(device, pipeline, group, [x, y], 1);
-    },
+      return timeBlock(device, pipeline, group, [x, y], 1, sleepSeconds);
+    }),
     gflops: (seconds, trips) => (flopPerTrip * trips) / seconds / 1e9,
     calibration: { start: MIN_FMA_TRIPS, max: MAX_FMA_TRIPS, seconds: FMA_BLOCK_SECONDS },
   };
 }
 
-/** Seconds from submitting `dispatches` dispatches in one pass to their completion. */
+/**
+ * A block timer that sleeps through most of each block before waiting on the queue. Dawn
+ * in Node (npm `webgpu`) polls for completion with setImmediate for as long as a promise
+ * is pending, which keeps a core busy that a software adapter would compute on (on 2
+ * cores that costs SwiftShader up to a third of its rate; bench/RESULTS.md). The sleep
+ * is SLEEP_FRACTION of the block's size times the fewest seconds per unit seen so far,
+ * so it ends before the block does unless the device got 1.25× faster meanwhile.
+ */
+function pacedBlock(
+  run: (size: number, sleepSeconds: number) => Promise<number>,
+): (size: number) => Promise<number> {
+  let fastest = Infinity;
+  return async (size) => {
+    const sleepSeconds = Number.isFinite(fastest) ? SLEEP_FRACTION * fastest * size : 0;
+    const seconds = await run(size, sleepSeconds);
+    fastest = Math.min(fastest, seconds / size);
+    return seconds;
+  };
+}
+
+/**
+ * Seconds from submitting `dispatches` dispatches in one pass to their completion, asking
+ * the queue for it only after `sleepSeconds`.
+ */
 async function timeBlock(
   device: GPUDevice,
   pipeline: GPUComputePipeline,
   bindGroup: GPUBindGroup,
   [x, y]: [number, number],
   dispatches: number,
+  sleepSeconds: number,
 ): Promise<number> {
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
@@ -299,6 +330,7 @@ async function timeBlock(
   const commands = encoder.finish();
   const start = performance.now();
   device.queue.submit([commands]);
+  if (sleepSeconds > 0) await new Promise((wake) => setTimeout(wake, sleepSeconds * 1000));
   await device.queue.onSubmittedWorkDone();
   return (performance.now() - start) / 1000;
 }

@@ -6,7 +6,13 @@ import { openCpuLimits } from '../../src/bench/limits-cpu';
 import { instantiateWasmFma, WASM_FMA_UNROLL } from '../../src/bench/limits-cpu-wasm';
 import { CPU_FMA_SWEEP, cpuFmaLabel } from '../../src/bench/limits-cpu-loops';
 import { openGpuLimits, type SweptKernel } from '../../src/bench/limits-gpu';
-import { GPU_FMA_SWEEP, gpuFmaLabel } from '../../src/bench/limits-gpu-fma';
+import {
+  FMA_UNROLL,
+  GPU_FMA_SWEEP,
+  gpuFmaFlopPerTrip,
+  gpuFmaKernelSource,
+  gpuFmaLabel,
+} from '../../src/bench/limits-gpu-fma';
 import { shaders, useGpu } from '../support/gpu-harness';
 
 const gpu = useGpu();
@@ -56,6 +62,23 @@ describe('FMA limits', () => {
       probe.close();
     }
   });
+});
+
+describe('GPU FMA kernels', () => {
+  // The FLOP credited per trip are the multiply-adds written out in the loop, and the loop
+  // bound is read from the uniform once (re-reading it every trip slowed SwiftShader).
+  it.each(GPU_FMA_SWEEP.map((config) => ({ label: gpuFmaLabel(config), config })))(
+    '$label: chains × FMA_UNROLL vec4 multiply-adds per trip, bound read once',
+    ({ config }) => {
+      const source = gpuFmaKernelSource(config);
+      const loop = source.slice(source.indexOf('for ('), source.lastIndexOf('if ('));
+      const multiplyAdds = loop.match(config.form === 'fma' ? /fma\(/g : / \* m \+ c;/g) ?? [];
+      expect(multiplyAdds).toHaveLength(config.chains * FMA_UNROLL);
+      expect(gpuFmaFlopPerTrip(config)).toBe(multiplyAdds.length * 4 * 2);
+      expect(source).toContain('let trips = params.trips;');
+      expect(source.match(/params\.trips/g)).toHaveLength(1);
+    },
+  );
 });
 
 describe('WebAssembly FMA kernels', () => {
