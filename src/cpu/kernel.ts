@@ -50,6 +50,8 @@ const GROUP = 128;
 /** Bytes of a WebAssembly memory page, and the most pages a memory may have (4 GiB). */
 const WASM_PAGE = 65536;
 const WASM_MAX_PAGES = 65536;
+/** Pages a memory with kept φ values may have: 2 GiB, what every engine allows. */
+const PHI_MAX_PAGES = 32768;
 
 /** Particles [i0, i1) of chunk `chunk`. */
 export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
@@ -66,9 +68,10 @@ export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
  * Speed without changing a bit: data rows are copied to float64 once per tile (exact), with
  * the row stride padded to a multiple of 4 by zeros; particles go two at a time through
  * every product over the data (the two lanes of an f64x2 in α·z) and through the drift's
- * weights. Each sum still adds its terms in the order of the plain loop. Those products and
- * tanh run in WebAssembly (products.ts), over a memory that holds the particles in double,
- * the data tiles, α·z and the drift sums; the rest is JavaScript over views of that memory.
+ * weights. Each sum still adds its terms in the order of the plain loop. Those products,
+ * tanh, the drift's weights and the forward sums run in WebAssembly (products.ts), over a
+ * memory that holds the particles in double, the data tiles, α·z, the kept φ values and the
+ * partial sums; the rest is JavaScript over views of that memory.
  */
 export class ParticleKernel {
   private readonly p: number;
@@ -84,20 +87,33 @@ export class ParticleKernel {
   private readonly grads: Float64Array;
   /** Σ_b w_b φ(α·z_b) of the particles of a group. */
   private readonly gcs: Float64Array;
+  /** The whole memory of the products, for the views at its byte addresses. */
+  private readonly heap: Float64Array;
   /** Data rows of a tile in float64 (padded rows); the next batch's in zNext. */
   private readonly zTile: Float64Array;
   private readonly zNext: Float64Array;
-  /** Per data point of a tile, for two particles (at 0 and TILE): α·z_b, φ, w_b c φ'. */
-  private readonly u: Float64Array;
   /** The noise ξ and the initial particles' Gaussians (Philox in the products' module). */
   private readonly noise: NoiseGaussians;
   /** φ(α_i·z_b) at (i − first)·B + b, or null (recomputed in each step). */
   private readonly phis: Float64Array | null;
+  /** Weights w_b of a tile of the batch, and a tile of the forward sums being added. */
+  private readonly wTile: Float64Array;
+  private readonly sums: Float64Array;
   /** The multiply-add loops, over the memory that holds xd, u, zTile, zNext and grads. */
   private readonly products: Products;
   /** Byte addresses of those arrays in that memory. */
   private readonly at: Record<
-    'xd' | 'u' | 'zTile' | 'zNext' | 'grads' | 'words' | 'tanhTable',
+    | 'xd'
+    | 'u'
+    | 'zTile'
+    | 'zNext'
+    | 'grads'
+    | 'gcs'
+    | 'wTile'
+    | 'sums'
+    | 'words'
+    | 'tanhTable'
+    | 'phis',
     number
   >;
 
@@ -112,24 +128,35 @@ export class ParticleKernel {
     this.stride = Math.ceil(cfg.p / 4) * 4;
     this.activation = cfg.activation;
     this.xi = new Float64Array(cfg.d);
-    this.gcs = new Float64Array(GROUP);
     const lengths = {
       xd: 2 * cfg.d,
+      // Per data point of a tile, for two particles (at 0 and TILE): α·z_b, φ, w_b c φ'.
       u: 2 * TILE,
       zTile: TILE * this.stride,
       zNext: TILE * this.stride,
       grads: GROUP * this.stride,
+      gcs: GROUP,
+      wTile: TILE,
+      sums: TILE,
       words: NOISE_WORDS_BYTES / 8,
       tanhTable: TANH_TABLE_LENGTH,
+      phis: 0,
     };
     const doubles = Object.values(lengths).reduce((sum, length) => sum + length, 0);
-    const pages = Math.ceil((doubles * 8) / WASM_PAGE);
-    if (pages > WASM_MAX_PAGES) {
+    if (Math.ceil((doubles * 8) / WASM_PAGE) > WASM_MAX_PAGES) {
       throw new RangeError(
         `CPU reference: p = ${cfg.p} needs ${doubles * 8} bytes of kernel scratch per thread, more than WebAssembly's 4 GiB`,
       );
     }
+    // Kept φ values live in the same memory, where the products write and read them in
+    // place; where they would make it too large, φ is recomputed instead (the same bits).
+    const phiDoubles = cfg.cachePhi ? (end - first) * cfg.batch : 0;
+    if (Math.ceil(((doubles + phiDoubles) * 8) / WASM_PAGE) <= PHI_MAX_PAGES) {
+      lengths.phis = phiDoubles;
+    }
+    const pages = Math.ceil(((doubles + lengths.phis) * 8) / WASM_PAGE);
     const memory = new WebAssembly.Memory({ initial: pages });
+    this.heap = new Float64Array(memory.buffer);
     this.products = createProducts(memory);
     let next = 0;
     const view = (name: keyof typeof lengths): Float64Array => {
@@ -138,25 +165,32 @@ export class ParticleKernel {
       return array;
     };
     this.xd = view('xd');
-    this.u = view('u');
+    const u = view('u');
     this.zTile = view('zTile');
     this.zNext = view('zNext');
     this.grads = view('grads');
+    this.gcs = view('gcs');
+    this.wTile = view('wTile');
+    this.sums = view('sums');
     const words = view('words');
     this.noise = new NoiseGaussians(this.products, memory, words.byteOffset);
     const tanhTable = view('tanhTable');
     writeTanhTable(tanhTable);
+    const phis = view('phis');
     this.at = {
       xd: this.xd.byteOffset,
-      u: this.u.byteOffset,
+      u: u.byteOffset,
       zTile: this.zTile.byteOffset,
       zNext: this.zNext.byteOffset,
       grads: this.grads.byteOffset,
+      gcs: this.gcs.byteOffset,
+      wTile: this.wTile.byteOffset,
+      sums: this.sums.byteOffset,
       words: words.byteOffset,
       tanhTable: tanhTable.byteOffset,
+      phis: phis.byteOffset,
     };
-    const keep = cfg.cachePhi && cfg.batch > 0;
-    this.phis = keep ? new Float64Array((end - first) * cfg.batch) : null;
+    this.phis = phis.length > 0 ? phis : null;
   }
 
   /** x_i^0 = s0 · g, g from stream 1 with counter (i, 0, 1, j) (SPEC §3). */
@@ -265,95 +299,68 @@ export class ParticleKernel {
     for (let t0 = 0; t0 < B; t0 += TILE) {
       const tile = Math.min(TILE, B - t0);
       if (!loaded) this.load(batch, t0, tile, this.zTile);
+      this.wTile.set(w.subarray(t0, t0 + tile));
       let i = g0;
       for (; i + 2 <= g1; i += 2) {
         this.loadParticles(i, 2);
         const r = i - g0;
-        this.weightsPair(i, r, t0, tile, w);
+        this.weightsPair(i, r, t0, tile);
         const g = at.grads + r * rowBytes;
         products.transposedPair(at.u, at.u + TILE * 8, at.zTile, rowBytes, tile, g, g + rowBytes);
       }
       if (i < g1) {
         this.loadParticles(i, 1);
-        this.weights(i, i - g0, t0, tile, w);
+        this.weights(i, i - g0, t0, tile);
         products.transposedOne(at.u, at.zTile, rowBytes, tile, at.grads + (i - g0) * rowBytes);
       }
     }
   }
 
   /**
-   * For particle i (in xd at 0; row r of the group) and the tile of the batch at t0:
-   * u[b] = w_b c φ'(α·z_b), and w_b φ(α·z_b) added in order to gcs[r]. φ is the kept value
-   * or is computed from zTile.
+   * For particle i (in xd at 0; row r of the group) and the tile of the batch at t0, from
+   * the weights in wTile: u[b] = w_b c φ'(α·z_b), and w_b φ(α·z_b) added in order to gcs[r].
+   * φ is the kept value or is computed from zTile.
    */
-  private weights(i: number, r: number, t0: number, tile: number, w: Float64Array): void {
-    const { p, xd, u, activation } = this;
-    const c = xd[p]!;
-    let phiOf = u;
-    let phiAt = 0;
-    if (this.phis) {
-      phiOf = this.phis;
-      phiAt = (i - this.first) * this.cfg.batch + t0;
-    } else {
-      const { at } = this;
-      this.products.dotOne(at.xd, at.zTile, this.stride * 8, tile, at.u, p);
-      this.applyPhi(0, tile);
+  private weights(i: number, r: number, t0: number, tile: number): void {
+    const { at } = this;
+    let phi = at.u;
+    if (this.phis) phi = at.phis + ((i - this.first) * this.cfg.batch + t0) * 8;
+    else {
+      this.products.dotOne(at.xd, at.zTile, this.stride * 8, tile, at.u, this.p);
+      this.applyPhi(at.u, tile);
     }
-    let gc = this.gcs[r]!;
-    for (let b = 0; b < tile; b++) {
-      const phi = phiOf[phiAt + b]!;
-      const wb = w[t0 + b]!;
-      gc += wb * phi;
-      u[b] = wb * c * dphiOf(activation, phi);
-    }
-    this.gcs[r] = gc;
+    const c = this.xd[this.p]!;
+    const gc = at.gcs + r * 8;
+    this.products.weightsPair(phi, phi, at.wTile, tile, c, c, gc, gc, at.u, at.u, this.activation);
   }
 
-  /**
-   * weights() of particles i and i + 1 (in xd at 0 and d; rows r and r + 1), u at 0 and TILE,
-   * in one loop: the two sums into gcs then run side by side, where one after the other
-   * each would wait on its own previous add.
-   */
-  private weightsPair(i: number, r: number, t0: number, tile: number, w: Float64Array): void {
-    const { p, d, xd, u, activation } = this;
-    const c0 = xd[p]!;
-    const c1 = xd[d + p]!;
-    let phiOf = u;
-    let phiAt0 = 0;
-    let phiAt1 = TILE;
+  /** weights() of particles i and i + 1 (in xd at 0 and d; rows r and r + 1), u at 0 and TILE. */
+  private weightsPair(i: number, r: number, t0: number, tile: number): void {
+    const { p, d, xd, at } = this;
+    let phi0 = at.u;
+    let phi1 = at.u + TILE * 8;
     if (this.phis) {
-      phiOf = this.phis;
-      phiAt0 = (i - this.first) * this.cfg.batch + t0;
-      phiAt1 = phiAt0 + this.cfg.batch;
+      phi0 = at.phis + ((i - this.first) * this.cfg.batch + t0) * 8;
+      phi1 = phi0 + this.cfg.batch * 8;
     } else {
-      const { at } = this;
-      const rowBytes = this.stride * 8;
-      this.products.dotPair(
-        at.xd,
-        at.xd + d * 8,
-        at.zTile,
-        rowBytes,
-        tile,
-        at.u,
-        at.u + TILE * 8,
-        p,
-      );
-      this.applyPhi(0, tile);
-      this.applyPhi(TILE, tile);
+      this.products.dotPair(at.xd, at.xd + d * 8, at.zTile, this.stride * 8, tile, phi0, phi1, p);
+      this.applyPhi(phi0, tile);
+      this.applyPhi(phi1, tile);
     }
-    let gc0 = this.gcs[r]!;
-    let gc1 = this.gcs[r + 1]!;
-    for (let b = 0; b < tile; b++) {
-      const phi0 = phiOf[phiAt0 + b]!;
-      const phi1 = phiOf[phiAt1 + b]!;
-      const wb = w[t0 + b]!;
-      gc0 += wb * phi0;
-      gc1 += wb * phi1;
-      u[b] = wb * c0 * dphiOf(activation, phi0);
-      u[TILE + b] = wb * c1 * dphiOf(activation, phi1);
-    }
-    this.gcs[r] = gc0;
-    this.gcs[r + 1] = gc1;
+    const gc = at.gcs + r * 8;
+    this.products.weightsPair(
+      phi0,
+      phi1,
+      at.wTile,
+      tile,
+      xd[p]!,
+      xd[d + p]!,
+      gc,
+      gc + 8,
+      at.u,
+      at.u + TILE * 8,
+      this.activation,
+    );
   }
 
   /** x_i ← x_i + τ D_i + σ√τ ξ_i for i in [g0, g1), the data term from grads and gcs. */
@@ -393,43 +400,43 @@ export class ParticleKernel {
     phiAt: number,
     rows: number,
   ): void {
-    const { p, d, xd, u, products, at } = this;
+    const { p, d, xd, products, at } = this;
     const rowBytes = this.stride * 8;
-    const phis = phiAt >= 0 ? this.phis : null;
+    // φ goes straight to where it is kept, or to u.
+    const kept = phiAt >= 0 && this.phis !== null;
+    const phiOf = (i: number): number =>
+      kept ? at.phis + ((i - this.first) * rows + phiAt) * 8 : at.u + (i & 1) * TILE * 8;
+    this.sums.set(out.subarray(o, o + tile));
     let i = i0;
     for (; i + 2 <= i1; i += 2) {
       this.loadParticles(i, 2);
-      products.dotPair(at.xd, at.xd + d * 8, z, rowBytes, tile, at.u, at.u + TILE * 8, p);
-      this.applyPhi(0, tile);
-      this.applyPhi(TILE, tile);
-      const c0 = xd[p]!;
-      const c1 = xd[d + p]!;
-      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c0 * u[b]! + c1 * u[TILE + b]!;
-      if (phis) {
-        const kept = (i - this.first) * rows + phiAt;
-        phis.set(u.subarray(0, tile), kept);
-        phis.set(u.subarray(TILE, TILE + tile), kept + rows);
-      }
+      const [u, v] = [phiOf(i), phiOf(i + 1)];
+      products.dotPair(at.xd, at.xd + d * 8, z, rowBytes, tile, u, v, p);
+      this.applyPhi(u, tile);
+      this.applyPhi(v, tile);
+      products.addScaled(at.sums, u, xd[p]!, tile);
+      products.addScaled(at.sums, v, xd[d + p]!, tile);
     }
     if (i < i1) {
       this.loadParticles(i, 1);
-      products.dotOne(at.xd, z, rowBytes, tile, at.u, p);
-      this.applyPhi(0, tile);
-      const c = xd[p]!;
-      for (let b = 0; b < tile; b++) out[o + b] = out[o + b]! + c * u[b]!;
-      if (phis) phis.set(u.subarray(0, tile), (i - this.first) * rows + phiAt);
+      const u = phiOf(i);
+      products.dotOne(at.xd, z, rowBytes, tile, u, p);
+      this.applyPhi(u, tile);
+      products.addScaled(at.sums, u, xd[p]!, tile);
     }
+    out.set(this.sums.subarray(0, tile), o);
   }
 
-  /** u[b] ← φ(u[b]) for b in [from, from + count) (model.ts activation().phi). */
-  private applyPhi(from: number, count: number): void {
-    const { u, activation } = this;
+  /** φ(v[b]) in place for the `count` doubles at byte address `v` (model.ts activation().phi). */
+  private applyPhi(v: number, count: number): void {
+    const { heap, activation } = this;
+    const from = v / 8;
     const end = from + count;
-    if (activation === TANH) this.products.tanh(this.at.u + from * 8, count, this.at.tanhTable);
+    if (activation === TANH) this.products.tanh(v, count, this.at.tanhTable);
     else if (activation === SIGMOID) {
-      for (let b = from; b < end; b++) u[b] = 1 / (1 + Math.exp(-u[b]!));
+      for (let b = from; b < end; b++) heap[b] = 1 / (1 + Math.exp(-heap[b]!));
     } else {
-      for (let b = from; b < end; b++) u[b] = u[b]! > 0 ? u[b]! : 0;
+      for (let b = from; b < end; b++) heap[b] = heap[b]! > 0 ? heap[b]! : 0;
     }
   }
 
@@ -439,13 +446,6 @@ export class ParticleKernel {
     const o = i * d;
     for (let j = 0; j < count * d; j++) xd[j] = x[o + j]!;
   }
-}
-
-/** φ' from φ: 1 − tanh², σ(1 − σ), and for relu u > 0 exactly when φ > 0. */
-function dphiOf(activation: number, phi: number): number {
-  if (activation === TANH) return 1 - phi * phi;
-  if (activation === SIGMOID) return phi * (1 - phi);
-  return phi > 0 ? 1 : 0;
 }
 
 /** f(z) = (1/n) Σ_i c_i φ(α_i·z) from the per-chunk sums at offset, offset + stride, … */

@@ -43,6 +43,27 @@ export interface Products {
   ): void;
   /** g[j] += Σ_b v[b] z_b[j], as transposedPair for one vector. */
   transposedOne(v: number, z: number, rowBytes: number, count: number, g: number): void;
+  /** out[b] ← out[b] + c u[b] for b < count. */
+  addScaled(out: number, u: number, c: number, count: number): void;
+  /**
+   * For b < count, two particles side by side: gc += w[b] φ[b] in order, from and back to the
+   * double at gc0 (gc1), and u0[b] (u1[b]) = w[b] c0 (c1) φ'(φ[b]), φ from phi0 (phi1) and φ'
+   * of the activation `activation` (activationCode) from φ. u0 and u1 may be phi0 and phi1.
+   * One particle: the same addresses and c for both.
+   */
+  weightsPair(
+    phi0: number,
+    phi1: number,
+    w: number,
+    count: number,
+    c0: number,
+    c1: number,
+    gc0: number,
+    gc1: number,
+    u0: number,
+    u1: number,
+    activation: number,
+  ): void;
   /**
    * Philox4x32-10 of the blocks with counters (a, k, stream, block + l), l = 0 … 3, under the
    * key (key0, key1): word w of block block + l to the int32 at out + 16w + 4l.

@@ -307,6 +307,63 @@
         (v128.store offset=0 align=8 (local.get $g) (local.get $g0))
         (v128.store offset=16 align=8 (local.get $g) (local.get $g1)))))
 
+  ;; out[b] ← out[b] + c u[b] for b < count, two b per f64x2: one particle's term of the
+  ;; forward sums Σ_i c_i φ(α_i·z_b), added in particle order by calling it particle by particle.
+  (func (export "addScaled") (param $out i32) (param $u i32) (param $c f64) (param $count i32)
+    (local $end i32) (local $cc v128)
+    (local.set $cc (f64x2.splat (local.get $c)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 3))))
+    (block $pairsDone (loop $pairs
+      (br_if $pairsDone (i32.gt_u (i32.add (local.get $out) (i32.const 16)) (local.get $end)))
+      (v128.store align=8 (local.get $out)
+        (f64x2.add (v128.load align=8 (local.get $out))
+          (f64x2.mul (local.get $cc) (v128.load align=8 (local.get $u)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $u (i32.add (local.get $u) (i32.const 16)))
+      (br $pairs)))
+    (if (i32.lt_u (local.get $out) (local.get $end))
+      (then (f64.store (local.get $out)
+        (f64.add (f64.load (local.get $out))
+          (f64.mul (local.get $c) (f64.load (local.get $u))))))))
+
+  ;; The drift's weights of two particles, one per lane, for b < count: with φ_b at $phi0 and
+  ;; $phi1, w_b at $w, c at $c0 and $c1, gc += w_b φ_b in order (gc from and back to $gc0 and
+  ;; $gc1) and u_b = w_b c φ'(φ_b) to $u0 and $u1 (which may be $phi0 and $phi1). φ' from φ
+  ;; by $activation (activationCode): tanh 1 − φ², sigmoid φ (1 − φ), relu 1 where φ > 0
+  ;; else 0. One particle: the same addresses and c in both lanes, which then agree.
+  (func (export "weightsPair") (param $phi0 i32) (param $phi1 i32) (param $w i32)
+      (param $count i32) (param $c0 f64) (param $c1 f64) (param $gc0 i32) (param $gc1 i32)
+      (param $u0 i32) (param $u1 i32) (param $activation i32)
+    (local $b i32) (local $phi v128) (local $wb v128) (local $c v128) (local $gc v128)
+    (local $dphi v128) (local $one v128)
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $c (f64x2.replace_lane 1 (f64x2.splat (local.get $c0)) (local.get $c1)))
+    (local.set $gc (v128.load64_lane 1 (local.get $gc1) (v128.load64_zero (local.get $gc0))))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_s (local.get $b) (local.get $count)))
+      (local.set $phi (v128.load64_lane 1 (local.get $phi1) (v128.load64_zero (local.get $phi0))))
+      (local.set $wb (v128.load64_splat (local.get $w)))
+      (local.set $gc (f64x2.add (local.get $gc) (f64x2.mul (local.get $wb) (local.get $phi))))
+      (local.set $dphi
+        (if (result v128) (i32.eqz (local.get $activation))
+          (then (f64x2.sub (local.get $one) (f64x2.mul (local.get $phi) (local.get $phi))))
+          (else (if (result v128) (i32.eq (local.get $activation) (i32.const 1))
+            (then (f64x2.mul (local.get $phi) (f64x2.sub (local.get $one) (local.get $phi))))
+            (else (v128.and (local.get $one)
+              (f64x2.gt (local.get $phi) (v128.const f64x2 0 0))))))))
+      (local.set $dphi (f64x2.mul (f64x2.mul (local.get $wb) (local.get $c)) (local.get $dphi)))
+      (v128.store64_lane 0 (local.get $u0) (local.get $dphi))
+      (v128.store64_lane 1 (local.get $u1) (local.get $dphi))
+      (local.set $phi0 (i32.add (local.get $phi0) (i32.const 8)))
+      (local.set $phi1 (i32.add (local.get $phi1) (i32.const 8)))
+      (local.set $u0 (i32.add (local.get $u0) (i32.const 8)))
+      (local.set $u1 (i32.add (local.get $u1) (i32.const 8)))
+      (local.set $w (i32.add (local.get $w) (i32.const 8)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $rows)))
+    (v128.store64_lane 0 (local.get $gc0) (local.get $gc))
+    (v128.store64_lane 1 (local.get $gc1) (local.get $gc)))
+
   ;; Philox4x32-10 (SPEC §3) of four blocks side by side, one in each i32 lane: counters
   ;; (a, k, stream, block + lane) under the key (key0, key1). Writes the 16 output words at
   ;; $out word by word: word w of the block in lane l at $out + 16 w + 4 l. The 32 × 32-bit
