@@ -4,7 +4,7 @@
 import { activationCode, type Loss } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
-import { NOISE_WORDS_BYTES, NoiseGaussians } from './noise';
+import { noiseScratchBytes, NoiseGaussians } from './noise';
 import { createProducts, TANH_TABLE_LENGTH, writeTanhTable, type Products } from './products';
 
 // φ and φ' are written out in the loops below; they must stay those of model.ts activation().
@@ -81,8 +81,6 @@ export class ParticleKernel {
   private readonly activation: number;
   /** Two particles in double, at 0 and d. */
   private readonly xd: Float64Array;
-  /** A particle's noise ξ. */
-  private readonly xi: Float64Array;
   /** Σ_b w_b c φ'(α·z_b) z_b of the particles of a group, `stride` apart. */
   private readonly grads: Float64Array;
   /** Σ_b w_b φ(α·z_b) of the particles of a group. */
@@ -103,17 +101,7 @@ export class ParticleKernel {
   private readonly products: Products;
   /** Byte addresses of those arrays in that memory. */
   private readonly at: Record<
-    | 'xd'
-    | 'u'
-    | 'zTile'
-    | 'zNext'
-    | 'grads'
-    | 'gcs'
-    | 'wTile'
-    | 'sums'
-    | 'words'
-    | 'tanhTable'
-    | 'phis',
+    'xd' | 'u' | 'zTile' | 'zNext' | 'grads' | 'gcs' | 'wTile' | 'sums' | 'tanhTable' | 'phis',
     number
   >;
 
@@ -127,7 +115,6 @@ export class ParticleKernel {
     this.d = cfg.d;
     this.stride = Math.ceil(cfg.p / 4) * 4;
     this.activation = cfg.activation;
-    this.xi = new Float64Array(cfg.d);
     const lengths = {
       xd: 2 * cfg.d,
       // Per data point of a tile, for two particles (at 0 and TILE): α·z_b, φ, w_b c φ'.
@@ -138,7 +125,7 @@ export class ParticleKernel {
       gcs: GROUP,
       wTile: TILE,
       sums: TILE,
-      words: NOISE_WORDS_BYTES / 8,
+      noise: noiseScratchBytes(cfg.d) / 8,
       tanhTable: TANH_TABLE_LENGTH,
       phis: 0,
     };
@@ -172,8 +159,8 @@ export class ParticleKernel {
     this.gcs = view('gcs');
     this.wTile = view('wTile');
     this.sums = view('sums');
-    const words = view('words');
-    this.noise = new NoiseGaussians(this.products, memory, words.byteOffset);
+    const noise = view('noise');
+    this.noise = new NoiseGaussians(this.products, memory, noise.byteOffset, cfg.d);
     const tanhTable = view('tanhTable');
     writeTanhTable(tanhTable);
     const phis = view('phis');
@@ -186,7 +173,6 @@ export class ParticleKernel {
       gcs: this.gcs.byteOffset,
       wTile: this.wTile.byteOffset,
       sums: this.sums.byteOffset,
-      words: words.byteOffset,
       tanhTable: tanhTable.byteOffset,
       phis: phis.byteOffset,
     };
@@ -195,10 +181,10 @@ export class ParticleKernel {
 
   /** x_i^0 = s0 · g, g from stream 1 with counter (i, 0, 1, j) (SPEC §3). */
   init(i0: number, i1: number): void {
-    const { d, x, xi } = this;
+    const { d, x } = this;
     const { initStd, key } = this.cfg;
     for (let i = i0; i < i1; i++) {
-      this.noise.fill(Stream.init, i, 0, d, key[0], key[1], xi);
+      const xi = this.noise.fill(Stream.init, i, 0, d, key[0], key[1]);
       for (let j = 0; j < d; j++) x[i * d + j] = initStd * xi[j]!;
     }
   }
@@ -365,7 +351,7 @@ export class ParticleKernel {
 
   /** x_i ← x_i + τ D_i + σ√τ ξ_i for i in [g0, g1), the data term from grads and gcs. */
   private move(g0: number, g1: number, k: number): void {
-    const { p, d, stride, x, xi, grads, gcs } = this;
+    const { p, d, stride, x, grads, gcs } = this;
     const { tau, priorStd, key } = this.cfg;
     const sigma = noiseLevel(this.cfg, k);
     const B = this.cfg.batch;
@@ -375,7 +361,7 @@ export class ParticleKernel {
     for (let i = g0; i < g1; i++) {
       const o = i * d;
       const go = (i - g0) * stride;
-      this.noise.fill(Stream.noise, i, k, d, key[0], key[1], xi);
+      const xi = this.noise.fill(Stream.noise, i, k, d, key[0], key[1]);
       for (let j = 0; j < d; j++) {
         const xj = x[o + j]!;
         const gj = B === 0 ? 0 : j < p ? grads[go + j]! : gcs[i - g0]!;

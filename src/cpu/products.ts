@@ -2,8 +2,9 @@
 // of the forward pass and the sums Σ_b v_b z_b of the drift, which are nearly all of the
 // step's counted FLOP. In JavaScript every typed-array load of these loops also paid an index
 // computation and a bounds check; here a load is one instruction, and two multiply-adds go
-// in one f64x2 instruction (bench/RESULTS.md has the timings). The same module has tanh and
-// the noise's Philox, the next largest parts of the step, with the bits of their JavaScript.
+// in one f64x2 instruction (bench/RESULTS.md has the timings). The same module has tanh, the
+// drift's weights, the forward sums and the noise's Philox and Box–Muller, with the bits of
+// their JavaScript.
 // The loops are written in src/wasm/products.wat, compiled by `npm run wasm`. WebAssembly's
 // f64 arithmetic is IEEE double like JavaScript's, no SIMD lane mixes with another, and every
 // sum adds its terms in the order of the plain loop, so the results are the same bits.
@@ -75,6 +76,25 @@ export interface Products {
     block: number,
     key0: number,
     key1: number,
+    out: number,
+  ): void;
+  /**
+   * Box–Muller of SPEC §3 (the bits of gaussianPair, src/contract/box-muller.ts) on the 16
+   * words philox4 leaves at `words`: block l's four Gaussians to out + 32 l.
+   */
+  boxMuller(words: number, out: number): void;
+  /**
+   * The Gaussians of counter (a, k, stream, j), j < ⌈d/4⌉, coordinate c to out + 8c for c
+   * below d rounded up to a multiple of 16; `words` is 64 bytes for Philox's output.
+   */
+  gaussians(
+    a: number,
+    k: number,
+    stream: number,
+    d: number,
+    key0: number,
+    key1: number,
+    words: number,
     out: number,
   ): void;
   /**
