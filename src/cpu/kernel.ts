@@ -388,18 +388,24 @@ export class ParticleKernel {
   ): void {
     const { p, d, xd, products, at } = this;
     const rowBytes = this.stride * 8;
-    // φ goes straight to where it is kept, or to u.
+    // φ goes straight to where it is kept, or to u; a pair's two rows of φ are one run of
+    // 2·tile doubles there, unless a batch spans several tiles.
     const kept = phiAt >= 0 && this.phis !== null;
     const phiOf = (i: number): number =>
-      kept ? at.phis + ((i - this.first) * rows + phiAt) * 8 : at.u + (i & 1) * TILE * 8;
+      kept ? at.phis + ((i - this.first) * rows + phiAt) * 8 : at.u + (i & 1) * tile * 8;
+    const pairRun = !kept || tile === rows;
     this.sums.set(out.subarray(o, o + tile));
     let i = i0;
     for (; i + 2 <= i1; i += 2) {
       this.loadParticles(i, 2);
-      const [u, v] = [phiOf(i), phiOf(i + 1)];
+      const u = phiOf(i);
+      const v = phiOf(i + 1);
       products.dotPair(at.xd, at.xd + d * 8, z, rowBytes, tile, u, v, p);
-      this.applyPhi(u, tile);
-      this.applyPhi(v, tile);
+      if (pairRun) this.applyPhi(Math.min(u, v), 2 * tile);
+      else {
+        this.applyPhi(u, tile);
+        this.applyPhi(v, tile);
+      }
       products.addScaled(at.sums, u, xd[p]!, tile);
       products.addScaled(at.sums, v, xd[d + p]!, tile);
     }
