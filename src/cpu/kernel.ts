@@ -79,8 +79,8 @@ export class ParticleKernel {
   /** Row stride of the float64 data tiles: p rounded up to a multiple of 4. */
   private readonly stride: number;
   private readonly activation: number;
-  /** Two particles in double, at 0 and d. */
-  private readonly xd: Float64Array;
+  /** The particles of a group in float32 (as in x) and in double, d apart. */
+  private readonly xg: Float32Array;
   /** Σ_b w_b c φ'(α·z_b) z_b of the particles of a group, `stride` apart. */
   private readonly grads: Float64Array;
   /** Σ_b w_b φ(α·z_b) of the particles of a group. */
@@ -101,7 +101,17 @@ export class ParticleKernel {
   private readonly products: Products;
   /** Byte addresses of those arrays in that memory. */
   private readonly at: Record<
-    'xd' | 'u' | 'zTile' | 'zNext' | 'grads' | 'gcs' | 'wTile' | 'sums' | 'tanhTable' | 'phis',
+    | 'xg'
+    | 'xd'
+    | 'u'
+    | 'zTile'
+    | 'zNext'
+    | 'grads'
+    | 'gcs'
+    | 'wTile'
+    | 'sums'
+    | 'tanhTable'
+    | 'phis',
     number
   >;
 
@@ -116,7 +126,8 @@ export class ParticleKernel {
     this.stride = Math.ceil(cfg.p / 4) * 4;
     this.activation = cfg.activation;
     const lengths = {
-      xd: 2 * cfg.d,
+      xg: (GROUP * cfg.d) / 2,
+      xd: GROUP * cfg.d,
       // Per data point of a tile, for two particles (at 0 and TILE): α·z_b, φ, w_b c φ'.
       u: 2 * TILE,
       zTile: TILE * this.stride,
@@ -151,7 +162,9 @@ export class ParticleKernel {
       next += lengths[name] * 8;
       return array;
     };
-    this.xd = view('xd');
+    const xg = view('xg');
+    this.xg = new Float32Array(memory.buffer, xg.byteOffset, GROUP * cfg.d);
+    const xd = view('xd');
     const u = view('u');
     this.zTile = view('zTile');
     this.zNext = view('zNext');
@@ -165,7 +178,8 @@ export class ParticleKernel {
     writeTanhTable(tanhTable);
     const phis = view('phis');
     this.at = {
-      xd: this.xd.byteOffset,
+      xg: xg.byteOffset,
+      xd: xd.byteOffset,
       u: u.byteOffset,
       zTile: this.zTile.byteOffset,
       zNext: this.zNext.byteOffset,
@@ -209,7 +223,12 @@ export class ParticleKernel {
     for (let t0 = 0; t0 < count; t0 += TILE) {
       const tile = Math.min(TILE, count - t0);
       this.load(z, row0 + t0, tile, this.zTile);
-      this.forwardTile(i0, i1, this.at.zTile, tile, out, outOffset + t0, batch ? t0 : -1, count);
+      for (let g0 = i0; g0 < i1; g0 += GROUP) {
+        const g1 = Math.min(i1, g0 + GROUP);
+        this.loadGroup(g0, g1);
+        const phiAt = batch ? t0 : -1;
+        this.forwardTile(g0, g1, this.at.zTile, tile, out, outOffset + t0, phiAt, count);
+      }
     }
   }
 
@@ -244,6 +263,7 @@ export class ParticleKernel {
     }
     for (let g0 = i0; g0 < i1; g0 += GROUP) {
       const g1 = Math.min(i1, g0 + GROUP);
+      this.loadGroup(g0, g1);
       if (B > 0) {
         this.gradients(g0, g1, batch, w, oneTile);
         this.move(g0, g1, k);
@@ -288,14 +308,12 @@ export class ParticleKernel {
       this.wTile.set(w.subarray(t0, t0 + tile));
       let i = g0;
       for (; i + 2 <= g1; i += 2) {
-        this.loadParticles(i, 2);
         const r = i - g0;
         this.weightsPair(i, r, t0, tile);
         const g = at.grads + r * rowBytes;
         products.transposedPair(at.u, at.u + TILE * 8, at.zTile, rowBytes, tile, g, g + rowBytes);
       }
       if (i < g1) {
-        this.loadParticles(i, 1);
         this.weights(i, i - g0, t0, tile);
         products.transposedOne(at.u, at.zTile, rowBytes, tile, at.grads + (i - g0) * rowBytes);
       }
@@ -303,33 +321,35 @@ export class ParticleKernel {
   }
 
   /**
-   * For particle i (in xd at 0; row r of the group) and the tile of the batch at t0, from
+   * For particle i (row r of the group in xd) and the tile of the batch at t0, from
    * the weights in wTile: u[b] = w_b c φ'(α·z_b), and w_b φ(α·z_b) added in order to gcs[r].
    * φ is the kept value or is computed from zTile.
    */
   private weights(i: number, r: number, t0: number, tile: number): void {
-    const { at } = this;
+    const { at, p, d } = this;
+    const x = at.xd + r * d * 8;
     let phi = at.u;
     if (this.phis) phi = at.phis + ((i - this.first) * this.cfg.batch + t0) * 8;
     else {
-      this.products.dotOne(at.xd, at.zTile, this.stride * 8, tile, at.u, this.p);
+      this.products.dotOne(x, at.zTile, this.stride * 8, tile, at.u, p);
       this.applyPhi(at.u, tile);
     }
-    const c = this.xd[this.p]!;
+    const c = this.heap[x / 8 + p]!;
     const gc = at.gcs + r * 8;
     this.products.weightsPair(phi, phi, at.wTile, tile, c, c, gc, gc, at.u, at.u, this.activation);
   }
 
-  /** weights() of particles i and i + 1 (in xd at 0 and d; rows r and r + 1), u at 0 and TILE. */
+  /** weights() of particles i and i + 1 (rows r and r + 1), u at 0 and TILE. */
   private weightsPair(i: number, r: number, t0: number, tile: number): void {
-    const { p, d, xd, at } = this;
+    const { p, d, heap, at } = this;
+    const x = at.xd + r * d * 8;
     let phi0 = at.u;
     let phi1 = at.u + TILE * 8;
     if (this.phis) {
       phi0 = at.phis + ((i - this.first) * this.cfg.batch + t0) * 8;
       phi1 = phi0 + this.cfg.batch * 8;
     } else {
-      this.products.dotPair(at.xd, at.xd + d * 8, at.zTile, this.stride * 8, tile, phi0, phi1, p);
+      this.products.dotPair(x, x + d * 8, at.zTile, this.stride * 8, tile, phi0, phi1, p);
       this.applyPhi(phi0, tile);
       this.applyPhi(phi1, tile);
     }
@@ -339,8 +359,8 @@ export class ParticleKernel {
       phi1,
       at.wTile,
       tile,
-      xd[p]!,
-      xd[d + p]!,
+      heap[x / 8 + p]!,
+      heap[x / 8 + d + p]!,
       gc,
       gc + 8,
       at.u,
@@ -349,36 +369,51 @@ export class ParticleKernel {
     );
   }
 
-  /** x_i ← x_i + τ D_i + σ√τ ξ_i for i in [g0, g1), the data term from grads and gcs. */
+  /**
+   * x_i ← x_i + τ D_i + σ√τ ξ_i for the group [g0, g1) (loaded), the data term from grads and
+   * gcs: in xg and xd, then in x.
+   */
   private move(g0: number, g1: number, k: number): void {
-    const { p, d, stride, x, grads, gcs } = this;
+    const { p, d, stride, at, noise } = this;
     const { tau, priorStd, key } = this.cfg;
     const sigma = noiseLevel(this.cfg, k);
     const B = this.cfg.batch;
     const invB = B > 0 ? 1 / B : 0;
     const priorRate = (sigma * sigma) / (2 * priorStd * priorStd);
     const noiseScale = sigma * Math.sqrt(tau);
-    for (let i = g0; i < g1; i++) {
-      const o = i * d;
-      const go = (i - g0) * stride;
-      const xi = this.noise.fill(Stream.noise, i, k, d, key[0], key[1]);
-      for (let j = 0; j < d; j++) {
-        const xj = x[o + j]!;
-        const gj = B === 0 ? 0 : j < p ? grads[go + j]! : gcs[i - g0]!;
-        const drift = gj * invB - priorRate * xj;
-        x[o + j] = Math.fround(xj + tau * drift + noiseScale * xi[j]!);
-      }
-    }
+    this.products.move(
+      g1 - g0,
+      g0,
+      k,
+      Stream.noise,
+      key[0],
+      key[1],
+      d,
+      p,
+      at.xd,
+      at.xg,
+      at.grads,
+      stride * 8,
+      at.gcs,
+      B > 0 ? 1 : 0,
+      invB,
+      priorRate,
+      tau,
+      noiseScale,
+      noise.wordsAt,
+      noise.valuesAt,
+    );
+    this.x.set(this.xg.subarray(0, (g1 - g0) * d), g0 * d);
   }
 
   /**
-   * Adds c_i φ(α_i · z_b) of particles [i0, i1), in order, to out[o + b] for the `tile`
-   * rows of z (float64, padded, at byte address z of the products' memory). With phiAt ≥ 0 these rows are slots phiAt … of a batch of
+   * Adds c_i φ(α_i · z_b) of the group [g0, g1) (loaded), in order, to out[o + b] for the
+   * `tile` rows of z (float64, padded, at byte address z of the products' memory). With phiAt ≥ 0 these rows are slots phiAt … of a batch of
    * `rows` points whose φ values are kept.
    */
   private forwardTile(
-    i0: number,
-    i1: number,
+    g0: number,
+    g1: number,
     z: number,
     tile: number,
     out: Float64Array,
@@ -386,7 +421,7 @@ export class ParticleKernel {
     phiAt: number,
     rows: number,
   ): void {
-    const { p, d, xd, products, at } = this;
+    const { p, d, heap, products, at } = this;
     const rowBytes = this.stride * 8;
     // φ goes straight to where it is kept, or to u; a pair's two rows of φ are one run of
     // 2·tile doubles there, unless a batch spans several tiles.
@@ -395,26 +430,26 @@ export class ParticleKernel {
       kept ? at.phis + ((i - this.first) * rows + phiAt) * 8 : at.u + (i & 1) * tile * 8;
     const pairRun = !kept || tile === rows;
     this.sums.set(out.subarray(o, o + tile));
-    let i = i0;
-    for (; i + 2 <= i1; i += 2) {
-      this.loadParticles(i, 2);
+    let i = g0;
+    for (; i + 2 <= g1; i += 2) {
+      const x = at.xd + (i - g0) * d * 8;
       const u = phiOf(i);
       const v = phiOf(i + 1);
-      products.dotPair(at.xd, at.xd + d * 8, z, rowBytes, tile, u, v, p);
+      products.dotPair(x, x + d * 8, z, rowBytes, tile, u, v, p);
       if (pairRun) this.applyPhi(Math.min(u, v), 2 * tile);
       else {
         this.applyPhi(u, tile);
         this.applyPhi(v, tile);
       }
-      products.addScaled(at.sums, u, xd[p]!, tile);
-      products.addScaled(at.sums, v, xd[d + p]!, tile);
+      products.addScaled(at.sums, u, heap[x / 8 + p]!, tile);
+      products.addScaled(at.sums, v, heap[x / 8 + d + p]!, tile);
     }
-    if (i < i1) {
-      this.loadParticles(i, 1);
+    if (i < g1) {
+      const x = at.xd + (i - g0) * d * 8;
       const u = phiOf(i);
-      products.dotOne(at.xd, z, rowBytes, tile, u, p);
+      products.dotOne(x, z, rowBytes, tile, u, p);
       this.applyPhi(u, tile);
-      products.addScaled(at.sums, u, xd[p]!, tile);
+      products.addScaled(at.sums, u, heap[x / 8 + p]!, tile);
     }
     out.set(this.sums.subarray(0, tile), o);
   }
@@ -432,11 +467,11 @@ export class ParticleKernel {
     }
   }
 
-  /** Particles i … i+count−1 (float32) into xd, d apart, in double. */
-  private loadParticles(i: number, count: number): void {
-    const { d, x, xd } = this;
-    const o = i * d;
-    for (let j = 0; j < count * d; j++) xd[j] = x[o + j]!;
+  /** Particles [g0, g1) (at most GROUP) into xg, and into xd in double. */
+  private loadGroup(g0: number, g1: number): void {
+    const { d } = this;
+    this.xg.set(this.x.subarray(g0 * d, g1 * d));
+    this.products.widen(this.at.xg, this.at.xd, (g1 - g0) * d);
   }
 }
 

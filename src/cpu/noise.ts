@@ -21,13 +21,19 @@ export class NoiseGaussians {
   /** The Gaussians of the last fill, in the products' memory. */
   private readonly values: Float64Array;
 
+  /** Byte addresses of the words and the Gaussians in the products' memory. */
+  readonly wordsAt: number;
+  readonly valuesAt: number;
+
   constructor(
     private readonly products: Products,
     memory: WebAssembly.Memory,
-    private readonly at: number,
+    at: number,
     d: number,
   ) {
-    this.values = new Float64Array(memory.buffer, at + WORDS_BYTES, Math.ceil(d / 16) * 16);
+    this.wordsAt = at;
+    this.valuesAt = at + WORDS_BYTES;
+    this.values = new Float64Array(memory.buffer, this.valuesAt, Math.ceil(d / 16) * 16);
   }
 
   /**
@@ -37,8 +43,8 @@ export class NoiseGaussians {
    * dropped: four at a time cost little more than one.
    */
   fill(stream: number, a: number, k: number, d: number, k0: number, k1: number): Float64Array {
-    const { at } = this;
-    this.products.gaussians(a | 0, k | 0, stream | 0, d, k0 | 0, k1 | 0, at, at + WORDS_BYTES);
+    const { wordsAt, valuesAt } = this;
+    this.products.gaussians(a | 0, k | 0, stream | 0, d, k0 | 0, k1 | 0, wordsAt, valuesAt);
     return this.values;
   }
 }

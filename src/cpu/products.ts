@@ -97,6 +97,36 @@ export interface Products {
     words: number,
     out: number,
   ): void;
+  /** dst[i] = src[i], float32 to double, for i < count. */
+  widen(src: number, dst: number, count: number): void;
+  /**
+   * x ← float32(x + τ (g/B − rate x) + noiseScale ξ) for particles a0 … a0+count−1 of step k
+   * (SPEC §2 step 4), particle r in double at x + 8dr, its α sums at grads + gradBytes·r and
+   * its c sum at gcs + 8r (0 without `data`), ξ from gaussians() of (a0 + r, k, stream) through
+   * words and xi; the new float32 values to xf + 4dr, and back in double over x.
+   */
+  move(
+    count: number,
+    a0: number,
+    k: number,
+    stream: number,
+    key0: number,
+    key1: number,
+    d: number,
+    p: number,
+    x: number,
+    xf: number,
+    grads: number,
+    gradBytes: number,
+    gcs: number,
+    data: number,
+    invB: number,
+    rate: number,
+    tau: number,
+    noiseScale: number,
+    words: number,
+    xi: number,
+  ): void;
   /**
    * v[i] ← tanh(v[i]) for i < count, the bits of src/contract/tanh.ts; its tables STEP_POW
    * and STEP_POW_M1 at `table` (TANH_TABLE_LENGTH doubles, see writeTanhTable).

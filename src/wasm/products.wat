@@ -572,7 +572,7 @@
   ;; The Gaussians ξ of SPEC §3 for counter (a, k, stream, j), j < ⌈d/4⌉: blocks of four
   ;; Philox blocks through $words (64 bytes), coordinate c to $out + 8 c, for c < d rounded
   ;; up to a multiple of 16 (the values past d are computed and not used).
-  (func (export "gaussians") (param $a i32) (param $k i32) (param $stream i32) (param $d i32)
+  (func $gaussians (export "gaussians") (param $a i32) (param $k i32) (param $stream i32) (param $d i32)
       (param $key0 i32) (param $key1 i32) (param $words i32) (param $out i32)
     (local $base i32)
     (block $done (loop $blocks
@@ -583,6 +583,66 @@
       (call $boxMuller (local.get $words) (i32.add (local.get $out) (i32.shl (local.get $base) (i32.const 3))))
       (local.set $base (i32.add (local.get $base) (i32.const 16)))
       (br $blocks))))
+
+  ;; dst[i] = src[i], float32 to double (exact), for i < count.
+  (func (export "widen") (param $src i32) (param $dst i32) (param $count i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 2))))
+    (block $pairsDone (loop $pairs
+      (br_if $pairsDone (i32.gt_u (i32.add (local.get $src) (i32.const 8)) (local.get $end)))
+      (v128.store align=8 (local.get $dst)
+        (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $src))))
+      (local.set $src (i32.add (local.get $src) (i32.const 8)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $pairs)))
+    (if (i32.lt_u (local.get $src) (local.get $end))
+      (then (f64.store (local.get $dst) (f64.promote_f32 (f32.load (local.get $src)))))))
+
+  ;; The move of SPEC §2 for particles a0 … a0+count−1 of step k, the bits of the plain loop:
+  ;; particle r in double at $x + 8 d r, Σ_b w_b ∇_α at $grads + $gradBytes r and Σ_b w_b φ
+  ;; at $gcs + 8 r (both taken as 0 without $data), ξ from $gaussians of (a0 + r, k, $stream)
+  ;; through $words and $xi. Each coordinate becomes
+  ;;   float32(x + τ (g/B − rate x) + noiseScale ξ),
+  ;; stored at $xf + 4 (d r + j) and, back in double, over x.
+  (func (export "move") (param $count i32) (param $a0 i32) (param $k i32) (param $stream i32)
+      (param $key0 i32) (param $key1 i32) (param $d i32) (param $p i32) (param $x i32)
+      (param $xf i32) (param $grads i32) (param $gradBytes i32) (param $gcs i32)
+      (param $data i32) (param $invB f64) (param $rate f64) (param $tau f64)
+      (param $noiseScale f64) (param $words i32) (param $xi i32)
+    (local $r i32) (local $j i32) (local $xj f64) (local $g f64) (local $moved f32)
+    (block $done (loop $particles
+      (br_if $done (i32.ge_s (local.get $r) (local.get $count)))
+      (call $gaussians (i32.add (local.get $a0) (local.get $r)) (local.get $k)
+        (local.get $stream) (local.get $d) (local.get $key0) (local.get $key1)
+        (local.get $words) (local.get $xi))
+      (local.set $j (i32.const 0))
+      (block $coordsDone (loop $coords
+        (br_if $coordsDone (i32.ge_s (local.get $j) (local.get $d)))
+        (local.set $xj (f64.load (local.get $x)))
+        (local.set $g
+          (if (result f64) (i32.eqz (local.get $data))
+            (then (f64.const 0))
+            (else (if (result f64) (i32.lt_s (local.get $j) (local.get $p))
+              (then (f64.load (i32.add (local.get $grads) (i32.shl (local.get $j) (i32.const 3)))))
+              (else (f64.load (local.get $gcs)))))))
+        (local.set $moved (f32.demote_f64
+          (f64.add
+            (f64.add (local.get $xj)
+              (f64.mul (local.get $tau)
+                (f64.sub (f64.mul (local.get $g) (local.get $invB))
+                  (f64.mul (local.get $rate) (local.get $xj)))))
+            (f64.mul (local.get $noiseScale)
+              (f64.load (i32.add (local.get $xi) (i32.shl (local.get $j) (i32.const 3))))))))
+        (f32.store (local.get $xf) (local.get $moved))
+        (f64.store (local.get $x) (f64.promote_f32 (local.get $moved)))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $xf (i32.add (local.get $xf) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $coords)))
+      (local.set $grads (i32.add (local.get $grads) (local.get $gradBytes)))
+      (local.set $gcs (i32.add (local.get $gcs) (i32.const 8)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $particles))))
 
   ;; tanh in place: v[i] ← tanh v[i] for i < count, v at $at; the bits of tanh() in
   ;; src/contract/tanh.ts, two lanes at a time, each lane taking that function's steps in its
