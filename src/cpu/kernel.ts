@@ -87,9 +87,13 @@ export class ParticleKernel {
   private readonly gcs: Float64Array;
   /** The whole memory of the products, for the views at its byte addresses. */
   private readonly heap: Float64Array;
-  /** Data rows of a tile in float64 (padded rows); the next batch's in zNext. */
+  /**
+   * Data rows of a tile in float64 (padded rows), and the same tile by columns (TILE apart)
+   * for the dot products; the next batch's tile by columns in zNextCols.
+   */
   private readonly zTile: Float64Array;
-  private readonly zNext: Float64Array;
+  private readonly zCols: Float64Array;
+  private readonly zNextCols: Float64Array;
   /** The noise ξ and the initial particles' Gaussians (Philox in the products' module). */
   private readonly noise: NoiseGaussians;
   /** φ(α_i·z_b) at (i − first)·B + b, or null (recomputed in each step). */
@@ -105,7 +109,8 @@ export class ParticleKernel {
     | 'xd'
     | 'u'
     | 'zTile'
-    | 'zNext'
+    | 'zCols'
+    | 'zNextCols'
     | 'grads'
     | 'gcs'
     | 'wTile'
@@ -131,7 +136,8 @@ export class ParticleKernel {
       // Per data point of a tile, for two particles (at 0 and TILE): α·z_b, φ, w_b c φ'.
       u: 2 * TILE,
       zTile: TILE * this.stride,
-      zNext: TILE * this.stride,
+      zCols: TILE * cfg.p,
+      zNextCols: TILE * cfg.p,
       grads: GROUP * this.stride,
       gcs: GROUP,
       wTile: TILE,
@@ -167,7 +173,8 @@ export class ParticleKernel {
     const xd = view('xd');
     const u = view('u');
     this.zTile = view('zTile');
-    this.zNext = view('zNext');
+    this.zCols = view('zCols');
+    this.zNextCols = view('zNextCols');
     this.grads = view('grads');
     this.gcs = view('gcs');
     this.wTile = view('wTile');
@@ -182,7 +189,8 @@ export class ParticleKernel {
       xd: xd.byteOffset,
       u: u.byteOffset,
       zTile: this.zTile.byteOffset,
-      zNext: this.zNext.byteOffset,
+      zCols: this.zCols.byteOffset,
+      zNextCols: this.zNextCols.byteOffset,
       grads: this.grads.byteOffset,
       gcs: this.gcs.byteOffset,
       wTile: this.wTile.byteOffset,
@@ -222,12 +230,12 @@ export class ParticleKernel {
     out.fill(0, outOffset, outOffset + count);
     for (let t0 = 0; t0 < count; t0 += TILE) {
       const tile = Math.min(TILE, count - t0);
-      this.load(z, row0 + t0, tile, this.zTile);
+      this.load(z, row0 + t0, tile, null, this.zCols);
       for (let g0 = i0; g0 < i1; g0 += GROUP) {
         const g1 = Math.min(i1, g0 + GROUP);
         this.loadGroup(g0, g1);
         const phiAt = batch ? t0 : -1;
-        this.forwardTile(g0, g1, this.at.zTile, tile, out, outOffset + t0, phiAt, count);
+        this.forwardTile(g0, g1, this.at.zCols, tile, out, outOffset + t0, phiAt, count);
       }
     }
   }
@@ -257,8 +265,8 @@ export class ParticleKernel {
     if (B > 0) {
       nextSums.fill(0, nextOffset, nextOffset + B);
       if (oneTile) {
-        this.load(batch, 0, B, this.zTile);
-        this.load(nextBatch, 0, B, this.zNext);
+        this.load(batch, 0, B, this.zTile, this.zCols);
+        this.load(nextBatch, 0, B, null, this.zNextCols);
       }
     }
     for (let g0 = i0; g0 < i1; g0 += GROUP) {
@@ -269,20 +277,29 @@ export class ParticleKernel {
         this.move(g0, g1, k);
         for (let t0 = 0; t0 < B; t0 += TILE) {
           const tile = Math.min(TILE, B - t0);
-          if (!oneTile) this.load(nextBatch, t0, tile, this.zNext);
-          this.forwardTile(g0, g1, this.at.zNext, tile, nextSums, nextOffset + t0, t0, B);
+          if (!oneTile) this.load(nextBatch, t0, tile, null, this.zNextCols);
+          this.forwardTile(g0, g1, this.at.zNextCols, tile, nextSums, nextOffset + t0, t0, B);
         }
       } else this.move(g0, g1, k);
     }
   }
 
-  /** Rows row0 … row0+count−1 of z (p floats each) into dst, `stride` apart (exact). */
-  private load(z: Float32Array, row0: number, count: number, dst: Float64Array): void {
+  /**
+   * Rows row0 … row0+count−1 of z (p floats each), exactly, into `rows` (`stride` apart; not
+   * when null) and by columns into `cols` (z_b[j] at TILE·j + b).
+   */
+  private load(
+    z: Float32Array,
+    row0: number,
+    count: number,
+    rows: Float64Array | null,
+    cols: Float64Array,
+  ): void {
     const { p, stride } = this;
     for (let b = 0; b < count; b++) {
       const from = (row0 + b) * p;
-      const to = b * stride;
-      for (let j = 0; j < p; j++) dst[to + j] = z[from + j]!;
+      for (let j = 0; j < p; j++) cols[j * TILE + b] = z[from + j]!;
+      if (rows) for (let j = 0; j < p; j++) rows[b * stride + j] = z[from + j]!;
     }
   }
 
@@ -304,7 +321,7 @@ export class ParticleKernel {
     gcs.fill(0, 0, g1 - g0);
     for (let t0 = 0; t0 < B; t0 += TILE) {
       const tile = Math.min(TILE, B - t0);
-      if (!loaded) this.load(batch, t0, tile, this.zTile);
+      if (!loaded) this.load(batch, t0, tile, this.zTile, this.zCols);
       this.wTile.set(w.subarray(t0, t0 + tile));
       let i = g0;
       for (; i + 2 <= g1; i += 2) {
@@ -323,7 +340,7 @@ export class ParticleKernel {
   /**
    * For particle i (row r of the group in xd) and the tile of the batch at t0, from
    * the weights in wTile: u[b] = w_b c φ'(α·z_b), and w_b φ(α·z_b) added in order to gcs[r].
-   * φ is the kept value or is computed from zTile.
+   * φ is the kept value or is computed from zCols.
    */
   private weights(i: number, r: number, t0: number, tile: number): void {
     const { at, p, d } = this;
@@ -331,7 +348,7 @@ export class ParticleKernel {
     let phi = at.u;
     if (this.phis) phi = at.phis + ((i - this.first) * this.cfg.batch + t0) * 8;
     else {
-      this.products.dotOne(x, at.zTile, this.stride * 8, tile, at.u, p);
+      this.products.dotPair(x, x, at.zCols, TILE * 8, tile, at.u, at.u, p);
       this.applyPhi(at.u, tile);
     }
     const c = this.heap[x / 8 + p]!;
@@ -349,7 +366,7 @@ export class ParticleKernel {
       phi0 = at.phis + ((i - this.first) * this.cfg.batch + t0) * 8;
       phi1 = phi0 + this.cfg.batch * 8;
     } else {
-      this.products.dotPair(x, x + d * 8, at.zTile, this.stride * 8, tile, phi0, phi1, p);
+      this.products.dotPair(x, x + d * 8, at.zCols, TILE * 8, tile, phi0, phi1, p);
       this.applyPhi(phi0, tile);
       this.applyPhi(phi1, tile);
     }
@@ -408,8 +425,9 @@ export class ParticleKernel {
 
   /**
    * Adds c_i φ(α_i · z_b) of the group [g0, g1) (loaded), in order, to out[o + b] for the
-   * `tile` rows of z (float64, padded, at byte address z of the products' memory). With phiAt ≥ 0 these rows are slots phiAt … of a batch of
-   * `rows` points whose φ values are kept.
+   * `tile` rows of z (float64 by columns, at byte address z of the products' memory; see
+   * load). With phiAt ≥ 0 these rows are slots phiAt … of a batch of `rows` points whose φ
+   * values are kept.
    */
   private forwardTile(
     g0: number,
@@ -422,7 +440,6 @@ export class ParticleKernel {
     rows: number,
   ): void {
     const { p, d, heap, products, at } = this;
-    const rowBytes = this.stride * 8;
     // φ goes straight to where it is kept, or to u; a pair's two rows of φ are one run of
     // 2·tile doubles there, unless a batch spans several tiles.
     const kept = phiAt >= 0 && this.phis !== null;
@@ -435,7 +452,7 @@ export class ParticleKernel {
       const x = at.xd + (i - g0) * d * 8;
       const u = phiOf(i);
       const v = phiOf(i + 1);
-      products.dotPair(x, x + d * 8, z, rowBytes, tile, u, v, p);
+      products.dotPair(x, x + d * 8, z, TILE * 8, tile, u, v, p);
       if (pairRun) this.applyPhi(Math.min(u, v), 2 * tile);
       else {
         this.applyPhi(u, tile);
@@ -447,7 +464,7 @@ export class ParticleKernel {
     if (i < g1) {
       const x = at.xd + (i - g0) * d * 8;
       const u = phiOf(i);
-      products.dotOne(x, z, rowBytes, tile, u, p);
+      products.dotPair(x, x, z, TILE * 8, tile, u, u, p);
       this.applyPhi(u, tile);
       products.addScaled(at.sums, u, heap[x / 8 + p]!, tile);
     }

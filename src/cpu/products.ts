@@ -16,19 +16,20 @@ import { wasmModule } from '../wasm/module';
 import { WASM_BASE64 } from '../wasm/products.wasm';
 
 export interface Products {
-  /** u[b] = α·z_b, v[b] = β·z_b for b < count; α at x0, β at x1, p terms each. */
+  /**
+   * u[b] = α·z_b, v[b] = β·z_b for b < count; α at x0, β at x1, p terms each; z_b[j] at
+   * cols + colBytes·j + 8b (the data's columns). One particle: x1 = x0 and v = u.
+   */
   dotPair(
     x0: number,
     x1: number,
-    z: number,
-    rowBytes: number,
+    cols: number,
+    colBytes: number,
     count: number,
     u: number,
     v: number,
     p: number,
   ): void;
-  /** u[b] = α·z_b for b < count; α at x, p terms. */
-  dotOne(x: number, z: number, rowBytes: number, count: number, u: number, p: number): void;
   /**
    * g[j] += Σ_b v[b] z_b[j] and h[j] += Σ_b w[b] z_b[j] for j < rowBytes/8 (a multiple of 4),
    * b < count, each sum going on from the stored value in order b = 0 … count−1.

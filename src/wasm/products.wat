@@ -1,169 +1,100 @@
 ;; The hot loops of the CPU kernel (src/cpu/kernel.ts): the dot products α·z_b of the forward
-;; pass and the sums Σ_b v_b z_b of the drift, then tanh and the noise's Philox. Compiled by
-;; `npm run wasm` into products.wasm.ts; src/cpu/products.ts describes each function.
+;; pass and the sums Σ_b v_b z_b of the drift, then the drift's weights, the forward sums, tanh,
+;; the noise (Philox, Box–Muller) and the move. Compiled by `npm run wasm` into
+;; products.wasm.ts; src/cpu/products.ts describes each function.
 ;;
 ;; SIMD (f64x2) without changing a bit: a lane never holds part of another lane's sum. The dot
-;; products put two particles side by side (lane 0: α, lane 1: β) and the drift sums two
-;; coordinates j, j+1; each lane adds its terms in the order of the plain loop, with a separate
-;; multiply and add (IEEE double, as in JavaScript), so the results are those of that loop.
-;; Eight accumulators at a time keep the adder busy while each one waits on its previous add.
+;; products put two rows of the data side by side (from the data's columns), the drift sums
+;; two coordinates j, j+1; each lane adds its terms in the order of the plain loop, with a
+;; separate multiply and add (IEEE double, as in JavaScript), so the results are those of that
+;; loop. Eight accumulators at a time keep the adder busy while each waits on its previous add.
 ;;
 ;; Addresses are bytes; rows of z are $rowBytes apart; vectors are float64.
 (module
   (import "kernel" "memory" (memory 1))
 
-  ;; u[b] = α·z_b and v[b] = β·z_b for b < count; α at $x0, β at $x1, $p terms each. Eight rows
-  ;; at a time, then the rows left one at a time.
-  (func (export "dotPair") (param $x0 i32) (param $x1 i32) (param $z i32) (param $rowBytes i32)
+  ;; u[b] = α·z_b and v[b] = β·z_b for b < count; α at $x0, β at $x1, $p terms each, from the
+  ;; columns of z: z_b[j] at $cols + $colBytes j + 8 b. A lane holds one row of one particle,
+  ;; a vector two rows (b, b+1) of it, so a column's load serves both particles. Eight rows
+  ;; at a time, then two, the last of an odd count beside a lane that is computed and dropped.
+  ;; One particle: the same x and output for both.
+  (func (export "dotPair") (param $x0 i32) (param $x1 i32) (param $cols i32) (param $colBytes i32)
       (param $count i32) (param $u i32) (param $v i32) (param $p i32)
-    (local $b i32) (local $end8 i32) (local $pBytes i32) (local $j i32) (local $row i32)
-    (local $at i32)
-    (local $ab v128)
+    (local $b i32) (local $j i32) (local $col i32) (local $pBytes i32)
+    (local $a v128) (local $c v128) (local $z v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
-    (local $s4 v128) (local $s5 v128) (local $s6 v128) (local $s7 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $pBytes (i32.shl (local.get $p) (i32.const 3)))
-    (local.set $end8 (i32.and (local.get $count) (i32.const -8)))
-    (local.set $row (local.get $z))
-    (block $rowsDone (loop $rows
-      (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $end8)))
+    (block $eightsDone (loop $eights
+      (br_if $eightsDone (i32.gt_s (i32.add (local.get $b) (i32.const 8)) (local.get $count)))
       (local.set $s0 (v128.const i64x2 0 0))
+      (local.set $t0 (v128.const i64x2 0 0))
       (local.set $s1 (v128.const i64x2 0 0))
+      (local.set $t1 (v128.const i64x2 0 0))
       (local.set $s2 (v128.const i64x2 0 0))
+      (local.set $t2 (v128.const i64x2 0 0))
       (local.set $s3 (v128.const i64x2 0 0))
-      (local.set $s4 (v128.const i64x2 0 0))
-      (local.set $s5 (v128.const i64x2 0 0))
-      (local.set $s6 (v128.const i64x2 0 0))
-      (local.set $s7 (v128.const i64x2 0 0))
+      (local.set $t3 (v128.const i64x2 0 0))
+      (local.set $col (i32.add (local.get $cols) (i32.shl (local.get $b) (i32.const 3))))
       (local.set $j (i32.const 0))
       (block $termsDone (loop $terms
         (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
-        ;; (α_j, β_j), times z_{b+k}[j] in both lanes.
-        (local.set $ab
-          (v128.load64_lane 1 (i32.add (local.get $x1) (local.get $j))
-            (v128.load64_splat (i32.add (local.get $x0) (local.get $j)))))
-        (local.set $at (i32.add (local.get $row) (local.get $j)))
-        (local.set $s0 (f64x2.add (local.get $s0)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s1 (f64x2.add (local.get $s1)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s2 (f64x2.add (local.get $s2)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s3 (f64x2.add (local.get $s3)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s4 (f64x2.add (local.get $s4)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s5 (f64x2.add (local.get $s5)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s6 (f64x2.add (local.get $s6)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s7 (f64x2.add (local.get $s7)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $a (v128.load64_splat (i32.add (local.get $x0) (local.get $j))))
+        (local.set $c (v128.load64_splat (i32.add (local.get $x1) (local.get $j))))
+        (local.set $z (v128.load offset=0 align=8 (local.get $col)))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $a) (local.get $z))))
+        (local.set $t0 (f64x2.add (local.get $t0) (f64x2.mul (local.get $c) (local.get $z))))
+        (local.set $z (v128.load offset=16 align=8 (local.get $col)))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $a) (local.get $z))))
+        (local.set $t1 (f64x2.add (local.get $t1) (f64x2.mul (local.get $c) (local.get $z))))
+        (local.set $z (v128.load offset=32 align=8 (local.get $col)))
+        (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $a) (local.get $z))))
+        (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $c) (local.get $z))))
+        (local.set $z (v128.load offset=48 align=8 (local.get $col)))
+        (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (local.get $a) (local.get $z))))
+        (local.set $t3 (f64x2.add (local.get $t3) (f64x2.mul (local.get $c) (local.get $z))))
+        (local.set $col (i32.add (local.get $col) (local.get $colBytes)))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $terms)))
-      ;; Lane 0 of row b+k to u[b+k], lane 1 to v[b+k].
-      (v128.store64_lane offset=0 0 (local.get $u) (local.get $s0))
-      (v128.store64_lane offset=8 0 (local.get $u) (local.get $s1))
-      (v128.store64_lane offset=16 0 (local.get $u) (local.get $s2))
-      (v128.store64_lane offset=24 0 (local.get $u) (local.get $s3))
-      (v128.store64_lane offset=32 0 (local.get $u) (local.get $s4))
-      (v128.store64_lane offset=40 0 (local.get $u) (local.get $s5))
-      (v128.store64_lane offset=48 0 (local.get $u) (local.get $s6))
-      (v128.store64_lane offset=56 0 (local.get $u) (local.get $s7))
-      (v128.store64_lane offset=0 1 (local.get $v) (local.get $s0))
-      (v128.store64_lane offset=8 1 (local.get $v) (local.get $s1))
-      (v128.store64_lane offset=16 1 (local.get $v) (local.get $s2))
-      (v128.store64_lane offset=24 1 (local.get $v) (local.get $s3))
-      (v128.store64_lane offset=32 1 (local.get $v) (local.get $s4))
-      (v128.store64_lane offset=40 1 (local.get $v) (local.get $s5))
-      (v128.store64_lane offset=48 1 (local.get $v) (local.get $s6))
-      (v128.store64_lane offset=56 1 (local.get $v) (local.get $s7))
+      (v128.store offset=0 align=8 (local.get $u) (local.get $s0))
+      (v128.store offset=16 align=8 (local.get $u) (local.get $s1))
+      (v128.store offset=32 align=8 (local.get $u) (local.get $s2))
+      (v128.store offset=48 align=8 (local.get $u) (local.get $s3))
+      (v128.store offset=0 align=8 (local.get $v) (local.get $t0))
+      (v128.store offset=16 align=8 (local.get $v) (local.get $t1))
+      (v128.store offset=32 align=8 (local.get $v) (local.get $t2))
+      (v128.store offset=48 align=8 (local.get $v) (local.get $t3))
       (local.set $u (i32.add (local.get $u) (i32.const 64)))
       (local.set $v (i32.add (local.get $v) (i32.const 64)))
-      (local.set $row (i32.add (local.get $row) (i32.shl (local.get $rowBytes) (i32.const 3))))
       (local.set $b (i32.add (local.get $b) (i32.const 8)))
-      (br $rows)))
-    (block $restDone (loop $rest
-      (br_if $restDone (i32.ge_s (local.get $b) (local.get $count)))
+      (br $eights)))
+    (block $twosDone (loop $twos
+      (br_if $twosDone (i32.ge_s (local.get $b) (local.get $count)))
       (local.set $s0 (v128.const i64x2 0 0))
+      (local.set $t0 (v128.const i64x2 0 0))
+      (local.set $col (i32.add (local.get $cols) (i32.shl (local.get $b) (i32.const 3))))
       (local.set $j (i32.const 0))
       (block $termsDone (loop $terms
         (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
-        (local.set $ab
-          (v128.load64_lane 1 (i32.add (local.get $x1) (local.get $j))
-            (v128.load64_splat (i32.add (local.get $x0) (local.get $j)))))
+        (local.set $z (v128.load align=8 (local.get $col)))
         (local.set $s0 (f64x2.add (local.get $s0)
-          (f64x2.mul (local.get $ab)
-            (v128.load64_splat (i32.add (local.get $row) (local.get $j))))))
+          (f64x2.mul (v128.load64_splat (i32.add (local.get $x0) (local.get $j))) (local.get $z))))
+        (local.set $t0 (f64x2.add (local.get $t0)
+          (f64x2.mul (v128.load64_splat (i32.add (local.get $x1) (local.get $j))) (local.get $z))))
+        (local.set $col (i32.add (local.get $col) (local.get $colBytes)))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $terms)))
-      (v128.store64_lane 0 (local.get $u) (local.get $s0))
-      (v128.store64_lane 1 (local.get $v) (local.get $s0))
-      (local.set $u (i32.add (local.get $u) (i32.const 8)))
-      (local.set $v (i32.add (local.get $v) (i32.const 8)))
-      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $rest))))
-
-  ;; u[b] = α·z_b for b < count; α at $x, $p terms. Two rows per lane pair, four rows at a
-  ;; time (lanes: rows b, b+1 and b+2, b+3), then the rows left one at a time.
-  (func (export "dotOne") (param $x i32) (param $z i32) (param $rowBytes i32) (param $count i32)
-      (param $u i32) (param $p i32)
-    (local $b i32) (local $end4 i32) (local $pBytes i32) (local $j i32) (local $row i32)
-    (local $at i32)
-    (local $a v128) (local $s01 v128) (local $s23 v128)
-    (local.set $pBytes (i32.shl (local.get $p) (i32.const 3)))
-    (local.set $end4 (i32.and (local.get $count) (i32.const -4)))
-    (local.set $row (local.get $z))
-    (block $rowsDone (loop $rows
-      (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $end4)))
-      (local.set $s01 (v128.const i64x2 0 0))
-      (local.set $s23 (v128.const i64x2 0 0))
-      (local.set $j (i32.const 0))
-      (block $termsDone (loop $terms
-        (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
-        (local.set $a (v128.load64_splat (i32.add (local.get $x) (local.get $j))))
-        (local.set $at (i32.add (local.get $row) (local.get $j)))
-        ;; (z_b[j], z_{b+1}[j]) and (z_{b+2}[j], z_{b+3}[j]).
-        (local.set $s01 (f64x2.add (local.get $s01)
-          (f64x2.mul (local.get $a)
-            (v128.load64_lane 1 (i32.add (local.get $at) (local.get $rowBytes))
-              (v128.load64_zero (local.get $at))))))
-        (local.set $at (i32.add (local.get $at) (i32.shl (local.get $rowBytes) (i32.const 1))))
-        (local.set $s23 (f64x2.add (local.get $s23)
-          (f64x2.mul (local.get $a)
-            (v128.load64_lane 1 (i32.add (local.get $at) (local.get $rowBytes))
-              (v128.load64_zero (local.get $at))))))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
-        (br $terms)))
-      (v128.store offset=0 align=8 (local.get $u) (local.get $s01))
-      (v128.store offset=16 align=8 (local.get $u) (local.get $s23))
-      (local.set $u (i32.add (local.get $u) (i32.const 32)))
-      (local.set $row (i32.add (local.get $row) (i32.shl (local.get $rowBytes) (i32.const 2))))
-      (local.set $b (i32.add (local.get $b) (i32.const 4)))
-      (br $rows)))
-    (block $restDone (loop $rest
-      (br_if $restDone (i32.ge_s (local.get $b) (local.get $count)))
-      (local.set $s01 (v128.const i64x2 0 0))
-      (local.set $j (i32.const 0))
-      (block $termsDone (loop $terms
-        (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
-        (local.set $s01 (f64x2.add (local.get $s01)
-          (f64x2.mul (v128.load64_splat (i32.add (local.get $x) (local.get $j)))
-            (v128.load64_splat (i32.add (local.get $row) (local.get $j))))))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
-        (br $terms)))
-      (v128.store64_lane 0 (local.get $u) (local.get $s01))
-      (local.set $u (i32.add (local.get $u) (i32.const 8)))
-      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $rest))))
+      (if (i32.le_s (i32.add (local.get $b) (i32.const 2)) (local.get $count))
+        (then
+          (v128.store align=8 (local.get $u) (local.get $s0))
+          (v128.store align=8 (local.get $v) (local.get $t0)))
+        (else
+          (v128.store64_lane 0 (local.get $u) (local.get $s0))
+          (v128.store64_lane 0 (local.get $v) (local.get $t0))))
+      (local.set $u (i32.add (local.get $u) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 2)))
+      (br $twos))))
 
   ;; g[j] += Σ_b v[b] z_b[j] and h[j] += Σ_b w[b] z_b[j] for j < rowBytes/8 (a multiple of 4),
   ;; b < count, each sum going on from the stored value in order b = 0 … count−1. Eight
