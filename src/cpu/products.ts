@@ -1,19 +1,21 @@
-// The multiply-add loops of the CPU kernel (kernel.ts) in WebAssembly: the dot products α·z_b
-// of the forward pass and the sums Σ_b v_b z_b of the drift, which are nearly all of the
-// step's counted FLOP. In JavaScript every typed-array load of these loops also paid an index
+// The hot loops of the CPU kernel (kernel.ts) in WebAssembly: the dot products α·z_b of the
+// forward pass and the sums Σ_b v_b z_b of the drift, which are nearly all of the step's
+// counted FLOP, the drift's weights, the forward sums, tanh, the noise (Philox, Box–Muller)
+// and the move. In JavaScript every typed-array load of these loops also paid an index
 // computation and a bounds check; here a load is one instruction, and two multiply-adds go
-// in one f64x2 instruction (bench/RESULTS.md has the timings). The same module has tanh, the
-// drift's weights, the forward sums and the noise's Philox and Box–Muller, with the bits of
-// their JavaScript.
-// The loops are written in src/wasm/products.wat, compiled by `npm run wasm`. WebAssembly's
-// f64 arithmetic is IEEE double like JavaScript's, no SIMD lane mixes with another, and every
-// sum adds its terms in the order of the plain loop, so the results are the same bits.
+// in one f64x2 instruction (bench/RESULTS.md has the timings). They are written in
+// src/wasm/products.wat, tanh.wat and langevin.wat, compiled by `npm run wasm`, three
+// modules over one memory. WebAssembly's f64 arithmetic is IEEE double like JavaScript's, no
+// SIMD lane mixes with another, and every sum adds its terms in the order of the plain loop,
+// so the results are the same bits as the plain loops'.
 //
 // Addresses are bytes into the kernel's memory; rows of z are `rowBytes` apart; vectors are
 // float64.
 import { STEP_POW, STEP_POW_M1 } from '../contract/tanh';
+import { WASM_BASE64 as LANGEVIN } from '../wasm/langevin.wasm';
 import { wasmModule } from '../wasm/module';
-import { WASM_BASE64 } from '../wasm/products.wasm';
+import { WASM_BASE64 as PRODUCTS } from '../wasm/products.wasm';
+import { WASM_BASE64 as TANH } from '../wasm/tanh.wasm';
 
 export interface Products {
   /**
@@ -146,6 +148,8 @@ export function writeTanhTable(table: Float64Array): void {
 
 /** The products over `memory`, which holds every vector they are given. */
 export function createProducts(memory: WebAssembly.Memory): Products {
-  const instance = new WebAssembly.Instance(wasmModule(WASM_BASE64), { kernel: { memory } });
-  return instance.exports as unknown as Products;
+  const exports = [PRODUCTS, TANH, LANGEVIN].map(
+    (base64) => new WebAssembly.Instance(wasmModule(base64), { kernel: { memory } }).exports,
+  );
+  return Object.assign({}, ...exports) as Products;
 }
