@@ -1,13 +1,15 @@
 // The maths of a range of particles, line by line after SPEC §2–3; the CPU twin of the WGSL
 // step. Particles live in float32 (as on the GPU) and each is worked on in double, then
-// rounded once when stored. Nothing here allocates after construction.
+// rounded once when stored. Nothing here allocates after construction but a few array views
+// per group of particles.
 import { activationCode, type Loss } from '../contract/model';
 import { Stream } from '../contract/philox';
 import { noiseLevel } from '../contract/simulation';
 import { noiseScratchBytes, NoiseGaussians } from './noise';
 import { createProducts, TANH_TABLE_LENGTH, writeTanhTable, type Products } from './products';
 
-// φ and φ' are written out in the loops below; they must stay those of model.ts activation().
+// φ of sigmoid and relu is written out below, tanh and every φ' in products.ts's modules; they
+// must stay those of model.ts activation() (test/cpu-kernel.test.ts checks the bits).
 const TANH = activationCode('tanh');
 const SIGMOID = activationCode('sigmoid');
 
@@ -65,13 +67,14 @@ export function chunkRange(cfg: KernelConfig, chunk: number): [number, number] {
  * each of its particles, φ(α_i·z_b) of the batch its last forward pass saw: the next step's
  * drift needs exactly those values (same stored particle, same inputs, same bits).
  *
- * Speed without changing a bit: data rows are copied to float64 once per tile (exact), with
- * the row stride padded to a multiple of 4 by zeros; particles go two at a time through
- * every product over the data (the two lanes of an f64x2 in α·z) and through the drift's
- * weights. Each sum still adds its terms in the order of the plain loop. Those products,
- * tanh, the drift's weights and the forward sums run in WebAssembly (products.ts), over a
- * memory that holds the particles in double, the data tiles, α·z, the kept φ values and the
- * partial sums; the rest is JavaScript over views of that memory.
+ * Speed without changing a bit: data tiles are copied to float64 once (exact), by rows with
+ * the stride padded to a multiple of 4 by zeros and by columns; a group of particles is
+ * copied in and widened to double once per step; particles go two at a time through every
+ * product over the data and through the drift's weights. Each sum still adds its terms in
+ * the order of the plain loop. Those products, tanh, the drift's weights, the forward sums,
+ * the noise and the move run in WebAssembly (products.ts), over a memory that holds the
+ * group's particles, the data tiles, α·z, the kept φ values and the partial sums; JavaScript
+ * drives them over views of that memory.
  */
 export class ParticleKernel {
   private readonly p: number;
@@ -94,14 +97,14 @@ export class ParticleKernel {
   private readonly zTile: Float64Array;
   private readonly zCols: Float64Array;
   private readonly zNextCols: Float64Array;
-  /** The noise ξ and the initial particles' Gaussians (Philox in the products' module). */
+  /** The noise ξ and the initial particles' Gaussians (Philox and Box–Muller in WebAssembly). */
   private readonly noise: NoiseGaussians;
   /** φ(α_i·z_b) at (i − first)·B + b, or null (recomputed in each step). */
   private readonly phis: Float64Array | null;
   /** Weights w_b of a tile of the batch, and a tile of the forward sums being added. */
   private readonly wTile: Float64Array;
   private readonly sums: Float64Array;
-  /** The multiply-add loops, over the memory that holds xd, u, zTile, zNext and grads. */
+  /** The loops in WebAssembly, over the memory that holds every array here but x. */
   private readonly products: Products;
   /** Byte addresses of those arrays in that memory. */
   private readonly at: Record<
