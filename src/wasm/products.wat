@@ -1,169 +1,101 @@
-;; The hot loops of the CPU kernel (src/cpu/kernel.ts): the dot products α·z_b of the forward
-;; pass and the sums Σ_b v_b z_b of the drift, then tanh and the noise's Philox. Compiled by
-;; `npm run wasm` into products.wasm.ts; src/cpu/products.ts describes each function.
+;; The hot loops of the CPU kernel (src/cpu/kernel.ts) over the data: the dot products α·z_b
+;; of the forward pass, the sums Σ_b v_b z_b of the drift, the drift's weights and the forward
+;; sums (tanh is in tanh.wat, the noise and the move in langevin.wat; the three share the
+;; kernel's memory). Compiled by `npm run wasm` into products.wasm.ts; src/cpu/products.ts
+;; describes each function.
 ;;
 ;; SIMD (f64x2) without changing a bit: a lane never holds part of another lane's sum. The dot
-;; products put two particles side by side (lane 0: α, lane 1: β) and the drift sums two
-;; coordinates j, j+1; each lane adds its terms in the order of the plain loop, with a separate
-;; multiply and add (IEEE double, as in JavaScript), so the results are those of that loop.
-;; Eight accumulators at a time keep the adder busy while each one waits on its previous add.
+;; products put two rows of the data side by side (from the data's columns), the drift sums
+;; two coordinates j, j+1; each lane adds its terms in the order of the plain loop, with a
+;; separate multiply and add (IEEE double, as in JavaScript), so the results are those of that
+;; loop. Eight accumulators at a time keep the adder busy while each waits on its previous add.
 ;;
 ;; Addresses are bytes; rows of z are $rowBytes apart; vectors are float64.
 (module
   (import "kernel" "memory" (memory 1))
 
-  ;; u[b] = α·z_b and v[b] = β·z_b for b < count; α at $x0, β at $x1, $p terms each. Eight rows
-  ;; at a time, then the rows left one at a time.
-  (func (export "dotPair") (param $x0 i32) (param $x1 i32) (param $z i32) (param $rowBytes i32)
+  ;; u[b] = α·z_b and v[b] = β·z_b for b < count; α at $x0, β at $x1, $p terms each, from the
+  ;; columns of z: z_b[j] at $cols + $colBytes j + 8 b. A lane holds one row of one particle,
+  ;; a vector two rows (b, b+1) of it, so a column's load serves both particles. Eight rows
+  ;; at a time, then two, the last of an odd count beside a lane that is computed and dropped.
+  ;; One particle: the same x and output for both.
+  (func (export "dotPair") (param $x0 i32) (param $x1 i32) (param $cols i32) (param $colBytes i32)
       (param $count i32) (param $u i32) (param $v i32) (param $p i32)
-    (local $b i32) (local $end8 i32) (local $pBytes i32) (local $j i32) (local $row i32)
-    (local $at i32)
-    (local $ab v128)
+    (local $b i32) (local $j i32) (local $col i32) (local $pBytes i32)
+    (local $a v128) (local $c v128) (local $z v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
-    (local $s4 v128) (local $s5 v128) (local $s6 v128) (local $s7 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $pBytes (i32.shl (local.get $p) (i32.const 3)))
-    (local.set $end8 (i32.and (local.get $count) (i32.const -8)))
-    (local.set $row (local.get $z))
-    (block $rowsDone (loop $rows
-      (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $end8)))
+    (block $eightsDone (loop $eights
+      (br_if $eightsDone (i32.gt_s (i32.add (local.get $b) (i32.const 8)) (local.get $count)))
       (local.set $s0 (v128.const i64x2 0 0))
+      (local.set $t0 (v128.const i64x2 0 0))
       (local.set $s1 (v128.const i64x2 0 0))
+      (local.set $t1 (v128.const i64x2 0 0))
       (local.set $s2 (v128.const i64x2 0 0))
+      (local.set $t2 (v128.const i64x2 0 0))
       (local.set $s3 (v128.const i64x2 0 0))
-      (local.set $s4 (v128.const i64x2 0 0))
-      (local.set $s5 (v128.const i64x2 0 0))
-      (local.set $s6 (v128.const i64x2 0 0))
-      (local.set $s7 (v128.const i64x2 0 0))
+      (local.set $t3 (v128.const i64x2 0 0))
+      (local.set $col (i32.add (local.get $cols) (i32.shl (local.get $b) (i32.const 3))))
       (local.set $j (i32.const 0))
       (block $termsDone (loop $terms
         (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
-        ;; (α_j, β_j), times z_{b+k}[j] in both lanes.
-        (local.set $ab
-          (v128.load64_lane 1 (i32.add (local.get $x1) (local.get $j))
-            (v128.load64_splat (i32.add (local.get $x0) (local.get $j)))))
-        (local.set $at (i32.add (local.get $row) (local.get $j)))
-        (local.set $s0 (f64x2.add (local.get $s0)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s1 (f64x2.add (local.get $s1)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s2 (f64x2.add (local.get $s2)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s3 (f64x2.add (local.get $s3)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s4 (f64x2.add (local.get $s4)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s5 (f64x2.add (local.get $s5)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s6 (f64x2.add (local.get $s6)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
-        (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
-        (local.set $s7 (f64x2.add (local.get $s7)
-          (f64x2.mul (local.get $ab) (v128.load64_splat (local.get $at)))))
+        (local.set $a (v128.load64_splat (i32.add (local.get $x0) (local.get $j))))
+        (local.set $c (v128.load64_splat (i32.add (local.get $x1) (local.get $j))))
+        (local.set $z (v128.load offset=0 align=8 (local.get $col)))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $a) (local.get $z))))
+        (local.set $t0 (f64x2.add (local.get $t0) (f64x2.mul (local.get $c) (local.get $z))))
+        (local.set $z (v128.load offset=16 align=8 (local.get $col)))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $a) (local.get $z))))
+        (local.set $t1 (f64x2.add (local.get $t1) (f64x2.mul (local.get $c) (local.get $z))))
+        (local.set $z (v128.load offset=32 align=8 (local.get $col)))
+        (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $a) (local.get $z))))
+        (local.set $t2 (f64x2.add (local.get $t2) (f64x2.mul (local.get $c) (local.get $z))))
+        (local.set $z (v128.load offset=48 align=8 (local.get $col)))
+        (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (local.get $a) (local.get $z))))
+        (local.set $t3 (f64x2.add (local.get $t3) (f64x2.mul (local.get $c) (local.get $z))))
+        (local.set $col (i32.add (local.get $col) (local.get $colBytes)))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $terms)))
-      ;; Lane 0 of row b+k to u[b+k], lane 1 to v[b+k].
-      (v128.store64_lane offset=0 0 (local.get $u) (local.get $s0))
-      (v128.store64_lane offset=8 0 (local.get $u) (local.get $s1))
-      (v128.store64_lane offset=16 0 (local.get $u) (local.get $s2))
-      (v128.store64_lane offset=24 0 (local.get $u) (local.get $s3))
-      (v128.store64_lane offset=32 0 (local.get $u) (local.get $s4))
-      (v128.store64_lane offset=40 0 (local.get $u) (local.get $s5))
-      (v128.store64_lane offset=48 0 (local.get $u) (local.get $s6))
-      (v128.store64_lane offset=56 0 (local.get $u) (local.get $s7))
-      (v128.store64_lane offset=0 1 (local.get $v) (local.get $s0))
-      (v128.store64_lane offset=8 1 (local.get $v) (local.get $s1))
-      (v128.store64_lane offset=16 1 (local.get $v) (local.get $s2))
-      (v128.store64_lane offset=24 1 (local.get $v) (local.get $s3))
-      (v128.store64_lane offset=32 1 (local.get $v) (local.get $s4))
-      (v128.store64_lane offset=40 1 (local.get $v) (local.get $s5))
-      (v128.store64_lane offset=48 1 (local.get $v) (local.get $s6))
-      (v128.store64_lane offset=56 1 (local.get $v) (local.get $s7))
+      (v128.store offset=0 align=8 (local.get $u) (local.get $s0))
+      (v128.store offset=16 align=8 (local.get $u) (local.get $s1))
+      (v128.store offset=32 align=8 (local.get $u) (local.get $s2))
+      (v128.store offset=48 align=8 (local.get $u) (local.get $s3))
+      (v128.store offset=0 align=8 (local.get $v) (local.get $t0))
+      (v128.store offset=16 align=8 (local.get $v) (local.get $t1))
+      (v128.store offset=32 align=8 (local.get $v) (local.get $t2))
+      (v128.store offset=48 align=8 (local.get $v) (local.get $t3))
       (local.set $u (i32.add (local.get $u) (i32.const 64)))
       (local.set $v (i32.add (local.get $v) (i32.const 64)))
-      (local.set $row (i32.add (local.get $row) (i32.shl (local.get $rowBytes) (i32.const 3))))
       (local.set $b (i32.add (local.get $b) (i32.const 8)))
-      (br $rows)))
-    (block $restDone (loop $rest
-      (br_if $restDone (i32.ge_s (local.get $b) (local.get $count)))
+      (br $eights)))
+    (block $twosDone (loop $twos
+      (br_if $twosDone (i32.ge_s (local.get $b) (local.get $count)))
       (local.set $s0 (v128.const i64x2 0 0))
+      (local.set $t0 (v128.const i64x2 0 0))
+      (local.set $col (i32.add (local.get $cols) (i32.shl (local.get $b) (i32.const 3))))
       (local.set $j (i32.const 0))
       (block $termsDone (loop $terms
         (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
-        (local.set $ab
-          (v128.load64_lane 1 (i32.add (local.get $x1) (local.get $j))
-            (v128.load64_splat (i32.add (local.get $x0) (local.get $j)))))
+        (local.set $z (v128.load align=8 (local.get $col)))
         (local.set $s0 (f64x2.add (local.get $s0)
-          (f64x2.mul (local.get $ab)
-            (v128.load64_splat (i32.add (local.get $row) (local.get $j))))))
+          (f64x2.mul (v128.load64_splat (i32.add (local.get $x0) (local.get $j))) (local.get $z))))
+        (local.set $t0 (f64x2.add (local.get $t0)
+          (f64x2.mul (v128.load64_splat (i32.add (local.get $x1) (local.get $j))) (local.get $z))))
+        (local.set $col (i32.add (local.get $col) (local.get $colBytes)))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $terms)))
-      (v128.store64_lane 0 (local.get $u) (local.get $s0))
-      (v128.store64_lane 1 (local.get $v) (local.get $s0))
-      (local.set $u (i32.add (local.get $u) (i32.const 8)))
-      (local.set $v (i32.add (local.get $v) (i32.const 8)))
-      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $rest))))
-
-  ;; u[b] = α·z_b for b < count; α at $x, $p terms. Two rows per lane pair, four rows at a
-  ;; time (lanes: rows b, b+1 and b+2, b+3), then the rows left one at a time.
-  (func (export "dotOne") (param $x i32) (param $z i32) (param $rowBytes i32) (param $count i32)
-      (param $u i32) (param $p i32)
-    (local $b i32) (local $end4 i32) (local $pBytes i32) (local $j i32) (local $row i32)
-    (local $at i32)
-    (local $a v128) (local $s01 v128) (local $s23 v128)
-    (local.set $pBytes (i32.shl (local.get $p) (i32.const 3)))
-    (local.set $end4 (i32.and (local.get $count) (i32.const -4)))
-    (local.set $row (local.get $z))
-    (block $rowsDone (loop $rows
-      (br_if $rowsDone (i32.ge_s (local.get $b) (local.get $end4)))
-      (local.set $s01 (v128.const i64x2 0 0))
-      (local.set $s23 (v128.const i64x2 0 0))
-      (local.set $j (i32.const 0))
-      (block $termsDone (loop $terms
-        (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
-        (local.set $a (v128.load64_splat (i32.add (local.get $x) (local.get $j))))
-        (local.set $at (i32.add (local.get $row) (local.get $j)))
-        ;; (z_b[j], z_{b+1}[j]) and (z_{b+2}[j], z_{b+3}[j]).
-        (local.set $s01 (f64x2.add (local.get $s01)
-          (f64x2.mul (local.get $a)
-            (v128.load64_lane 1 (i32.add (local.get $at) (local.get $rowBytes))
-              (v128.load64_zero (local.get $at))))))
-        (local.set $at (i32.add (local.get $at) (i32.shl (local.get $rowBytes) (i32.const 1))))
-        (local.set $s23 (f64x2.add (local.get $s23)
-          (f64x2.mul (local.get $a)
-            (v128.load64_lane 1 (i32.add (local.get $at) (local.get $rowBytes))
-              (v128.load64_zero (local.get $at))))))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
-        (br $terms)))
-      (v128.store offset=0 align=8 (local.get $u) (local.get $s01))
-      (v128.store offset=16 align=8 (local.get $u) (local.get $s23))
-      (local.set $u (i32.add (local.get $u) (i32.const 32)))
-      (local.set $row (i32.add (local.get $row) (i32.shl (local.get $rowBytes) (i32.const 2))))
-      (local.set $b (i32.add (local.get $b) (i32.const 4)))
-      (br $rows)))
-    (block $restDone (loop $rest
-      (br_if $restDone (i32.ge_s (local.get $b) (local.get $count)))
-      (local.set $s01 (v128.const i64x2 0 0))
-      (local.set $j (i32.const 0))
-      (block $termsDone (loop $terms
-        (br_if $termsDone (i32.ge_s (local.get $j) (local.get $pBytes)))
-        (local.set $s01 (f64x2.add (local.get $s01)
-          (f64x2.mul (v128.load64_splat (i32.add (local.get $x) (local.get $j)))
-            (v128.load64_splat (i32.add (local.get $row) (local.get $j))))))
-        (local.set $j (i32.add (local.get $j) (i32.const 8)))
-        (br $terms)))
-      (v128.store64_lane 0 (local.get $u) (local.get $s01))
-      (local.set $u (i32.add (local.get $u) (i32.const 8)))
-      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $rest))))
+      (if (i32.le_s (i32.add (local.get $b) (i32.const 2)) (local.get $count))
+        (then
+          (v128.store align=8 (local.get $u) (local.get $s0))
+          (v128.store align=8 (local.get $v) (local.get $t0)))
+        (else
+          (v128.store64_lane 0 (local.get $u) (local.get $s0))
+          (v128.store64_lane 0 (local.get $v) (local.get $t0))))
+      (local.set $u (i32.add (local.get $u) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 2)))
+      (br $twos))))
 
   ;; g[j] += Σ_b v[b] z_b[j] and h[j] += Σ_b w[b] z_b[j] for j < rowBytes/8 (a multiple of 4),
   ;; b < count, each sum going on from the stored value in order b = 0 … count−1. Eight
@@ -307,288 +239,60 @@
         (v128.store offset=0 align=8 (local.get $g) (local.get $g0))
         (v128.store offset=16 align=8 (local.get $g) (local.get $g1)))))
 
-  ;; Philox4x32-10 (SPEC §3) of four blocks side by side, one in each i32 lane: counters
-  ;; (a, k, stream, block + lane) under the key (key0, key1). Writes the 16 output words at
-  ;; $out word by word: word w of the block in lane l at $out + 16 w + 4 l. The 32 × 32-bit
-  ;; products come whole from i64x2.extmul, their halves picked out by shuffles.
-  (func (export "philox4") (param $a i32) (param $k i32) (param $stream i32) (param $block i32)
-      (param $key0 i32) (param $key1 i32) (param $out i32)
-    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
-    (local $k0 v128) (local $k1 v128) (local $m0 v128) (local $m1 v128)
-    (local $p01 v128) (local $p23 v128) (local $lo0 v128) (local $hi0 v128) (local $lo1 v128)
-    (local $hi1 v128) (local $round i32)
-    (local.set $x0 (i32x4.splat (local.get $a)))
-    (local.set $x1 (i32x4.splat (local.get $k)))
-    (local.set $x2 (i32x4.splat (local.get $stream)))
-    (local.set $x3 (i32x4.add (i32x4.splat (local.get $block)) (v128.const i32x4 0 1 2 3)))
-    (local.set $k0 (i32x4.splat (local.get $key0)))
-    (local.set $k1 (i32x4.splat (local.get $key1)))
-    (local.set $m0 (v128.const i32x4 0xd2511f53 0xd2511f53 0xd2511f53 0xd2511f53))
-    (local.set $m1 (v128.const i32x4 0xcd9e8d57 0xcd9e8d57 0xcd9e8d57 0xcd9e8d57))
-    (loop $rounds
-      ;; M0 x0: low and high words of the four products.
-      (local.set $p01 (i64x2.extmul_low_i32x4_u (local.get $m0) (local.get $x0)))
-      (local.set $p23 (i64x2.extmul_high_i32x4_u (local.get $m0) (local.get $x0)))
-      (local.set $lo0 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
-        (local.get $p01) (local.get $p23)))
-      (local.set $hi0 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-        (local.get $p01) (local.get $p23)))
-      ;; M1 x2
-      (local.set $p01 (i64x2.extmul_low_i32x4_u (local.get $m1) (local.get $x2)))
-      (local.set $p23 (i64x2.extmul_high_i32x4_u (local.get $m1) (local.get $x2)))
-      (local.set $lo1 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
-        (local.get $p01) (local.get $p23)))
-      (local.set $hi1 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-        (local.get $p01) (local.get $p23)))
-      (local.set $x0 (v128.xor (v128.xor (local.get $hi1) (local.get $x1)) (local.get $k0)))
-      (local.set $x1 (local.get $lo1))
-      (local.set $x2 (v128.xor (v128.xor (local.get $hi0) (local.get $x3)) (local.get $k1)))
-      (local.set $x3 (local.get $lo0))
-      (local.set $k0 (i32x4.add (local.get $k0)
-        (v128.const i32x4 0x9e3779b9 0x9e3779b9 0x9e3779b9 0x9e3779b9)))
-      (local.set $k1 (i32x4.add (local.get $k1)
-        (v128.const i32x4 0xbb67ae85 0xbb67ae85 0xbb67ae85 0xbb67ae85)))
-      (local.set $round (i32.add (local.get $round) (i32.const 1)))
-      (br_if $rounds (i32.lt_u (local.get $round) (i32.const 10))))
-    (v128.store offset=0 align=4 (local.get $out) (local.get $x0))
-    (v128.store offset=16 align=4 (local.get $out) (local.get $x1))
-    (v128.store offset=32 align=4 (local.get $out) (local.get $x2))
-    (v128.store offset=48 align=4 (local.get $out) (local.get $x3)))
+  ;; out[b] ← out[b] + c u[b] for b < count, two b per f64x2: one particle's term of the
+  ;; forward sums Σ_i c_i φ(α_i·z_b), added in particle order by calling it particle by particle.
+  (func (export "addScaled") (param $out i32) (param $u i32) (param $c f64) (param $count i32)
+    (local $end i32) (local $cc v128)
+    (local.set $cc (f64x2.splat (local.get $c)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 3))))
+    (block $pairsDone (loop $pairs
+      (br_if $pairsDone (i32.gt_u (i32.add (local.get $out) (i32.const 16)) (local.get $end)))
+      (v128.store align=8 (local.get $out)
+        (f64x2.add (v128.load align=8 (local.get $out))
+          (f64x2.mul (local.get $cc) (v128.load align=8 (local.get $u)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $u (i32.add (local.get $u) (i32.const 16)))
+      (br $pairs)))
+    (if (i32.lt_u (local.get $out) (local.get $end))
+      (then (f64.store (local.get $out)
+        (f64.add (f64.load (local.get $out))
+          (f64.mul (local.get $c) (f64.load (local.get $u))))))))
 
-  ;; tanh in place: v[i] ← tanh v[i] for i < count, v at $at; the bits of tanh() in
-  ;; src/contract/tanh.ts, two lanes at a time, each lane taking that function's steps in its
-  ;; order (the constants below are its constants, in hexadecimal). Its tables 2^(j/32) and
-  ;; 2^(j/32) − 1 are the 64 doubles at $table (STEP_POW, then STEP_POW_M1). Where the
-  ;; function returns early (|x| < 2^-28, |x| ≥ 22, NaN), the lane takes that value instead.
-  (func (export "tanh") (param $at i32) (param $count i32) (param $table i32)
-    (local $end i32) (local $j0 i32) (local $j1 i32)
-    (local $x v128) (local $a v128) (local $y v128) (local $m v128) (local $mf v128)
-    (local $r v128) (local $r2 v128) (local $q v128) (local $scale v128) (local $t v128)
-    (local $result v128)
-    (local $xB v128) (local $aB v128) (local $yB v128) (local $mB v128) (local $mfB v128)
-    (local $rB v128) (local $r2B v128) (local $qB v128) (local $scaleB v128) (local $tB v128)
-    (local $resultB v128) (local $j0B i32) (local $j1B i32)
-    ;; Its constants, set once: V8 would build a v128.const anew in each pass of the loop.
-    (local $perLn2 v128) (local $ln2Hi v128) (local $ln2Lo v128) (local $c2 v128) (local $c3 v128)
-    (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128) (local $two v128)
-    (local $one v128) (local $tanhOne v128) (local $tanhLinear v128) (local $bias v128)
-    (local $sign v128) (local $magic v128)
-    (local.set $perLn2 (v128.const f64x2 0x1.71547652b82fep5 0x1.71547652b82fep5))
-    (local.set $ln2Hi (v128.const f64x2 0x1.62e42fee00000p-6 0x1.62e42fee00000p-6))
-    (local.set $ln2Lo (v128.const f64x2 0x1.a39ef35793c76p-38 0x1.a39ef35793c76p-38))
-    (local.set $c2 (v128.const f64x2 0x1p-1 0x1p-1))
-    (local.set $c3 (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3))
-    (local.set $c4 (v128.const f64x2 0x1.5555555555555p-5 0x1.5555555555555p-5))
-    (local.set $c5 (v128.const f64x2 0x1.1111111111111p-7 0x1.1111111111111p-7))
-    (local.set $c6 (v128.const f64x2 0x1.6c16c16c16c17p-10 0x1.6c16c16c16c17p-10))
-    (local.set $c7 (v128.const f64x2 0x1.a01a01a01a01ap-13 0x1.a01a01a01a01ap-13))
-    (local.set $two (v128.const f64x2 2 2))
+  ;; The drift's weights of two particles, one per lane, for b < count: with φ_b at $phi0 and
+  ;; $phi1, w_b at $w, c at $c0 and $c1, gc += w_b φ_b in order (gc from and back to $gc0 and
+  ;; $gc1) and u_b = w_b c φ'(φ_b) to $u0 and $u1 (which may be $phi0 and $phi1). φ' from φ
+  ;; by $activation (activationCode): tanh 1 − φ², sigmoid φ (1 − φ), relu 1 where φ > 0
+  ;; else 0. One particle: the same addresses and c in both lanes, which then agree.
+  (func (export "weightsPair") (param $phi0 i32) (param $phi1 i32) (param $w i32)
+      (param $count i32) (param $c0 f64) (param $c1 f64) (param $gc0 i32) (param $gc1 i32)
+      (param $u0 i32) (param $u1 i32) (param $activation i32)
+    (local $b i32) (local $phi v128) (local $wb v128) (local $c v128) (local $gc v128)
+    (local $dphi v128) (local $one v128)
     (local.set $one (v128.const f64x2 1 1))
-    (local.set $tanhOne (v128.const f64x2 22 22))
-    (local.set $tanhLinear (v128.const f64x2 0x1p-28 0x1p-28))
-    (local.set $bias (v128.const i32x4 1023 1023 1023 1023))
-    (local.set $magic (v128.const f64x2 0x1p52 0x1p52))
-    (local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))
-    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $count) (i32.const 3))))
-    ;; Four values at a time: two pairs, statement by statement (names ending in B are the
-    ;; second pair's). Each pair is one long chain of dependent operations; interleaved, the
-    ;; core overlaps the two chains, which it did not do across passes of the pair loop
-    ;; (faster: bench/RESULTS.md). The pair loop below takes the up to three values left.
-    (block $foursDone (loop $fours
-      (br_if $foursDone (i32.gt_u (i32.add (local.get $at) (i32.const 32)) (local.get $end)))
-      (local.set $x (v128.load offset=0 align=8 (local.get $at)))
-      (local.set $xB (v128.load offset=16 align=8 (local.get $at)))
-      (local.set $a (f64x2.abs (local.get $x)))
-      (local.set $aB (f64x2.abs (local.get $xB)))
-      (local.set $y (f64x2.mul (local.get $two) (local.get $a)))
-      (local.set $yB (f64x2.mul (local.get $two) (local.get $aB)))
-      (local.set $mf (f64x2.floor (f64x2.mul (local.get $y) (local.get $perLn2))))
-      (local.set $mfB (f64x2.floor (f64x2.mul (local.get $yB) (local.get $perLn2))))
-      (local.set $m (f64x2.add (local.get $mf) (local.get $magic)))
-      (local.set $mB (f64x2.add (local.get $mfB) (local.get $magic)))
-      (local.set $j0 (i32.shl (i32.and (i32x4.extract_lane 0 (local.get $m)) (i32.const 31))
-        (i32.const 3)))
-      (local.set $j0B (i32.shl (i32.and (i32x4.extract_lane 0 (local.get $mB)) (i32.const 31))
-        (i32.const 3)))
-      (local.set $j1 (i32.shl (i32.and (i32x4.extract_lane 2 (local.get $m)) (i32.const 31))
-        (i32.const 3)))
-      (local.set $j1B (i32.shl (i32.and (i32x4.extract_lane 2 (local.get $mB)) (i32.const 31))
-        (i32.const 3)))
-      (local.set $r (f64x2.sub
-        (f64x2.sub (local.get $y)
-          (f64x2.mul (local.get $mf) (local.get $ln2Hi)))
-        (f64x2.mul (local.get $mf) (local.get $ln2Lo))))
-      (local.set $rB (f64x2.sub
-        (f64x2.sub (local.get $yB)
-          (f64x2.mul (local.get $mfB) (local.get $ln2Hi)))
-        (f64x2.mul (local.get $mfB) (local.get $ln2Lo))))
-      (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
-      (local.set $r2B (f64x2.mul (local.get $rB) (local.get $rB)))
-      (local.set $q (f64x2.add (local.get $r) (f64x2.mul (local.get $r2)
-        (f64x2.add
-          (f64x2.add (local.get $c2)
-            (f64x2.mul (local.get $r) (local.get $c3)))
-          (f64x2.mul (local.get $r2)
-            (f64x2.add
-              (f64x2.add (local.get $c4)
-                (f64x2.mul (local.get $r)
-                  (local.get $c5)))
-              (f64x2.mul (local.get $r2)
-                (f64x2.add (local.get $c6)
-                  (f64x2.mul (local.get $r)
-                    (local.get $c7))))))))))
-      (local.set $qB (f64x2.add (local.get $rB) (f64x2.mul (local.get $r2B)
-        (f64x2.add
-          (f64x2.add (local.get $c2)
-            (f64x2.mul (local.get $rB) (local.get $c3)))
-          (f64x2.mul (local.get $r2B)
-            (f64x2.add
-              (f64x2.add (local.get $c4)
-                (f64x2.mul (local.get $rB)
-                  (local.get $c5)))
-              (f64x2.mul (local.get $r2B)
-                (f64x2.add (local.get $c6)
-                  (f64x2.mul (local.get $rB)
-                    (local.get $c7))))))))))
-      (local.set $scale (i64x2.shl
-        (i32x4.shl
-          (i32x4.add (i32x4.shr_u (local.get $m) (i32.const 5)) (local.get $bias))
-          (i32.const 20))
-        (i32.const 32)))
-      (local.set $scaleB (i64x2.shl
-        (i32x4.shl
-          (i32x4.add (i32x4.shr_u (local.get $mB) (i32.const 5)) (local.get $bias))
-          (i32.const 20))
-        (i32.const 32)))
-      (local.set $t (f64x2.add
-        (f64x2.mul
-          (f64x2.mul (local.get $scale)
-            (v128.load64_lane 1 (i32.add (local.get $table) (local.get $j1))
-              (v128.load64_zero (i32.add (local.get $table) (local.get $j0)))))
-          (local.get $q))
-        (f64x2.add
-          (f64x2.mul (local.get $scale)
-            (v128.load64_lane offset=256 1 (i32.add (local.get $table) (local.get $j1))
-              (v128.load64_zero offset=256 (i32.add (local.get $table) (local.get $j0)))))
-          (f64x2.sub (local.get $scale) (local.get $one)))))
-      (local.set $tB (f64x2.add
-        (f64x2.mul
-          (f64x2.mul (local.get $scaleB)
-            (v128.load64_lane 1 (i32.add (local.get $table) (local.get $j1B))
-              (v128.load64_zero (i32.add (local.get $table) (local.get $j0B)))))
-          (local.get $qB))
-        (f64x2.add
-          (f64x2.mul (local.get $scaleB)
-            (v128.load64_lane offset=256 1 (i32.add (local.get $table) (local.get $j1B))
-              (v128.load64_zero offset=256 (i32.add (local.get $table) (local.get $j0B)))))
-          (f64x2.sub (local.get $scaleB) (local.get $one)))))
-      (local.set $result (f64x2.div
-        (f64x2.mul (local.get $x) (local.get $t))
-        (f64x2.mul (local.get $a) (f64x2.add (local.get $two) (local.get $t)))))
-      (local.set $resultB (f64x2.div
-        (f64x2.mul (local.get $xB) (local.get $tB))
-        (f64x2.mul (local.get $aB) (f64x2.add (local.get $two) (local.get $tB)))))
-      (local.set $result (v128.bitselect
-        (local.get $result)
-        (v128.or (v128.and (local.get $x) (local.get $sign))
-          (local.get $one))
-        (f64x2.lt (local.get $a) (local.get $tanhOne))))
-      (local.set $resultB (v128.bitselect
-        (local.get $resultB)
-        (v128.or (v128.and (local.get $xB) (local.get $sign))
-          (local.get $one))
-        (f64x2.lt (local.get $aB) (local.get $tanhOne))))
-      (local.set $result (v128.bitselect
-        (local.get $x)
-        (local.get $result)
-        (v128.or
-          (f64x2.lt (local.get $a) (local.get $tanhLinear))
-          (f64x2.ne (local.get $x) (local.get $x)))))
-      (local.set $resultB (v128.bitselect
-        (local.get $xB)
-        (local.get $resultB)
-        (v128.or
-          (f64x2.lt (local.get $aB) (local.get $tanhLinear))
-          (f64x2.ne (local.get $xB) (local.get $xB)))))
-      (v128.store offset=0 align=8 (local.get $at) (local.get $result))
-      (v128.store offset=16 align=8 (local.get $at) (local.get $resultB))
-      (local.set $at (i32.add (local.get $at) (i32.const 32)))
-      (br $fours)))
-    (block $done (loop $pairs
-      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-      ;; The last of an odd count goes in both lanes.
-      (local.set $x
-        (if (result v128) (i32.le_u (i32.add (local.get $at) (i32.const 16)) (local.get $end))
-          (then (v128.load align=8 (local.get $at)))
-          (else (v128.load64_splat (local.get $at)))))
-      (local.set $a (f64x2.abs (local.get $x)))
-      (local.set $y (f64x2.mul (local.get $two) (local.get $a)))
-      ;; m = ⌊y · 32 / ln 2⌋ (truncation, y ≥ 0); m + 2^52 holds m in its low 32 bits.
-      (local.set $mf (f64x2.floor (f64x2.mul (local.get $y) (local.get $perLn2))))
-      (local.set $m (f64x2.add (local.get $mf) (local.get $magic)))
-      (local.set $j0 (i32.shl (i32.and (i32x4.extract_lane 0 (local.get $m)) (i32.const 31))
-        (i32.const 3)))
-      (local.set $j1 (i32.shl (i32.and (i32x4.extract_lane 2 (local.get $m)) (i32.const 31))
-        (i32.const 3)))
-      ;; r = y − m · LN2_32_HI − m · LN2_32_LO
-      (local.set $r (f64x2.sub
-        (f64x2.sub (local.get $y)
-          (f64x2.mul (local.get $mf) (local.get $ln2Hi)))
-        (f64x2.mul (local.get $mf) (local.get $ln2Lo))))
-      (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
-      ;; q = r + r2 (C2 + r C3 + r2 (C4 + r C5 + r2 (C6 + r C7)))
-      (local.set $q (f64x2.add (local.get $r) (f64x2.mul (local.get $r2)
-        (f64x2.add
-          (f64x2.add (local.get $c2)
-            (f64x2.mul (local.get $r) (local.get $c3)))
-          (f64x2.mul (local.get $r2)
-            (f64x2.add
-              (f64x2.add (local.get $c4)
-                (f64x2.mul (local.get $r)
-                  (local.get $c5)))
-              (f64x2.mul (local.get $r2)
-                (f64x2.add (local.get $c6)
-                  (f64x2.mul (local.get $r)
-                    (local.get $c7))))))))))
-      ;; scale = 2^(m >> 5), built from its exponent bits (exact, as the table POW2): the low
-      ;; word of each lane becomes (m >> 5) + 1023 << 20, which the 64-bit shift moves up.
-      (local.set $scale (i64x2.shl
-        (i32x4.shl
-          (i32x4.add (i32x4.shr_u (local.get $m) (i32.const 5)) (local.get $bias))
-          (i32.const 20))
-        (i32.const 32)))
-      ;; t = scale 2^(j/32) q + (scale (2^(j/32) − 1) + (scale − 1))
-      (local.set $t (f64x2.add
-        (f64x2.mul
-          (f64x2.mul (local.get $scale)
-            (v128.load64_lane 1 (i32.add (local.get $table) (local.get $j1))
-              (v128.load64_zero (i32.add (local.get $table) (local.get $j0)))))
-          (local.get $q))
-        (f64x2.add
-          (f64x2.mul (local.get $scale)
-            (v128.load64_lane offset=256 1 (i32.add (local.get $table) (local.get $j1))
-              (v128.load64_zero offset=256 (i32.add (local.get $table) (local.get $j0)))))
-          (f64x2.sub (local.get $scale) (local.get $one)))))
-      ;; tanh x = x t / (|x| (2 + t))
-      (local.set $result (f64x2.div
-        (f64x2.mul (local.get $x) (local.get $t))
-        (f64x2.mul (local.get $a) (f64x2.add (local.get $two) (local.get $t)))))
-      ;; |x| ≥ 22: ±1 (the sign of x on 1).
-      (local.set $result (v128.bitselect
-        (local.get $result)
-        (v128.or (v128.and (local.get $x) (local.get $sign))
-          (local.get $one))
-        (f64x2.lt (local.get $a) (local.get $tanhOne))))
-      ;; |x| < 2^-28 (tanh x rounds to x) and NaN: x.
-      (local.set $result (v128.bitselect
-        (local.get $x)
-        (local.get $result)
-        (v128.or
-          (f64x2.lt (local.get $a) (local.get $tanhLinear))
-          (f64x2.ne (local.get $x) (local.get $x)))))
-      (if (i32.le_u (i32.add (local.get $at) (i32.const 16)) (local.get $end))
-        (then (v128.store align=8 (local.get $at) (local.get $result)))
-        (else (v128.store64_lane 0 (local.get $at) (local.get $result))))
-      (local.set $at (i32.add (local.get $at) (i32.const 16)))
-      (br $pairs))))
+    (local.set $c (f64x2.replace_lane 1 (f64x2.splat (local.get $c0)) (local.get $c1)))
+    (local.set $gc (v128.load64_lane 1 (local.get $gc1) (v128.load64_zero (local.get $gc0))))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_s (local.get $b) (local.get $count)))
+      (local.set $phi (v128.load64_lane 1 (local.get $phi1) (v128.load64_zero (local.get $phi0))))
+      (local.set $wb (v128.load64_splat (local.get $w)))
+      (local.set $gc (f64x2.add (local.get $gc) (f64x2.mul (local.get $wb) (local.get $phi))))
+      (local.set $dphi
+        (if (result v128) (i32.eqz (local.get $activation))
+          (then (f64x2.sub (local.get $one) (f64x2.mul (local.get $phi) (local.get $phi))))
+          (else (if (result v128) (i32.eq (local.get $activation) (i32.const 1))
+            (then (f64x2.mul (local.get $phi) (f64x2.sub (local.get $one) (local.get $phi))))
+            (else (v128.and (local.get $one)
+              (f64x2.gt (local.get $phi) (v128.const f64x2 0 0))))))))
+      (local.set $dphi (f64x2.mul (f64x2.mul (local.get $wb) (local.get $c)) (local.get $dphi)))
+      (v128.store64_lane 0 (local.get $u0) (local.get $dphi))
+      (v128.store64_lane 1 (local.get $u1) (local.get $dphi))
+      (local.set $phi0 (i32.add (local.get $phi0) (i32.const 8)))
+      (local.set $phi1 (i32.add (local.get $phi1) (i32.const 8)))
+      (local.set $u0 (i32.add (local.get $u0) (i32.const 8)))
+      (local.set $u1 (i32.add (local.get $u1) (i32.const 8)))
+      (local.set $w (i32.add (local.get $w) (i32.const 8)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $rows)))
+    (v128.store64_lane 0 (local.get $gc0) (local.get $gc))
+    (v128.store64_lane 1 (local.get $gc1) (local.get $gc)))
 )

@@ -174,11 +174,10 @@ describe('Box–Muller without Math.log, Math.cos and Math.sin (src/contract/box
 describe("the CPU reference's own Gaussians (src/cpu/noise.ts)", () => {
   it('are those of particleGaussians, bit for bit', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const noise = new NoiseGaussians(createProducts(memory), memory, 64);
+    const noise = new NoiseGaussians(createProducts(memory), memory, 64, 19);
     const words = new Uint32Array(4);
     const scratch = new Float64Array(4);
     const expected = new Float64Array(20);
-    const got = new Float64Array(20);
     // Counters and keys from Philox itself: every word range, the extremes included.
     const extremes = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff];
     let mismatches = 0;
@@ -189,9 +188,46 @@ describe("the CPU reference's own Gaussians (src/cpu/noise.ts)", () => {
       const d = 1 + (t % 19);
       const stream = t % 3;
       particleGaussians(stream, a, k, d, [k0, k1], expected, 0, words, scratch);
-      noise.fill(stream, a, k, d, k0, k1, got);
+      const got = noise.fill(stream, a, k, d, k0, k1);
       for (let j = 0; j < d; j++) if (!Object.is(got[j], expected[j])) mismatches++;
     }
     expect(mismatches).toBe(0);
+  });
+});
+
+describe('Box–Muller in WebAssembly (products.boxMuller)', () => {
+  // Every one of the 2^23 uniforms (w >>> 9) as the radius's word and as the angle's, in all
+  // four places of the 16 words, against gaussianPair bit for bit.
+  it('gives the bits of gaussianPair for every uniform', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const products = createProducts(memory);
+    const words = new Uint32Array(memory.buffer, 0, 16);
+    const got = new Float64Array(memory.buffer, 64, 16);
+    const expected = new Float64Array(16);
+    let mismatches = 0;
+    let firstAt = -1;
+    for (let n = 0; n < 2 ** 23; n += 4) {
+      // Block l (word w at 4w + l): radius words n + l and n + l + 1, angle words the same
+      // uniforms reversed, with random low bits below the 9 that are dropped.
+      for (let l = 0; l < 4; l++) {
+        const low = (n * 2654435761 + l) & 0x1ff;
+        words[l] = (((n + l) << 9) | low) >>> 0;
+        words[4 + l] = (((2 ** 23 - 1 - n - l) << 9) | low) >>> 0;
+        words[8 + l] = (((2 ** 23 - 1 - n - l) << 9) | (low ^ 0x1ff)) >>> 0;
+        words[12 + l] = (((n + l) << 9) | (low ^ 0x1ff)) >>> 0;
+      }
+      products.boxMuller(0, 64);
+      for (let l = 0; l < 4; l++) {
+        gaussianPair(words[l]!, words[4 + l]!, expected, 4 * l, 2);
+        gaussianPair(words[8 + l]!, words[12 + l]!, expected, 4 * l + 2, 2);
+      }
+      for (let j = 0; j < 16; j++) {
+        if (!Object.is(got[j], expected[j])) {
+          mismatches++;
+          if (firstAt < 0) firstAt = n;
+        }
+      }
+    }
+    expect(mismatches, `first at n = ${firstAt}`).toBe(0);
   });
 });

@@ -221,6 +221,27 @@ describe('keeping φ between steps', () => {
 });
 
 describe('kernel scratch', () => {
+  it('steps where kept φ would pass 2 GiB, with the bits of a kernel that keeps none', () => {
+    // 2^22 + 1 particles × 64 points × 8 bytes is just over 2 GiB of kept φ.
+    const many = { ...config('tanh', true), n: 2 ** 22 + 1, p: 1, d: 2, batch: 64 };
+    const rows = Float32Array.from(testGaussians(64, 21));
+    const w = Float64Array.from(testGaussians(64, 22));
+    const step = (cfg: KernelConfig) => {
+      const x = Float32Array.from(testGaussians(2 * 9, 23));
+      const big = new Float32Array(cfg.n * cfg.d);
+      big.set(x);
+      const kernel = new ParticleKernel(cfg, big, 0, cfg.n);
+      kernel.forward(0, 9, rows, 0, 64, new Float64Array(64), 0, true);
+      const sums = new Float64Array(64);
+      kernel.step(0, 9, 3, rows, w, rows, sums, 0);
+      return [big.slice(0, 18), sums];
+    };
+    const [x, sums] = step(many);
+    expect(x).toEqual(step({ ...many, cachePhi: false })[0]);
+    expect(sums).toEqual(step({ ...many, cachePhi: false })[1]);
+    expect(x).not.toEqual(Float32Array.from(testGaussians(18, 23)));
+  });
+
   it('refuses inputs too wide for a WebAssembly memory, naming p', () => {
     const wide = { ...config('tanh', false), p: 2 ** 21, d: 2 ** 21 + 1, n: 1 };
     const x = new Float32Array(wide.d);

@@ -8,13 +8,14 @@ import { testGaussians } from '../support/cpu-fixtures';
 
 /** Rows of z the cases go up to: two eight-row blocks and one row left. */
 const MAX_ROWS = 17;
-// Doubles: two vectors at 0 and 32, rows of z from 64 (stride ≤ 16), outputs at 352 and 384.
+// Doubles: two vectors at 0 and 32, z from 64 (rows: stride ≤ 16; columns: at most 16 of at
+// most 20), outputs at 400 and 432.
 const X0 = 0;
 const X1 = 32;
 const Z = 64;
-const OUT0 = 352;
-const OUT1 = 384;
-const HEAP = 416;
+const OUT0 = 400;
+const OUT1 = 432;
+const HEAP = 464;
 
 describe('CPU kernel products in WebAssembly', () => {
   const memory = new WebAssembly.Memory({ initial: 1 });
@@ -29,32 +30,37 @@ describe('CPU kernel products in WebAssembly', () => {
     return values;
   }
 
-  // p terms in rows `stride` apart: p below and at the stride, with 4-row and 8-row blocks.
+  // p terms from columns `columnStride` doubles apart, with 8-row blocks, pairs of rows and an
+  // odd last row (whose neighbour's value is not written).
   it.each([
-    [1, 4],
-    [3, 4],
-    [5, 8],
-    [8, 8],
-    [15, 16],
-    [16, 16],
-  ])('dot products with p = %i, stride %i equal the plain loops bit for bit', (p, stride) => {
-    for (const count of counts) {
-      fill(count + 100 * p);
-      const expected = (x: number) =>
-        Array.from({ length: count }, (_, b) => {
-          let sum = 0;
-          for (let j = 0; j < p; j++) sum += heap[x + j]! * heap[Z + b * stride + j]!;
-          return sum;
-        });
-      const [u, v] = [expected(X0), expected(X1)];
-      products.dotPair(X0 * 8, X1 * 8, Z * 8, stride * 8, count, OUT0 * 8, OUT1 * 8, p);
-      expect(Array.from(heap.subarray(OUT0, OUT0 + count)), `count ${count}`).toEqual(u);
-      expect(Array.from(heap.subarray(OUT1, OUT1 + count)), `count ${count}`).toEqual(v);
-      heap.fill(0, OUT0, OUT0 + count);
-      products.dotOne(X1 * 8, Z * 8, stride * 8, count, OUT0 * 8, p);
-      expect(Array.from(heap.subarray(OUT0, OUT0 + count)), `count ${count}`).toEqual(v);
-    }
-  });
+    [1, 18],
+    [3, 18],
+    [8, 20],
+    [15, 18],
+    [16, 18],
+  ])(
+    'dot products with p = %i, columns %i apart equal the plain loops bit for bit',
+    (p, columnStride) => {
+      for (const count of counts) {
+        const filled = fill(count + 100 * p);
+        const expected = (x: number) =>
+          Array.from({ length: count }, (_, b) => {
+            let sum = 0;
+            for (let j = 0; j < p; j++) sum += heap[x + j]! * heap[Z + j * columnStride + b]!;
+            return sum;
+          });
+        const [u, v] = [expected(X0), expected(X1)];
+        products.dotPair(X0 * 8, X1 * 8, Z * 8, columnStride * 8, count, OUT0 * 8, OUT1 * 8, p);
+        expect(Array.from(heap.subarray(OUT0, OUT0 + count)), `count ${count}`).toEqual(u);
+        expect(Array.from(heap.subarray(OUT1, OUT1 + count)), `count ${count}`).toEqual(v);
+        expect(heap[OUT0 + count], `count ${count}`).toBe(filled[OUT0 + count]);
+        expect(heap[OUT1 + count], `count ${count}`).toBe(filled[OUT1 + count]);
+        heap.fill(0, OUT0, OUT0 + count);
+        products.dotPair(X1 * 8, X1 * 8, Z * 8, columnStride * 8, count, OUT0 * 8, OUT0 * 8, p);
+        expect(Array.from(heap.subarray(OUT0, OUT0 + count)), `count ${count}`).toEqual(v);
+      }
+    },
+  );
 
   // Strides of one 4-coordinate block, one 8-coordinate block, both, and two 8-blocks.
   it.each([4, 8, 12, 16])(
