@@ -5,11 +5,12 @@
 // timed from submit to queue.onSubmittedWorkDone(); the figure is the median of the blocks
 // after a warm-up. Submission latency is in the time, which is why a block is made long
 // (a calibrated loop count or dispatch count) before it is timed, and the wait sleeps
-// through most of the block before it asks the queue (see pacedBlock). The winning kernel stays
+// through most of the block before it asks the queue (src/gpu/paced-wait.ts). The winning kernel stays
 // ready after that (a LimitProbe), so that the benchmark can measure the FMA rate again
 // between its timed blocks: on a shared machine the speed drifts by tens of percent within
 // minutes.
 import { isSoftwareAdapter, type EngineGpu } from '../gpu/device';
+import { PacedWait } from '../gpu/paced-wait';
 import { composeShader, type ShaderSources } from '../gpu/shaders';
 import { summarize } from './counts';
 import {
@@ -56,8 +57,6 @@ const FMA_SWEEP_BLOCKS = 3;
 const OTHER_LIMIT_BLOCKS = 5;
 /** Dispatches per block are capped: past this a block is long enough on any device. */
 const MAX_DISPATCHES = 4096;
-/** A block sleeps this fraction of its expected length before it waits on the queue. */
-const SLEEP_FRACTION = 0.8;
 
 export interface LimitMeasurement {
   /** Median over the timed blocks, with their spread. */
@@ -218,9 +217,17 @@ export async function openGpuLimits(
     if (error) throw new Error(`WebGPU rejected the benchmark kernels: ${error.message}`);
 
     const streamGrid = grid(Math.ceil(vec4s / WG));
-    const streamBlock = pacedBlock((dispatches, sleepSeconds) =>
-      timeBlock(device, streamPipeline, streamGroup, streamGrid, dispatches, sleepSeconds),
-    );
+    const streamPace = new PacedWait();
+    const streamBlock = (dispatches: number) =>
+      timeBlock(
+        device,
+        streamPipeline,
+        streamGroup,
+        streamGrid,
+        dispatches,
+        streamPace,
+        dispatches,
+      );
     return limitProbe(
       fmaKernels,
       async (fma, repeats) => {
@@ -278,40 +285,21 @@ async function gpuFmaKernel(
   const [x, y] = grid(invocations / config.workgroupSize);
   // The grid may round up past the sink: the extra invocations still compute.
   const flopPerTrip = x * y * config.workgroupSize * gpuFmaFlopPerTrip(config);
+  const pace = new PacedWait();
   return {
     config: gpuFmaLabel(config),
-    block: pacedBlock((trips, sleepSeconds) => {
+    block: (trips) => {
       device.queue.writeBuffer(params, 32, new Uint32Array([trips]));
-      return timeBlock(device, pipeline, group, [x, y], 1, sleepSeconds);
-    }),
+      return timeBlock(device, pipeline, group, [x, y], 1, pace, trips);
+    },
     gflops: (seconds, trips) => (flopPerTrip * trips) / seconds / 1e9,
     calibration: { start: MIN_FMA_TRIPS, max: MAX_FMA_TRIPS, seconds: FMA_BLOCK_SECONDS },
   };
 }
 
 /**
- * A block timer that sleeps through most of each block before waiting on the queue. Dawn
- * in Node (npm `webgpu`) polls for completion with setImmediate for as long as a promise
- * is pending, which keeps a core busy that a software adapter would compute on (on 2
- * cores that costs SwiftShader up to a third of its rate; bench/RESULTS.md). The sleep
- * is SLEEP_FRACTION of the block's size times the fewest seconds per unit seen so far,
- * so it ends before the block does unless the device got 1.25× faster meanwhile.
- */
-function pacedBlock(
-  run: (size: number, sleepSeconds: number) => Promise<number>,
-): (size: number) => Promise<number> {
-  let fastest = Infinity;
-  return async (size) => {
-    const sleepSeconds = Number.isFinite(fastest) ? SLEEP_FRACTION * fastest * size : 0;
-    const seconds = await run(size, sleepSeconds);
-    fastest = Math.min(fastest, seconds / size);
-    return seconds;
-  };
-}
-
-/**
- * Seconds from submitting `dispatches` dispatches in one pass to their completion, asking
- * the queue for it only after `sleepSeconds`.
+ * Seconds from submitting `dispatches` dispatches in one pass to their completion, waited
+ * for by `pace` as a block of `size` units.
  */
 async function timeBlock(
   device: GPUDevice,
@@ -319,7 +307,8 @@ async function timeBlock(
   bindGroup: GPUBindGroup,
   [x, y]: [number, number],
   dispatches: number,
-  sleepSeconds: number,
+  pace: PacedWait,
+  size: number,
 ): Promise<number> {
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
@@ -328,11 +317,8 @@ async function timeBlock(
   for (let k = 0; k < dispatches; k++) pass.dispatchWorkgroups(x, y);
   pass.end();
   const commands = encoder.finish();
-  const start = performance.now();
   device.queue.submit([commands]);
-  if (sleepSeconds > 0) await new Promise((wake) => setTimeout(wake, sleepSeconds * 1000));
-  await device.queue.onSubmittedWorkDone();
-  return (performance.now() - start) / 1000;
+  return pace.wait(size, () => device.queue.onSubmittedWorkDone());
 }
 
 /** How `measure` sizes a block: its first size, its largest, and the length to reach. */

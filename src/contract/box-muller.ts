@@ -1,6 +1,6 @@
 // Box–Muller of SPEC §3 in double precision for the contract (philox.ts); the CPU reference's
 // noise runs its WebAssembly twin (boxMuller in src/wasm/products.wat), step for step the
-// same, which test/cpu-philox.test.ts checks bit for bit for every uniform.
+// same, which test/contract/philox.test.ts checks bit for bit for every uniform.
 // In JavaScript, not Math.log/cos/sin: those are calls into fdlibm that took half the
 // noise's time. A uniform here is always ((w >>> 9) + 0.5) · 2^-23, one of 2^23 values,
 // which makes the reductions exact integer work; what is left are the short polynomials of

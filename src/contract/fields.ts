@@ -315,7 +315,7 @@ export const RUN_KEYS = Object.keys(RUN_FIELDS) as RunFieldKey[];
 export const FIELD_KEYS = Object.keys(FIELDS) as FieldKey[];
 
 /** A field of the table as its kind-independent shape. */
-export const fieldOf = (key: FieldKey): Field<unknown> => FIELDS[key] as Field<unknown>;
+export const fieldOf = (key: FieldKey): Field<unknown> => FIELDS[key];
 
 /** `priorStd` → `prior-std`. */
 export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -13,6 +13,11 @@ export interface EngineGpu {
    * out of its own memory.
    */
   readonly hostMemoryBudget: number | null;
+  /**
+   * Whether waiting on the queue keeps a host thread busy polling (Dawn in Node): the engine
+   * then sleeps through most of each command buffer first (src/gpu/paced-wait.ts).
+   */
+  readonly pollingWait?: boolean;
 }
 
 /** Whether the adapter renders on the CPU. */

@@ -8,6 +8,7 @@ import type { Dynamics, Moments, Problem, Simulation } from '../contract/simulat
 import { allocateParticles, EngineBuffers, type ParticleBuffers } from './buffers';
 import type { EngineGpu } from './device';
 import { DeviceWatch } from './device-watch';
+import { PacedWait } from './paced-wait';
 import {
   createEngineResources,
   type EngineResources,
@@ -98,6 +99,8 @@ class GpuSimulation implements Simulation {
   private destroyed = false;
   private readonly ownsDevice: boolean;
   private readonly watch: DeviceWatch;
+  /** How the steps' command buffers are waited for (sleeping first where Dawn polls). */
+  private readonly pace: PacedWait;
 
   constructor(
     gpu: EngineGpu,
@@ -113,6 +116,7 @@ class GpuSimulation implements Simulation {
     this.gpu = gpu.device;
     this.device = gpu.description;
     this.watch = new DeviceWatch(gpu.device);
+    this.pace = new PacedWait(gpu.pollingWait === true);
     this.buffers = new EngineBuffers(gpu.device, (work) => this.watch.orLost(work));
     // The layout the particle buffers were made for (smaller buffers than planned, at times).
     const layout = particles.layout;
@@ -219,7 +223,7 @@ class GpuSimulation implements Simulation {
       this.k += calls;
       this.outputsReady = true;
       done += calls;
-      await this.watch.orLost(this.gpu.queue.onSubmittedWorkDone());
+      await this.watch.orLost(this.pace.wait(calls, () => this.gpu.queue.onSubmittedWorkDone()));
       if (timestamps) {
         const [begin, end] = await this.buffers.mapTimestamps(timestamps);
         nanoseconds = nanoseconds !== null && end >= begin ? nanoseconds + (end - begin) : null;

@@ -22,7 +22,8 @@ export async function openNodeGpu(): Promise<EngineGpu | null> {
   const adapter = await dawnInstance.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const device = await requestEngineDevice(adapter);
-  return engineGpu(adapter, device, await hostMemoryBytes());
+  // Dawn's Node binding polls from setImmediate while the engine awaits the queue.
+  return { ...engineGpu(adapter, device, await hostMemoryBytes()), pollingWait: true };
 }
 
 const SHADER_DIR = fileURLToPath(new URL('../../shaders/', import.meta.url));
