@@ -14,8 +14,9 @@ export interface EngineGpu {
    */
   readonly hostMemoryBudget: number | null;
   /**
-   * Whether waiting on the queue keeps a host thread busy polling (Dawn in Node): the engine
-   * then sleeps through most of each command buffer first (src/gpu/paced-wait.ts).
+   * Whether waiting on the queue keeps busy a host thread that the adapter computes on (Dawn
+   * in Node on a software adapter): the engine then sleeps through most of each command
+   * buffer first (src/gpu/paced-wait.ts).
    */
   readonly pollingWait?: boolean;
 }

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ShaderSources } from '../gpu/shaders';
 import { hostMemoryBytes } from '../cpu/pool';
-import { engineGpu, requestEngineDevice, type EngineGpu } from '../gpu/device';
+import { engineGpu, isSoftwareAdapter, requestEngineDevice, type EngineGpu } from '../gpu/device';
 
 /**
  * Dawn's instance must outlive every adapter and device made from it, but nothing in the
@@ -22,8 +22,10 @@ export async function openNodeGpu(): Promise<EngineGpu | null> {
   const adapter = await dawnInstance.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const device = await requestEngineDevice(adapter);
-  // Dawn's Node binding polls from setImmediate while the engine awaits the queue.
-  return { ...engineGpu(adapter, device, await hostMemoryBytes()), pollingWait: true };
+  // Dawn's Node binding polls from setImmediate while the engine awaits the queue: on a
+  // software adapter that takes a core the adapter computes on (a GPU loses nothing to it).
+  const gpu = engineGpu(adapter, device, await hostMemoryBytes());
+  return { ...gpu, pollingWait: isSoftwareAdapter(adapter) };
 }
 
 const SHADER_DIR = fileURLToPath(new URL('../../shaders/', import.meta.url));

@@ -1,7 +1,9 @@
 // PacedWait sleeps through SLEEP_FRACTION of a block's expected length, learnt from the
 // fastest block so far, before it asks the queue. Fake timers: no wall clock is measured.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { isSoftwareAdapter } from '../../src/gpu/device';
 import { PacedWait, SLEEP_FRACTION } from '../../src/gpu/paced-wait';
+import { openNodeGpu } from '../../src/node/gpu';
 
 /** A queue whose work finishes `ms` (fake) milliseconds after it is asked. */
 function queueTaking(ms: number, asked: number[]): () => Promise<void> {
@@ -45,6 +47,18 @@ describe('PacedWait', () => {
       await vi.advanceTimersByTimeAsync(50);
       await waited;
       expect(asked.at(-1)).toBe(start);
+    }
+  });
+});
+
+describe('the Node engine', () => {
+  it('paces its waits exactly on a software adapter, whose cores Dawn polls on', async () => {
+    const gpu = await openNodeGpu();
+    if (!gpu) throw new Error('no WebGPU adapter: install Chrome or Chromium (SwiftShader)');
+    try {
+      expect(gpu.pollingWait).toBe(isSoftwareAdapter(gpu.adapter));
+    } finally {
+      gpu.device.destroy();
     }
   });
 });
