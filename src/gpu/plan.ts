@@ -81,7 +81,8 @@ export interface GpuSimulationOptions {
    */
   readonly shareQuads?: boolean;
   /**
-   * Whether the step keeps φ(α·z) for the next step's drift, where it fits (default: no):
+   * Whether the step keeps φ(α·z) for the next step's drift, where it fits (default: on a
+   * software adapter, where it saves about 8% of the step; bench/RESULTS.md):
    * EngineLayout.phiCache. The same bits either way.
    */
   readonly phiCache?: boolean;
@@ -196,7 +197,7 @@ export function engineLayout(
     laneParticles,
     groupChunks: groupChunks ?? (software ? SOFTWARE_GROUP_CHUNKS : 1),
     reduction: subgroups ? 'subgroup' : 'workgroup',
-    phiCache: options.phiCache ?? false,
+    phiCache: options.phiCache ?? software,
     quadLanes: (options.shareQuads ?? software) ? fixedSubgroup : null,
   };
 }

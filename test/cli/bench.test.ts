@@ -59,15 +59,16 @@ describe('mfld bench', () => {
     expect(record.adapter.description.length).toBeGreaterThan(0);
     expect(record.adapter.info).toBeTypeOf('object');
     // d = 16: four particles per invocation (defaultLaneParticles), and on SwiftShader up to
-    // 16 chunks per workgroup (EngineLayout.groupChunks) and data rows shared by its
-    // subgroups of 4 (EngineLayout.quadLanes), named in the table too.
+    // 16 chunks per workgroup (EngineLayout.groupChunks), data rows shared by its subgroups
+    // of 4 (EngineLayout.quadLanes) and φ kept for the next drift (phiCache), named in the
+    // table too.
     const swiftShader = /swiftshader/i.test(record.adapter.description);
     expect(record.engine).toEqual({
       workgroupSize: 64,
       laneParticles: 4,
       groupChunks: swiftShader ? 16 : 1,
       reduction: expect.stringMatching(/^(subgroup|workgroup)$/),
-      phiCache: false,
+      phiCache: swiftShader,
       quadLanes: swiftShader && record.engine.reduction === 'subgroup' ? 4 : null,
     });
     expect(stdout).toMatch(/engine +workgroups of 64 invocations holding 4 particles each/);
