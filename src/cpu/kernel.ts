@@ -447,7 +447,8 @@ export class ParticleKernel {
       this.products.tanh(v, count, this.at.tanhTable);
       return;
     }
-    for (let b = v / 8; b < v / 8 + count; b++) heap[b] = phi(heap[b]!);
+    const from = v / 8;
+    for (let b = from; b < from + count; b++) heap[b] = phi(heap[b]!);
   }
 
   /** Particles [g0, g1) (at most GROUP) into xg, and into xd in double. */
