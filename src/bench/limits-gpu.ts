@@ -5,10 +5,10 @@
 // timed from submit to queue.onSubmittedWorkDone(); the figure is the median of the blocks
 // after a warm-up. Submission latency is in the time, which is why a block is made long
 // (a calibrated loop count or dispatch count) before it is timed, and the wait sleeps
-// through most of the block before it asks the queue (src/gpu/paced-wait.ts). The winning kernel stays
-// ready after that (a LimitProbe), so that the benchmark can measure the FMA rate again
-// between its timed blocks: on a shared machine the speed drifts by tens of percent within
-// minutes.
+// through most of the block before it asks the queue (src/gpu/paced-wait.ts). The winning
+// kernel stays ready after that (a LimitProbe), so that the benchmark can measure the FMA
+// rate again between its timed blocks: on a shared machine the speed drifts by tens of
+// percent within minutes.
 import { isSoftwareAdapter, type EngineGpu } from '../gpu/device';
 import { PacedWait } from '../gpu/paced-wait';
 import { composeShader, type ShaderSources } from '../gpu/shaders';

@@ -82,8 +82,7 @@ export interface GpuSimulationOptions {
   readonly shareQuads?: boolean;
   /**
    * Whether the step keeps φ(α·z) for the next step's drift, where it fits (default: on a
-   * software adapter, where it saves about 8% of the step; bench/RESULTS.md):
-   * EngineLayout.phiCache. The same bits either way.
+   * software adapter): EngineLayout.phiCache. The same bits either way.
    */
   readonly phiCache?: boolean;
   /** Particles each invocation holds (default: defaultLaneParticles(d)); results agree to rounding. */
@@ -142,9 +141,9 @@ export interface EngineLayout {
    * Whether the step keeps each particle's φ(α·z_b) for the next step's batch, computed with
    * the network outputs, so that the next step's drift skips α·z and φ (where the cache of
    * n · B floats fits one buffer and, on a software adapter, the host-memory budget). Same
-   * bits either way. Off by default: on SwiftShader its gain beside shared quads was within
-   * the machine's noise (bench/RESULTS.md), for 4 · B bytes per particle; a GPU would rather
-   * recompute than read B floats per particle.
+   * bits either way. On by default on a software adapter, where it made the step faster
+   * beside shared quads (bench/RESULTS.md); off on a GPU, which has not been measured with it
+   * and would rather recompute than read B floats per particle.
    */
   readonly phiCache: boolean;
   /**
