@@ -28,8 +28,3 @@ fn dphi_from_phi(f: PV) -> PV {
   }
 }
 
-// φ'(u), written once through φ as in src/contract/model.ts: the same bits as each formula
-// written out in u.
-fn dphi(u: PV) -> PV {
-  return dphi_from_phi(phi(u));
-}

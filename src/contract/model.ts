@@ -51,8 +51,9 @@ export type Loss = keyof typeof LOSS_TABLE;
 export const LOSSES = Object.keys(LOSS_TABLE) as readonly Loss[];
 
 /**
- * The code of each activation and loss: what the CPU kernel's config carries (plain data for
- * the workers) and the value of the shaders' ACTIVATION and LOSS constants.
+ * The code of each activation and loss: the value of the shaders' ACTIVATION and LOSS
+ * constants, and for activations what the CPU kernel's config carries (plain data for the
+ * workers, which its WebAssembly takes).
  */
 export const activationCode = (a: Activation): number => ACTIVATIONS.indexOf(a);
 export const lossCode = (l: Loss): number => LOSSES.indexOf(l);

@@ -1,7 +1,7 @@
 // The plain reference of SPEC §1–3: x⁰, the time step of §2 and the objective F, read straight
 // off the SPEC, one particle and one batch slot at a time, in double precision, with no layout,
-// threads or tiles. It is slow and meant to be read beside the SPEC; the tests hold both
-// engines against it. Particles are float32 between steps, as both engines store them.
+// threads or tiles. It is slow and meant to be read beside the SPEC; the tests hold the
+// CPU engine against it (and the GPU against the CPU). Particles are float32 between steps, as both engines store them.
 import { activation, loss } from './model';
 import { networkOutputs } from './observables';
 import { keyFromSeed, minibatchIndex, particleGaussians, Stream } from './philox';

@@ -5,7 +5,7 @@
 import type { KernelConfig } from './kernel-config';
 
 /** f(z) = (1/n) Σ_i c_i φ(α_i·z) from the per-chunk sums at offset, offset + stride, … */
-export function networkOutput(
+function networkOutput(
   cfg: KernelConfig,
   sums: Float64Array,
   offset: number,

@@ -97,10 +97,11 @@ ${dotRow}
 fn add_drift_tile_row(x: ptr<function, array<PV, D>>, drift: ptr<function, array<PV, D>>,
                       row: u32, quad_lane: u32) {
 ${dotRow}
+  let f = phi(u);
   let w = ${weight};
-  let coef = w * (*x)[P] * dphi(u);
+  let coef = w * (*x)[P] * dphi_from_phi(f);
 ${lines(inputs, (j) => `(*drift)[${j}] += coef * ${quad(j)};`)}
-  (*drift)[P] += w * phi(u);
+  (*drift)[P] += w * f;
 }
 
 // add_drift_tile_row with f = φ(α·z) kept from the outputs of the previous pass (PHI_CACHE):

@@ -31,7 +31,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   let x = cases[2u * c];
   let delta = cases[2u * c + 1u];
   out[4u * c] = phi(x);
-  out[4u * c + 1u] = dphi(x);
+  out[4u * c + 1u] = dphi_from_phi(phi(x));
   out[4u * c + 2u] = loss_value(x, delta);
   out[4u * c + 3u] = loss_slope(x, delta);
 }`;
