@@ -18,18 +18,21 @@ export interface CommandDoc {
 }
 
 /**
- * The flags `command` lists as its own: for a command that also takes the run flags, those
- * that `mfld run` does not take (the others are named by reference, not repeated).
+ * Whether a command takes the flags of `mfld run` besides its own (sweep, stationary): its
+ * help then names them by reference instead of repeating them.
  */
+export const buildsOnRun = (command: Command): boolean => command !== 'run' && command !== 'bench';
+
+/** The flags `command` lists as its own: for one that builds on `mfld run`, those that run does not take. */
 function ownFlags(command: Command): FlagDoc[] {
   const docs = describeFlags(command);
-  if (command === 'run' || command === 'bench') return docs;
+  if (!buildsOnRun(command)) return docs;
   const runKeys = new Set(fieldsOf('run'));
   return docs.filter((doc) => !runKeys.has(doc.key));
 }
 
 /** The run flags a command that builds on `mfld run` does not take. */
-export function runFlagsNotTaken(command: Command): string[] {
+function runFlagsNotTaken(command: Command): string[] {
   const taken = new Set(fieldsOf(command).map(flagOf));
   return fieldsOf('run')
     .map(flagOf)
@@ -37,7 +40,7 @@ export function runFlagsNotTaken(command: Command): string[] {
 }
 
 function runFlagsLine(command: Command): string | null {
-  if (command === 'run' || command === 'bench') return null;
+  if (!buildsOnRun(command)) return null;
   const refused = runFlagsNotTaken(command);
   return (
     'Every flag of `mfld run` is taken too (mfld help run)' +

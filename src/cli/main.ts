@@ -21,7 +21,7 @@ import {
 import { FileError } from '../io/file-error';
 import { GpuDeviceLostError } from '../contract/simulation';
 import { encodeNpy } from '../io/npy';
-import { ENTROPY_SUBSAMPLE, entropySubsampleSize } from '../contract/observables';
+import { entropySubsampleSize } from '../contract/observables';
 import {
   BackendUnavailableError,
   decideBackend,
@@ -281,7 +281,7 @@ async function runStudyCommand(
       (checkpointWritten ? `: continue with mfld run --resume ${checkpointPath}` : '')
     );
   };
-  const entropySubsample = cli.entropySubsample ?? ENTROPY_SUBSAMPLE;
+  const { entropySubsample } = cli;
   const progress = new ProgressReporter(config.n);
   let status: RunStatus = 'completed';
   let failure: DivergenceError | null = null;

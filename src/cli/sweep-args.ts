@@ -5,7 +5,6 @@ import { DEFAULT_CONFIG, type RunConfig } from '../contract/config';
 import { ConfigError, flagOf, resolveConfig } from '../contract/config-parse';
 import type { Shard } from '../contract/field-kinds';
 import type { FieldKey, ValueOf } from '../contract/fields';
-import { ENTROPY_SUBSAMPLE } from '../contract/observables';
 import {
   givenValue,
   parseGiven,
@@ -73,7 +72,7 @@ export function parseSweepArgs(args: readonly string[]): SweepOptions {
     threads: null,
     shard: null,
     merge: null,
-    entropySubsample: value('entropySubsample') ?? ENTROPY_SUBSAMPLE,
+    entropySubsample: valueOrDefault(values, 'entropySubsample'),
   };
   if (help) return { ...common, help: true };
   const merge = value('merge');

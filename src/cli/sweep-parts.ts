@@ -5,19 +5,10 @@
 // changes nothing: the merged losses equal the single sweep's bit for bit.
 import { parseConfigObject, configToJson, ConfigError } from '../contract/config-parse';
 import type { RunConfig } from '../contract/config';
-import { shardKind, type Shard } from '../contract/field-kinds';
+import type { Shard } from '../contract/field-kinds';
 import { FileError } from '../io/file-error';
 import { SWEEP_FIELDS, type SweepField, type SweepPlan, type SweepRun } from '../study/sweep';
 import { readTextFile } from './output';
-
-export type { Shard } from '../contract/field-kinds';
-
-/** `I/K` with 0 ≤ I < K, as `--shard` reads it (the field table's kind). */
-export function parseShard(raw: string): Shard {
-  const shard = shardKind.parse(raw);
-  if (!shard) throw new ConfigError(`--shard must be ${shardKind.range}, got "${raw}"`);
-  return shard;
-}
 
 /** Every K-th plan from the I-th: the parts are disjoint, and each mixes small and large runs. */
 export function shardPlans(plans: readonly SweepPlan[], shard: Shard | null): SweepPlan[] {

@@ -19,6 +19,7 @@ import {
 } from './fields';
 import {
   givenValue,
+  valueOrDefault,
   parseGiven,
   tokenize,
   unknownNameError,
@@ -196,8 +197,7 @@ export interface CliOptions {
   readonly checkpointEvery: number | null;
   readonly resume: string | null;
   readonly threads: number | null;
-  /** Null: the default, ENTROPY_SUBSAMPLE of contract/observables.ts. */
-  readonly entropySubsample: number | null;
+  readonly entropySubsample: number;
   readonly help: boolean;
 }
 
@@ -214,7 +214,7 @@ export interface ParsedRunArgs {
   readonly given: ReadonlyMap<RunFieldKey, string>;
 }
 
-/** The values of the command-line fields of `mfld run`, each null where not given. */
+/** The values of the command-line fields of `mfld run`, each null where not given (the entropy subsample: its default). */
 const cliOptionsOf = (values: ParsedValues): CliOptions => {
   const value = <K extends FieldKey>(key: K): ValueOf<K> | null => givenValue(values, key) ?? null;
   return {
@@ -224,7 +224,7 @@ const cliOptionsOf = (values: ParsedValues): CliOptions => {
     checkpointEvery: value('checkpointEvery'),
     resume: value('resume'),
     threads: value('threads'),
-    entropySubsample: value('entropySubsample'),
+    entropySubsample: valueOrDefault(values, 'entropySubsample'),
     help: false,
   };
 };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildsOnRun } from '../../src/cli/help';
 import { describeFlags } from '../../src/contract/config-parse';
 import { COMMANDS } from '../../src/contract/fields';
 import { STACK_LINE, mainCaptured } from '../support/mfld';
@@ -20,7 +21,7 @@ describe('mfld help', () => {
       const runFlags = new Set(describeFlags('run').map(({ usage }) => usage));
       for (const { usage } of describeFlags(command)) {
         // A command built on mfld run names the run flags by reference, not one by one.
-        if (command === 'run' || command === 'bench' || !runFlags.has(usage)) {
+        if (!buildsOnRun(command) || !runFlags.has(usage)) {
           expect(stdout).toContain(`  ${usage}\n`);
         }
       }

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseShard, shardPlans } from '../../src/cli/sweep-parts';
+import { shardPlans } from '../../src/cli/sweep-parts';
+import { shardKind } from '../../src/contract/field-kinds';
 import { STACK_LINE, mainCaptured } from '../support/mfld';
 
 const dir = mkdtempSync(join(tmpdir(), 'mfld-sweep-parts-'));
@@ -119,7 +120,9 @@ describe('mfld sweep --shard and --merge', () => {
   });
 
   it('gives each part every K-th run from the I-th', () => {
-    expect(shardPlans(plans, parseShard('1/3')).map((plan) => plan.value)).toEqual([1, 4, 7]);
+    expect(shardPlans(plans, shardKind.parse('1/3') ?? null).map((plan) => plan.value)).toEqual([
+      1, 4, 7,
+    ]);
   });
 
   /** Part files of the 2-part sweep, edited by `edit`. */

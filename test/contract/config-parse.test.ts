@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/contract/config';
+import { ENTROPY_SUBSAMPLE } from '../../src/contract/observables';
 import {
   ConfigError,
   configToJson,
@@ -25,7 +26,7 @@ describe('parseRunArgs', () => {
       checkpointEvery: null,
       resume: null,
       threads: null,
-      entropySubsample: null,
+      entropySubsample: ENTROPY_SUBSAMPLE,
       help: false,
     });
     expect(given.size).toBe(0);
